@@ -1,0 +1,175 @@
+/**
+ * ACL rules: which identities an `auth` packet grants, which ACL lists are valid (and how the `auth`
+ * pseudo-scheme expands), and the permission check itself. Schemes are ZooKeeper's defaults: world,
+ * auth, digest, ip, and the super identity from a configured super digest.
+ */
+import { Code, KeeperCodeError } from "./errors.ts";
+import type { ACL, Id } from "./records.ts";
+import { Perms } from "./records.ts";
+import { base64, sha1 } from "./sha1.ts";
+
+export const OPEN_ACL_UNSAFE: readonly ACL[] = Object.freeze([
+  { perms: Perms.ALL, id: { scheme: "world", id: "anyone" } },
+]);
+export const READ_ACL_UNSAFE: readonly ACL[] = Object.freeze([
+  { perms: Perms.READ, id: { scheme: "world", id: "anyone" } },
+]);
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** "user:password" → "user:base64(sha1(user:password))" (DigestAuthenticationProvider.generateDigest). */
+export function digestOf(credentials: string): string {
+  const colon = credentials.indexOf(":");
+  const user = colon < 0 ? credentials : credentials.substring(0, colon);
+  return user + ":" + base64(sha1(utf8.encode(credentials)));
+}
+
+/**
+ * Identities granted by an `auth` packet, or null when the scheme is unknown (the server then answers
+ * AUTHFAILED and closes the connection). Digest never fails, whatever the bytes.
+ */
+export function authenticate(
+  scheme: string,
+  auth: Uint8Array | null,
+  context: { remoteAddress: string; superDigest: string | null },
+): Id[] | null {
+  if (scheme === "digest") {
+    const digest = digestOf(utf8Decoder.decode(auth ?? new Uint8Array(0)));
+    const granted: Id[] = [];
+    if (context.superDigest !== null && digest === context.superDigest) granted.push({ scheme: "super", id: "" });
+    granted.push({ scheme: "digest", id: digest });
+    return granted;
+  }
+  if (scheme === "ip") return [{ scheme: "ip", id: context.remoteAddress }];
+  return null;
+}
+
+/** Whether an identity of this scheme counts for the `auth` pseudo-scheme (isAuthenticated). */
+function isAuthenticatedScheme(scheme: string): boolean {
+  return scheme === "digest";
+}
+
+/** Java's String.split(":") part count: trailing empty parts are dropped. */
+function javaSplitCount(text: string, separator: string): number {
+  const parts = text.split(separator);
+  while (parts.length > 0 && parts[parts.length - 1] === "") parts.pop();
+  return parts.length;
+}
+
+function isValidId(scheme: string, id: string): boolean {
+  if (scheme === "digest") return javaSplitCount(id, ":") === 2;
+  if (scheme === "ip") return parseIpAcl(id) !== null;
+  return false;
+}
+
+/**
+ * Validates an ACL list for create/setACL and expands `auth` entries into the caller's identities
+ * (PrepRequestProcessor.fixupACL). Throws INVALIDACL.
+ */
+export function fixupAcl(acl: readonly ACL[] | null, identities: readonly Id[]): ACL[] {
+  if (acl === null || acl.length === 0) throw new KeeperCodeError(Code.INVALIDACL, "empty ACL list");
+  const unique: ACL[] = [];
+  for (const entry of acl) {
+    if (!unique.some((u) => sameAcl(u, entry))) unique.push(entry);
+  }
+  const fixed: ACL[] = [];
+  for (const entry of unique) {
+    const { scheme, id } = entry.id;
+    if (scheme === "world" && id === "anyone") {
+      fixed.push(entry);
+    } else if (scheme === "auth") {
+      const authenticated = identities.filter((identity) => isAuthenticatedScheme(identity.scheme));
+      if (authenticated.length === 0) {
+        throw new KeeperCodeError(Code.INVALIDACL, "auth ACL but the connection has no authenticated identity");
+      }
+      for (const identity of authenticated) fixed.push({ perms: entry.perms, id: { ...identity } });
+    } else if (isValidId(scheme, id)) {
+      fixed.push(entry);
+    } else {
+      throw new KeeperCodeError(Code.INVALIDACL, `invalid ACL id ${scheme}:${id}`);
+    }
+  }
+  return fixed;
+}
+
+function sameAcl(a: ACL, b: ACL): boolean {
+  return a.perms === b.perms && a.id.scheme === b.id.scheme && a.id.id === b.id.id;
+}
+
+/** ZooKeeper's permission check (ZooKeeperServer.checkACL) minus skipACL. */
+export function isAllowed(acl: readonly ACL[], perm: number, identities: readonly Id[]): boolean {
+  if (acl.length === 0) return true;
+  for (const identity of identities) if (identity.scheme === "super") return true;
+  for (const entry of acl) {
+    if ((entry.perms & perm) === 0) continue;
+    const { scheme, id } = entry.id;
+    if (scheme === "world" && id === "anyone") return true;
+    for (const identity of identities) {
+      if (identity.scheme === scheme && identityMatches(scheme, identity.id, id)) return true;
+    }
+  }
+  return false;
+}
+
+export function checkAllowed(acl: readonly ACL[], perm: number, identities: readonly Id[], path: string): void {
+  if (!isAllowed(acl, perm, identities)) throw new KeeperCodeError(Code.NOAUTH, path);
+}
+
+function identityMatches(scheme: string, identity: string, aclId: string): boolean {
+  if (scheme === "ip") return ipMatches(identity, aclId);
+  return identity === aclId;
+}
+
+/** getACL without ADMIN shows digest ids as "user:x". */
+export function maskDigests(acl: readonly ACL[]): ACL[] {
+  return acl.map((entry) => {
+    if (entry.id.scheme !== "digest") return entry;
+    const colon = entry.id.id.indexOf(":");
+    const user = colon < 0 ? entry.id.id : entry.id.id.substring(0, colon);
+    return { perms: entry.perms, id: { scheme: "digest", id: user + ":x" } };
+  });
+}
+
+interface IpAcl {
+  address: number;
+  bits: number;
+}
+
+/** "a.b.c.d" or "a.b.c.d/bits" (IPv4 only, as ZooKeeper 3.8). */
+function parseIpAcl(text: string): IpAcl | null {
+  const slash = text.indexOf("/");
+  const addressText = slash < 0 ? text : text.substring(0, slash);
+  const address = parseIpv4(addressText);
+  if (address === null) return null;
+  let bits = 32;
+  if (slash >= 0) {
+    const bitsText = text.substring(slash + 1);
+    if (!/^[0-9]{1,2}$/.test(bitsText)) return null;
+    bits = Number(bitsText);
+    if (bits > 32) return null;
+  }
+  return { address, bits };
+}
+
+function parseIpv4(text: string): number | null {
+  const parts = text.split(".");
+  if (parts.length !== 4) return null;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^[0-9]{1,3}$/.test(part)) return null;
+    const octet = Number(part);
+    if (octet > 255) return null;
+    value = value * 256 + octet;
+  }
+  return value;
+}
+
+function ipMatches(clientAddress: string, aclId: string): boolean {
+  const acl = parseIpAcl(aclId);
+  const client = parseIpv4(clientAddress.startsWith("::ffff:") ? clientAddress.substring(7) : clientAddress);
+  if (acl === null || client === null) return false;
+  if (acl.bits === 0) return true;
+  const shift = 32 - acl.bits;
+  return Math.floor(acl.address / 2 ** shift) === Math.floor(client / 2 ** shift);
+}

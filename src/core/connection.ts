@@ -1,0 +1,81 @@
+/**
+ * One client connection as the core sees it: identities, the session it carries, and the FIFO of
+ * requests whose replies must go out in arrival order (ZooKeeper's per-connection ordering rule).
+ */
+import type { ConnectResponse, Id, Reply, Request, RequestHeader } from "./records.ts";
+import type { ConnectionId, ConnectionInfo } from "./server_io.ts";
+import type { Zxid } from "./zxid.ts";
+
+/** A request waiting for its turn to reply. */
+export type PendingEntry =
+  /** The handshake of a new session: answered when its createSession txn is applied. */
+  | { kind: "connect"; zxid: Zxid; response: ConnectResponse; ready: boolean }
+  /** A write: answered when its txn is applied (`reply` is then filled in). */
+  | { kind: "write"; zxid: Zxid; reply: Reply | null; closesSession: boolean }
+  /** sync: answered once everything prepared before it is applied. */
+  | { kind: "sync"; xid: number; path: string; zxid: Zxid }
+  /** A read: executed when it reaches the head, with the identities it arrived with. */
+  | { kind: "read"; header: RequestHeader; request: Request; identities: readonly Id[] }
+  /** A reply known on arrival (a body that did not parse), still sent in order. */
+  | { kind: "ready"; reply: Reply; thenClose: string | null };
+
+export class Connection {
+  readonly id: ConnectionId;
+  readonly info: ConnectionInfo;
+  /** Replaced, never mutated, so queued reads keep the identities they arrived with. */
+  identities: readonly Id[];
+  sessionId: bigint | null = null;
+  sessionTimeoutMs = 0;
+  /** Set once the connection is to be closed; nothing more is read from it. */
+  closing = false;
+  readonly #queue: PendingEntry[] = [];
+  #head = 0;
+  lastOperation = "NA";
+  lastCxid = 0;
+  lastZxid = 0;
+
+  constructor(id: ConnectionId, info: ConnectionInfo) {
+    this.id = id;
+    this.info = info;
+    this.identities = Object.freeze([{ scheme: "ip", id: info.remoteAddress }]);
+  }
+
+  get outstanding(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  push(entry: PendingEntry): void {
+    this.#queue.push(entry);
+  }
+
+  peek(): PendingEntry | undefined {
+    return this.#queue[this.#head];
+  }
+
+  /** The first queued entry matching `predicate` (bounded by the outstanding-request limit). */
+  find(predicate: (entry: PendingEntry) => boolean): PendingEntry | undefined {
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      if (predicate(this.#queue[i]!)) return this.#queue[i];
+    }
+    return undefined;
+  }
+
+  shift(): void {
+    this.#queue[this.#head++] = undefined as unknown as PendingEntry;
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 256 && this.#head * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
+  addIdentities(granted: readonly Id[]): void {
+    const next = [...this.identities];
+    for (const identity of granted) {
+      if (!next.some((known) => known.scheme === identity.scheme && known.id === identity.id)) next.push(identity);
+    }
+    this.identities = Object.freeze(next);
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * The replicated state: znodes with ZooKeeper's exact Stat bookkeeping, applied one txn at a time.
+ * The tree knows nothing of connections or watches; applying a txn reports which paths changed so
+ * that the watch manager can notify, in order, before any reply goes out.
+ */
+import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from "./acl.ts";
+import { Code } from "./errors.ts";
+import { nameOf, parentOf } from "./path.ts";
+import type { ACL, OpResult, Stat } from "./records.ts";
+import { nodeKindOf, type Txn, type TxnHeader } from "./txn.ts";
+import type { Zxid } from "./zxid.ts";
+
+export interface DataNode {
+  data: Uint8Array | null;
+  acl: readonly ACL[];
+  czxid: Zxid;
+  mzxid: Zxid;
+  ctime: number;
+  mtime: number;
+  version: number;
+  /** The persisted create counter C; clients see 2·C − numChildren (see statOf). */
+  cversion: number;
+  aversion: number;
+  /** Internal owner: a session id, CONTAINER_OWNER, or a TTL marker; 0n for persistent nodes. */
+  ephemeralOwner: bigint;
+  pzxid: Zxid;
+  children: Set<string>;
+}
+
+/** A change that watches may care about. `acl` decides who may be told (READ needed). */
+export interface TreeChange {
+  type: "created" | "deleted" | "dataChanged" | "childrenChanged";
+  path: string;
+  acl: readonly ACL[];
+}
+
+/** What applying one txn produced for the reply. */
+export type ApplyResult =
+  | { err: number }
+  | { err: 0; path: string; stat: Stat | null }
+  | { err: 0; stat: Stat }
+  | { err: 0; results: OpResult[] };
+
+function newNode(acl: readonly ACL[], overrides: Partial<DataNode> = {}): DataNode {
+  return {
+    data: null,
+    acl,
+    czxid: 0,
+    mzxid: 0,
+    ctime: 0,
+    mtime: 0,
+    version: 0,
+    cversion: 0,
+    aversion: 0,
+    ephemeralOwner: 0n,
+    pzxid: 0,
+    children: new Set(),
+    ...overrides,
+  };
+}
+
+export class DataTree {
+  #nodes = new Map<string, DataNode>();
+  #ephemerals = new Map<bigint, Set<string>>();
+  /** Containers and TTL nodes, for the reaper. */
+  #reapable = new Set<string>();
+  #dataSize = 0;
+  lastZxid: Zxid = 0;
+
+  constructor() {
+    // The system nodes exactly as a fresh ZooKeeper has them: children added without create txns,
+    // so "/" shows cversion -1 and "/zookeeper" -2; /zookeeper/config is READ-only with aversion -1.
+    const root = newNode(OPEN_ACL_UNSAFE);
+    const zookeeper = newNode(OPEN_ACL_UNSAFE);
+    this.#insert("/", root);
+    this.#insert("/zookeeper", zookeeper);
+    this.#insert("/zookeeper/quota", newNode(OPEN_ACL_UNSAFE));
+    this.#insert("/zookeeper/config", newNode(READ_ACL_UNSAFE, { aversion: -1 }));
+    root.children.add("zookeeper");
+    zookeeper.children.add("quota");
+    zookeeper.children.add("config");
+  }
+
+  get(path: string): DataNode | undefined {
+    return this.#nodes.get(path);
+  }
+
+  /** As `srvr`'s "Node count": ZooKeeper stores the root under both "" and "/". */
+  get nodeCount(): number {
+    return this.#nodes.size + 1;
+  }
+
+  get approximateDataSize(): number {
+    return this.#dataSize;
+  }
+
+  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
+    return this.#ephemerals.get(sessionId) ?? new Set();
+  }
+
+  get ephemeralCount(): number {
+    let count = 0;
+    for (const paths of this.#ephemerals.values()) count += paths.size;
+    return count;
+  }
+
+  sessionsWithEphemerals(): bigint[] {
+    return [...this.#ephemerals.keys()];
+  }
+
+  reapableNodes(): ReadonlySet<string> {
+    return this.#reapable;
+  }
+
+  /** All descendants of `path` (not counting itself); ZooKeeper's getAllChildrenNumber. */
+  countDescendants(path: string): number {
+    if (path === "/") return this.#nodes.size - 1; // ZooKeeper: node count (root twice) − 2
+    let count = 0;
+    const stack = [path];
+    for (let steps = 0; stack.length > 0 && steps <= this.#nodes.size; steps++) {
+      const current = stack.pop()!;
+      const node = this.#nodes.get(current);
+      if (!node) continue;
+      for (const child of node.children) {
+        count++;
+        stack.push(current === "/" ? "/" + child : current + "/" + child);
+      }
+    }
+    return count;
+  }
+
+  statOf(node: DataNode): Stat {
+    return {
+      czxid: node.czxid,
+      mzxid: node.mzxid,
+      ctime: node.ctime,
+      mtime: node.mtime,
+      version: node.version,
+      cversion: node.cversion * 2 - node.children.size,
+      aversion: node.aversion,
+      ephemeralOwner: nodeKindOf(node.ephemeralOwner) === "ephemeral" ? node.ephemeralOwner : 0n,
+      dataLength: node.data === null ? 0 : node.data.length,
+      numChildren: node.children.size,
+      pzxid: node.pzxid,
+    };
+  }
+
+  /**
+   * Applies one txn. Changes are appended to `changes` in the order watches must fire. Errors are
+   * returned, not thrown: during replay of a fuzzy snapshot a create may meet an existing node.
+   */
+  apply(header: TxnHeader, txn: Txn, changes: TreeChange[]): ApplyResult {
+    if (header.zxid > this.lastZxid) this.lastZxid = header.zxid;
+    return this.#applyOne(header, txn, changes);
+  }
+
+  #applyOne(header: TxnHeader, txn: Txn, changes: TreeChange[]): ApplyResult {
+    switch (txn.type) {
+      case "create":
+        return this.#create(header, txn, changes);
+      case "delete":
+      case "deleteContainer":
+        return this.#delete(header.zxid, txn.path, changes);
+      case "setData":
+        return this.#setData(header, txn.path, txn.data, txn.version, changes);
+      case "setACL":
+        return this.#setAcl(txn.path, txn.acl, txn.aversion);
+      case "check":
+        return { err: Code.OK };
+      case "multi":
+        return this.#multi(header, txn.txns, changes);
+      case "multiError":
+        return { err: 0, results: txn.codes.map((err) => ({ type: "error", err })) };
+      case "error":
+        return { err: txn.err };
+      case "createSession":
+        return { err: Code.OK };
+      case "closeSession":
+        for (const path of txn.paths) this.#delete(header.zxid, path, changes);
+        this.#ephemerals.delete(header.sessionId);
+        return { err: Code.OK };
+    }
+  }
+
+  #create(header: TxnHeader, txn: Extract<Txn, { type: "create" }>, changes: TreeChange[]): ApplyResult {
+    const parentPath = parentOf(txn.path);
+    const parent = this.#nodes.get(parentPath);
+    if (!parent) return { err: Code.NONODE };
+    if (this.#nodes.has(txn.path)) return { err: Code.NODEEXISTS };
+    const node = newNode(txn.acl, {
+      data: txn.data,
+      czxid: header.zxid,
+      mzxid: header.zxid,
+      pzxid: header.zxid,
+      ctime: header.time,
+      mtime: header.time,
+      ephemeralOwner: txn.ephemeralOwner,
+    });
+    parent.children.add(nameOf(txn.path));
+    if (txn.parentCVersion > parent.cversion) {
+      parent.cversion = txn.parentCVersion;
+      parent.pzxid = header.zxid;
+    }
+    this.#insert(txn.path, node);
+    changes.push({ type: "created", path: txn.path, acl: node.acl });
+    changes.push({ type: "childrenChanged", path: parentPath, acl: parent.acl });
+    return { err: 0, path: txn.path, stat: txn.replyKind === "create2" ? this.statOf(node) : null };
+  }
+
+  #delete(zxid: Zxid, path: string, changes: TreeChange[]): ApplyResult {
+    const node = this.#nodes.get(path);
+    const parentPath = parentOf(path);
+    const parent = this.#nodes.get(parentPath);
+    if (!node || !parent) return { err: Code.NONODE };
+    parent.children.delete(nameOf(path));
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    this.#remove(path, node);
+    changes.push({ type: "deleted", path, acl: node.acl });
+    changes.push({ type: "childrenChanged", path: parentPath, acl: parent.acl });
+    return { err: Code.OK };
+  }
+
+  #setData(
+    header: TxnHeader,
+    path: string,
+    data: Uint8Array | null,
+    version: number,
+    changes: TreeChange[],
+  ): ApplyResult {
+    const node = this.#nodes.get(path);
+    if (!node) return { err: Code.NONODE };
+    this.#dataSize += (data?.length ?? 0) - (node.data?.length ?? 0);
+    node.data = data;
+    node.version = version;
+    node.mzxid = header.zxid;
+    node.mtime = header.time;
+    changes.push({ type: "dataChanged", path, acl: node.acl });
+    return { err: 0, stat: this.statOf(node) };
+  }
+
+  #setAcl(path: string, acl: ACL[], aversion: number): ApplyResult {
+    const node = this.#nodes.get(path);
+    if (!node) return { err: Code.NONODE };
+    node.acl = acl;
+    node.aversion = aversion;
+    return { err: 0, stat: this.statOf(node) };
+  }
+
+  #multi(header: TxnHeader, txns: Txn[], changes: TreeChange[]): ApplyResult {
+    const results: OpResult[] = [];
+    for (const txn of txns) {
+      const result = this.#applyOne(header, txn, changes);
+      results.push(opResultOf(txn, result));
+    }
+    return { err: 0, results };
+  }
+
+  #insert(path: string, node: DataNode): void {
+    this.#nodes.set(path, node);
+    this.#dataSize += path.length + (node.data?.length ?? 0);
+    const kind = nodeKindOf(node.ephemeralOwner);
+    if (kind === "ephemeral") {
+      let paths = this.#ephemerals.get(node.ephemeralOwner);
+      if (!paths) this.#ephemerals.set(node.ephemeralOwner, paths = new Set());
+      paths.add(path);
+    } else if (kind === "container" || kind === "ttl") {
+      this.#reapable.add(path);
+    }
+  }
+
+  #remove(path: string, node: DataNode): void {
+    this.#nodes.delete(path);
+    this.#dataSize -= path.length + (node.data?.length ?? 0);
+    const kind = nodeKindOf(node.ephemeralOwner);
+    if (kind === "ephemeral") {
+      const paths = this.#ephemerals.get(node.ephemeralOwner);
+      paths?.delete(path);
+      if (paths?.size === 0) this.#ephemerals.delete(node.ephemeralOwner);
+    } else if (kind === "container" || kind === "ttl") {
+      this.#reapable.delete(path);
+    }
+  }
+}
+
+function opResultOf(txn: Txn, result: ApplyResult): OpResult {
+  if (result.err !== 0) return { type: "error", err: result.err };
+  switch (txn.type) {
+    case "create": {
+      const created = result as { path: string; stat: Stat | null };
+      return created.stat === null
+        ? { type: "create", path: created.path }
+        : { type: "create2", path: created.path, stat: created.stat };
+    }
+    case "delete":
+    case "deleteContainer":
+      return { type: "delete" };
+    case "setData":
+      return { type: "setData", stat: (result as { stat: Stat }).stat };
+    default:
+      return { type: "check" };
+  }
+}
+

@@ -1,0 +1,566 @@
+/**
+ * The standalone server core: a deterministic state machine that takes decoded client packets and
+ * ticks, and produces replies, notifications and connection closes, in the exact order ZooKeeper's
+ * pipeline (prep → sync → final) would. No I/O, clocks or randomness: the driver feeds time in.
+ *
+ * Writes are prepared into txns at once (against the pending view), committed, then applied one at a
+ * time; applying queues every notification a txn triggers before the writer's reply (§6.6).
+ */
+import { authenticate, isAllowed } from "./acl.ts";
+import { Connection } from "./connection.ts";
+import { type ApplyResult, DataTree, type TreeChange } from "./data_tree.ts";
+import { Code } from "./errors.ts";
+import { PendingChanges } from "./pending_changes.ts";
+import {
+  multiHasMisplacedTtl,
+  type PrepContext,
+  prepareCloseSession,
+  prepareDeleteContainer,
+  prepareWrite,
+  type WriteRequest,
+} from "./prep.ts";
+import { executeRead } from "./reads.ts";
+import type { ConnectRequest, Reply, Request, RequestHeader, Response } from "./records.ts";
+import { KeeperState, OpCode, Perms, Xid } from "./records.ts";
+import { PASSWORD_BYTES, passwordMatches, sessionPassword } from "./session_password.ts";
+import { SessionTracker } from "./session_tracker.ts";
+import type {
+  ConnectionId,
+  ConnectionInfo,
+  ConnectionStatus,
+  ServerConfig,
+  ServerOutput,
+  ServerStatus,
+  SessionDump,
+} from "./server_io.ts";
+import { nodeKindOf, ttlOf, type Txn, type TxnEntry } from "./txn.ts";
+import { WatchManager } from "./watch_manager.ts";
+import type { Zxid } from "./zxid.ts";
+
+/** Opcodes a client may send (Request.isValid), auth and sasl included. */
+const VALID_OPCODES = new Set<number>([
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 100, 101, 102, 103, 104, 105, 106, 107,
+  -11,
+]);
+
+const WRITE_KINDS = new Set<Request["kind"]>([
+  "create",
+  "create2",
+  "createContainer",
+  "createTTL",
+  "delete",
+  "setData",
+  "setACL",
+  "multi",
+  "reconfig",
+  "deleteContainer",
+  "closeSession",
+]);
+
+/** Short op names for `cons` (lop=...). */
+const OP_ABBREVIATIONS: Partial<Record<Request["kind"], string>> = {
+  create: "CREA", create2: "CREA", createContainer: "CREA", createTTL: "CREA", delete: "DELE",
+  setData: "SETD", getData: "GETD", exists: "EXIS", getChildren: "GETC", getChildren2: "GETC",
+  setACL: "SETA", getACL: "GETA", sync: "SYNC", ping: "PING", closeSession: "CLOS", multi: "MULT",
+  multiRead: "MLTR", setWatches: "SETW", setWatches2: "STW2", addWatch: "ADDW", checkWatches: "CHKW",
+  removeWatches: "REMW", getEphemerals: "GETE", getAllChildrenNumber: "GETACN", whoAmI: "HOMI",
+  reconfig: "RECO",
+};
+
+const CONTAINER_DELETIONS_PER_CHECK_MAX = 10_000;
+
+export class Server {
+  readonly config: ServerConfig;
+  readonly tree = new DataTree();
+  readonly #pending: PendingChanges;
+  readonly #watches = new WatchManager();
+  readonly #sessions: SessionTracker;
+  readonly #connections = new Map<ConnectionId, Connection>();
+  readonly #connectionOfSession = new Map<bigint, ConnectionId>();
+  /** zxid → connection waiting for that txn's reply. */
+  readonly #waiting = new Map<Zxid, ConnectionId>();
+  /** Connections with a sync at the head of their queue. */
+  readonly #syncWaiting = new Set<ConnectionId>();
+  #outputs: ServerOutput[] = [];
+  #nowMs: number;
+  #lastPreparedZxid: Zxid = 0;
+  #nextContainerCheckMs: number;
+
+  constructor(config: ServerConfig, nowMs = config.sessionIdSeedMs) {
+    this.config = config;
+    this.#nowMs = nowMs;
+    this.#pending = new PendingChanges(this.tree);
+    this.#sessions = new SessionTracker({
+      serverId: config.serverId,
+      seedMs: config.sessionIdSeedMs,
+      tickTimeMs: config.tickTimeMs,
+      nowMs,
+      sessionsMax: 1_000_000,
+    });
+    this.#nextContainerCheckMs = nowMs + config.containerCheckIntervalMs;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Inputs
+
+  /** Advances time: expires sessions whose deadline passed and reaps containers and TTL nodes. */
+  tick(nowMs: number): void {
+    if (nowMs < this.#nowMs) return; // time never runs backwards inside the core
+    this.#nowMs = nowMs;
+    for (const sessionId of this.#sessions.expire(nowMs)) {
+      this.#log("info", `session 0x${BigInt.asUintN(64, sessionId).toString(16)} expired`);
+      this.#submit(sessionId, 0, (context) => prepareCloseSession(context), null);
+    }
+    if (nowMs >= this.#nextContainerCheckMs) {
+      this.#nextContainerCheckMs = nowMs + this.config.containerCheckIntervalMs;
+      this.#reapContainers(nowMs);
+    }
+  }
+
+  open(connection: ConnectionId, info: ConnectionInfo): void {
+    this.#connections.set(connection, new Connection(connection, info));
+  }
+
+  connect(connectionId: ConnectionId, request: ConnectRequest): void {
+    const connection = this.#connections.get(connectionId);
+    if (!connection || connection.closing) return;
+    if (request.lastZxidSeen > this.tree.lastZxid) {
+      this.#close(connection, `client has seen zxid 0x${request.lastZxidSeen.toString(16)}, newer than ours`);
+      return;
+    }
+    const timeoutMs = Math.min(
+      Math.max(request.timeOut, this.config.minSessionTimeoutMs),
+      this.config.maxSessionTimeoutMs,
+    );
+    const readOnly = request.readOnly === undefined ? undefined : false;
+    if (request.sessionId === 0n) {
+      this.#createSession(connection, timeoutMs, readOnly);
+    } else {
+      this.#resumeSession(connection, request, timeoutMs, readOnly);
+    }
+  }
+
+  /** A request after the handshake; `request` is null when its body did not parse. */
+  request(connectionId: ConnectionId, header: RequestHeader, request: Request | null): void {
+    const connection = this.#connections.get(connectionId);
+    if (!connection || connection.closing) return;
+    if (connection.outstanding >= this.config.outstandingRequestsMax) {
+      this.#close(connection, `more than ${this.config.outstandingRequestsMax} outstanding requests`);
+      return;
+    }
+    connection.lastCxid = header.xid;
+    if (request === null) {
+      this.#unparsable(connection, header);
+    } else if (request.kind === "auth") {
+      this.#auth(connection, header, request.scheme, request.auth);
+    } else if (request.kind === "sasl") {
+      this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.AUTHFAILED }, body: { kind: "sasl", token: null } });
+      this.#close(connection, "SASL is not supported");
+    } else {
+      connection.lastOperation = OP_ABBREVIATIONS[request.kind] ?? "NA";
+      if (connection.sessionId !== null) this.#sessions.touch(connection.sessionId, this.#nowMs);
+      this.#enqueue(connection, header, request);
+    }
+    this.#flush(connection);
+  }
+
+  /** The transport closed: forget the connection's watches (its session lives on until expiry). */
+  closed(connectionId: ConnectionId): void {
+    const connection = this.#connections.get(connectionId);
+    if (!connection) return;
+    this.#connections.delete(connectionId);
+    this.#syncWaiting.delete(connectionId);
+    this.#watches.removeConnection(connectionId);
+    if (connection.sessionId !== null && this.#connectionOfSession.get(connection.sessionId) === connectionId) {
+      this.#connectionOfSession.delete(connection.sessionId);
+    }
+  }
+
+  takeOutputs(): ServerOutput[] {
+    const outputs = this.#outputs;
+    this.#outputs = [];
+    return outputs;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Handshake
+
+  #createSession(connection: Connection, timeoutMs: number, readOnly: boolean | undefined): void {
+    const sessionId = this.#sessions.nextSessionId();
+    if (sessionId === null) {
+      this.#close(connection, "too many sessions");
+      return;
+    }
+    this.#sessions.add(sessionId, timeoutMs, this.#nowMs);
+    this.#bindSession(connection, sessionId, timeoutMs);
+    const zxid = ++this.#lastPreparedZxid;
+    connection.push({
+      kind: "connect",
+      zxid,
+      ready: false,
+      response: { protocolVersion: 0, timeOut: timeoutMs, sessionId, passwd: sessionPassword(sessionId), readOnly },
+    });
+    this.#waiting.set(zxid, connection.id);
+    this.#commit({ header: this.#header(sessionId, 0, zxid), txn: { type: "createSession", timeoutMs } });
+    this.#applyCommitted();
+  }
+
+  #resumeSession(
+    connection: Connection,
+    request: ConnectRequest,
+    timeoutMs: number,
+    readOnly: boolean | undefined,
+  ): void {
+    const previous = this.#connectionOfSession.get(request.sessionId);
+    if (previous !== undefined && previous !== connection.id) {
+      const old = this.#connections.get(previous);
+      if (old) this.#close(old, "session re-established on another connection");
+    }
+    const session = this.#sessions.get(request.sessionId);
+    if (!session || session.closing || !passwordMatches(request.sessionId, request.passwd)) {
+      connection.push({
+        kind: "connect",
+        zxid: 0,
+        ready: true,
+        response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(PASSWORD_BYTES), readOnly },
+      });
+      this.#flush(connection);
+      this.#close(connection, "session expired or password wrong");
+      return;
+    }
+    this.#sessions.setTimeout(request.sessionId, timeoutMs, this.#nowMs);
+    this.#bindSession(connection, request.sessionId, timeoutMs);
+    connection.push({
+      kind: "connect",
+      zxid: 0,
+      ready: true,
+      response: { protocolVersion: 0, timeOut: timeoutMs, sessionId: request.sessionId, passwd: sessionPassword(request.sessionId), readOnly },
+    });
+    this.#flush(connection);
+  }
+
+  #bindSession(connection: Connection, sessionId: bigint, timeoutMs: number): void {
+    connection.sessionId = sessionId;
+    connection.sessionTimeoutMs = timeoutMs;
+    this.#connectionOfSession.set(sessionId, connection.id);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Requests
+
+  #enqueue(connection: Connection, header: RequestHeader, request: Request): void {
+    if (request.kind === "sync") {
+      connection.push({ kind: "sync", xid: header.xid, path: request.path, zxid: this.#lastPreparedZxid });
+      this.#syncWaiting.add(connection.id);
+    } else if (WRITE_KINDS.has(request.kind)) {
+      this.#submitWrite(connection, header, request);
+    } else {
+      connection.push({ kind: "read", header, request, identities: connection.identities });
+    }
+  }
+
+  #submitWrite(connection: Connection, header: RequestHeader, request: Request): void {
+    this.#submitPrepared(connection, header, request.kind === "closeSession", (context): Txn => {
+      if (request.kind === "closeSession") return prepareCloseSession(context);
+      if (request.kind === "deleteContainer") return prepareDeleteContainer(request.path, context);
+      if (request.kind === "multi" && multiHasMisplacedTtl(request.ops)) {
+        return { type: "error", err: Code.MARSHALLINGERROR };
+      }
+      return prepareWrite(request as WriteRequest, context);
+    });
+  }
+
+  #submitPrepared(
+    connection: Connection,
+    header: RequestHeader,
+    closesSession: boolean,
+    prepare: (context: PrepContext) => Txn,
+  ): void {
+    const origin = { connection, identities: connection.identities };
+    const zxid = this.#submit(connection.sessionId ?? 0n, header.xid, prepare, origin);
+    connection.push({ kind: "write", zxid, reply: null, closesSession });
+    this.#waiting.set(zxid, connection.id);
+    this.#applyCommitted();
+  }
+
+  /** Prepares a txn with the next zxid and commits it. */
+  #submit(
+    sessionId: bigint,
+    cxid: number,
+    prepare: (context: PrepContext) => Txn,
+    origin: { connection: Connection; identities: PrepContext["identities"] } | null,
+  ): Zxid {
+    const zxid = ++this.#lastPreparedZxid;
+    const txn = prepare({
+      zxid,
+      sessionId,
+      identities: origin?.identities ?? [],
+      pending: this.#pending,
+      sessions: this.#sessions,
+      extendedTypesEnabled: this.config.extendedTypesEnabled,
+    });
+    this.#commit({ header: this.#header(sessionId, cxid, zxid), txn });
+    if (origin === null) this.#applyCommitted();
+    return zxid;
+  }
+
+  #unparsable(connection: Connection, header: RequestHeader): void {
+    if (!VALID_OPCODES.has(header.type)) {
+      const reply: Reply = { header: { xid: header.xid, zxid: -1, err: Code.UNIMPLEMENTED }, body: null };
+      connection.push({ kind: "ready", reply, thenClose: `unknown opcode ${header.type}` });
+      return;
+    }
+    if (header.type === OpCode.multi) {
+      // An unparsable multi still consumes a zxid in ZooKeeper.
+      this.#submitPrepared(connection, header, false, () => ({ type: "error", err: Code.MARSHALLINGERROR }));
+      return;
+    }
+    const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.MARSHALLINGERROR }, body: null };
+    connection.push({ kind: "ready", reply, thenClose: null });
+  }
+
+  #auth(connection: Connection, header: RequestHeader, scheme: string, auth: Uint8Array | null): void {
+    const granted = authenticate(scheme, auth, {
+      remoteAddress: connection.info.remoteAddress,
+      superDigest: this.config.superDigest,
+    });
+    // auth is answered at once, outside the request order, as ZooKeeper does.
+    if (granted === null) {
+      this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.AUTHFAILED }, body: null });
+      this.#close(connection, `auth scheme ${JSON.stringify(scheme)} is not supported`);
+      return;
+    }
+    connection.addIdentities(granted);
+    this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.OK }, body: null });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Commit and apply
+
+  /** Standalone without a log: a prepared txn is committed at once. (Storage and Zab slot in here.) */
+  #commit(entry: TxnEntry): void {
+    this.#committed.push(entry);
+  }
+
+  readonly #committed: TxnEntry[] = [];
+
+  #applyCommitted(): void {
+    for (let i = 0; i < this.#committed.length; i++) this.#apply(this.#committed[i]!);
+    this.#committed.length = 0;
+  }
+
+  #apply(entry: TxnEntry): void {
+    const { header, txn } = entry;
+    const changes: TreeChange[] = [];
+    const result = this.tree.apply(header, txn, changes);
+    this.#pending.applied(header.zxid);
+    const canRead = (connectionId: ConnectionId, acl: Parameters<typeof isAllowed>[0]) => {
+      const connection = this.#connections.get(connectionId);
+      return connection !== undefined && isAllowed(acl, Perms.READ, connection.identities);
+    };
+    for (const change of changes) {
+      for (const delivery of this.#watches.trigger(change, canRead)) {
+        this.#outputs.push({
+          kind: "notification",
+          connection: delivery.connection,
+          zxid: header.zxid,
+          event: { type: delivery.type, state: KeeperState.SyncConnected, path: delivery.path },
+        });
+      }
+    }
+    if (txn.type === "closeSession") this.#sessionClosed(header.sessionId, this.#waiting.has(header.zxid));
+    this.#answer(header.zxid, header.cxid, txn, result);
+    for (const connectionId of this.#syncWaiting) {
+      const connection = this.#connections.get(connectionId);
+      if (connection) this.#flush(connection);
+    }
+  }
+
+  #answer(zxid: Zxid, cxid: number, txn: Txn, result: ApplyResult): void {
+    const connectionId = this.#waiting.get(zxid);
+    if (connectionId === undefined) return;
+    this.#waiting.delete(zxid);
+    const connection = this.#connections.get(connectionId);
+    if (!connection) return;
+    const entry = connection.find((e) => (e.kind === "write" || e.kind === "connect") && e.zxid === zxid);
+    if (entry?.kind === "connect") entry.ready = true;
+    if (entry?.kind === "write") {
+      entry.reply = { header: { xid: cxid, zxid, err: result.err }, body: result.err === 0 ? replyBody(txn, result) : null };
+    }
+    this.#flush(connection);
+  }
+
+  #sessionClosed(sessionId: bigint, byClient: boolean): void {
+    this.#sessions.remove(sessionId);
+    const connectionId = this.#connectionOfSession.get(sessionId);
+    if (connectionId === undefined) return;
+    this.#connectionOfSession.delete(sessionId);
+    const connection = this.#connections.get(connectionId);
+    // A client's own closeSession closes after its reply (see #flush); an expiry closes now.
+    if (connection && !byClient) this.#close(connection, "session expired");
+  }
+
+  /** Sends every reply at the head of the connection's queue that is ready, in order. */
+  #flush(connection: Connection): void {
+    for (let entry = connection.peek(); entry !== undefined && !connection.closing; entry = connection.peek()) {
+      if (entry.kind === "connect") {
+        if (!entry.ready) return;
+        this.#outputs.push({ kind: "connectResponse", connection: connection.id, response: entry.response });
+      } else if (entry.kind === "write") {
+        if (entry.reply === null) return;
+        this.#reply(connection, entry.reply);
+        if (entry.closesSession) {
+          connection.shift();
+          this.#close(connection, "session closed by client");
+          return;
+        }
+      } else if (entry.kind === "sync") {
+        if (this.tree.lastZxid < entry.zxid) return;
+        this.#syncWaiting.delete(connection.id);
+        this.#reply(connection, { header: { xid: entry.xid, zxid: this.tree.lastZxid, err: 0 }, body: { kind: "sync", path: entry.path } });
+      } else if (entry.kind === "ready") {
+        this.#reply(connection, entry.reply);
+        if (entry.thenClose !== null) {
+          connection.shift();
+          this.#close(connection, entry.thenClose);
+          return;
+        }
+      } else {
+        this.#executeRead(connection, entry.header, entry.request, entry.identities);
+      }
+      connection.shift();
+    }
+  }
+
+  #executeRead(connection: Connection, header: RequestHeader, request: Request, identities: PrepContext["identities"]): void {
+    const result = executeRead(request, {
+      tree: this.tree,
+      watches: this.#watches,
+      connection: connection.id,
+      sessionId: connection.sessionId ?? 0n,
+      identities,
+      notify: (type, path) =>
+        this.#outputs.push({
+          kind: "notification",
+          connection: connection.id,
+          zxid: -1,
+          event: { type, state: KeeperState.SyncConnected, path },
+        }),
+    });
+    const xid = request.kind === "ping" ? Xid.ping : header.xid;
+    this.#reply(connection, { header: { xid, zxid: this.tree.lastZxid, err: result.err }, body: result.err === 0 ? result.body : null });
+  }
+
+  #reply(connection: Connection, reply: Reply): void {
+    if (reply.header.zxid > 0) connection.lastZxid = reply.header.zxid;
+    this.#outputs.push({ kind: "reply", connection: connection.id, reply });
+  }
+
+  #close(connection: Connection, reason: string): void {
+    if (connection.closing) return;
+    connection.closing = true;
+    this.#outputs.push({ kind: "close", connection: connection.id, reason });
+  }
+
+  #log(level: "info" | "warn", message: string): void {
+    this.#outputs.push({ kind: "log", level, message });
+  }
+
+  #header(sessionId: bigint, cxid: number, zxid: Zxid) {
+    return { sessionId, cxid, zxid, time: this.#nowMs };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Containers and TTL nodes
+
+  #reapContainers(nowMs: number): void {
+    const candidates: string[] = [];
+    for (const path of this.tree.reapableNodes()) {
+      if (candidates.length >= CONTAINER_DELETIONS_PER_CHECK_MAX) break;
+      const node = this.tree.get(path);
+      if (!node || node.children.size > 0) continue;
+      const kind = nodeKindOf(node.ephemeralOwner);
+      if (kind === "container" && node.cversion > 0) candidates.push(path);
+      if (kind === "ttl" && nowMs - node.mtime > ttlOf(node.ephemeralOwner)) candidates.push(path);
+    }
+    for (const path of candidates) {
+      this.#submit(0n, 0, (context) => prepareDeleteContainer(path, context), null);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Status for four-letter words and metrics
+
+  status(): ServerStatus {
+    const dataWatchers = this.#watches.dataWatchers();
+    const connectionsWatching = new Set<ConnectionId>();
+    let dataWatchTotal = 0;
+    for (const connections of dataWatchers.values()) {
+      dataWatchTotal += connections.length;
+      for (const connection of connections) connectionsWatching.add(connection);
+    }
+    let outstandingRequests = 0;
+    for (const connection of this.#connections.values()) outstandingRequests += connection.outstanding;
+    return {
+      mode: "standalone",
+      lastZxid: this.tree.lastZxid,
+      nodeCount: this.tree.nodeCount,
+      approximateDataSize: this.tree.approximateDataSize,
+      ephemeralsCount: this.tree.ephemeralCount,
+      sessionCount: this.#sessions.size,
+      watchCount: this.#watches.count,
+      dataWatchPaths: dataWatchers.size,
+      dataWatchConnections: connectionsWatching.size,
+      dataWatchTotal,
+      outstandingRequests,
+    };
+  }
+
+  connections(): ConnectionStatus[] {
+    return [...this.#connections.values()].map((connection) => ({
+      connection: connection.id,
+      remoteAddress: connection.info.remoteAddress,
+      remotePort: connection.info.remotePort,
+      sessionId: connection.sessionId,
+      sessionTimeoutMs: connection.sessionTimeoutMs,
+      outstandingRequests: connection.outstanding,
+      lastOperation: connection.lastOperation,
+      lastCxid: connection.lastCxid,
+      lastZxid: connection.lastZxid,
+    }));
+  }
+
+  sessions(): SessionDump[] {
+    return [...this.#sessions.sessions()].map((session) => ({
+      sessionId: session.id,
+      timeoutMs: session.timeoutMs,
+      expiresAtMs: this.#sessions.deadlineOf(session.id) ?? 0,
+      ephemerals: [...this.tree.ephemeralsOf(session.id)],
+    }));
+  }
+
+  /** Data-table watches as path → session ids (connections without a session are left out). */
+  dataWatches(): Map<string, bigint[]> {
+    const result = new Map<string, bigint[]>();
+    for (const [path, connections] of this.#watches.dataWatchers()) {
+      const sessions = connections.map((id) => this.#connections.get(id)?.sessionId ?? null)
+        .filter((id): id is bigint => id !== null);
+      if (sessions.length > 0) result.set(path, sessions);
+    }
+    return result;
+  }
+}
+
+/** The reply body of a successfully applied write. */
+function replyBody(txn: Txn, result: ApplyResult): Response | null {
+  if ("results" in result) return { kind: "multi", results: result.results };
+  if (txn.type === "create" && "path" in result) {
+    return result.stat === null
+      ? { kind: "create", path: result.path }
+      : { kind: "create2", path: result.path, stat: result.stat };
+  }
+  if ((txn.type === "setData" || txn.type === "setACL") && "stat" in result && result.stat !== null) {
+    return { kind: "stat", stat: result.stat };
+  }
+  return null;
+}

@@ -1,0 +1,97 @@
+/**
+ * What goes into and comes out of the pure server core (src/core/server.ts). A driver feeds inputs
+ * (connections opening, decoded packets, ticks with the time, storage completions) and drains the
+ * outputs after each input; it never needs to know ZooKeeper's rules.
+ */
+import type { ConnectRequest, ConnectResponse, Reply, WatcherEvent } from "./records.ts";
+
+/** Opaque number the driver assigns to each client connection. */
+export type ConnectionId = number;
+
+export interface ServerConfig {
+  /** myid; 1 for a standalone server (as ZooKeeper). Top byte of every session id this server makes. */
+  serverId: number;
+  tickTimeMs: number;
+  /** Defaults to 2 × tickTimeMs. */
+  minSessionTimeoutMs: number;
+  /** Defaults to 20 × tickTimeMs. */
+  maxSessionTimeoutMs: number;
+  /** Wall-clock milliseconds at start; seeds session ids (ZooKeeper's initializeNextSession). */
+  sessionIdSeedMs: number;
+  /** `zookeeper.DigestAuthenticationProvider.superDigest`: "super:<base64 sha1>", or null. */
+  superDigest: string | null;
+  /** `zookeeper.extendedTypesEnabled`: allows TTL nodes. */
+  extendedTypesEnabled: boolean;
+  /** Requests a connection may have waiting for replies before it is closed (wait-free bound). */
+  outstandingRequestsMax: number;
+  /** Container/TTL reaper period (znode.container.checkIntervalMs). */
+  containerCheckIntervalMs: number;
+}
+
+export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const tickTimeMs = overrides.tickTimeMs ?? 2000;
+  return {
+    serverId: 1,
+    tickTimeMs,
+    minSessionTimeoutMs: 2 * tickTimeMs,
+    maxSessionTimeoutMs: 20 * tickTimeMs,
+    sessionIdSeedMs: 0,
+    superDigest: null,
+    extendedTypesEnabled: false,
+    outstandingRequestsMax: 1000,
+    containerCheckIntervalMs: 60_000,
+    ...overrides,
+  };
+}
+
+/** Facts about a new connection the core needs (the `ip` identity). */
+export interface ConnectionInfo {
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** One thing the driver must do. Outputs are drained in order and must be carried out in order. */
+export type ServerOutput =
+  | { kind: "connectResponse"; connection: ConnectionId; response: ConnectResponse }
+  | { kind: "reply"; connection: ConnectionId; reply: Reply }
+  | { kind: "notification"; connection: ConnectionId; zxid: number; event: WatcherEvent }
+  /** Close the connection after writing everything queued for it before this output. */
+  | { kind: "close"; connection: ConnectionId; reason: string }
+  | { kind: "log"; level: "info" | "warn"; message: string };
+
+/** A read-only picture of the server for four-letter words and metrics. */
+export interface ServerStatus {
+  mode: "standalone" | "leader" | "follower" | "observer";
+  lastZxid: number;
+  /** ZooKeeper counts the root twice; this is the same number `srvr` prints. */
+  nodeCount: number;
+  approximateDataSize: number;
+  ephemeralsCount: number;
+  sessionCount: number;
+  watchCount: number;
+  /** Distinct paths with data watches, and connections holding them (for `wchs`). */
+  dataWatchPaths: number;
+  dataWatchConnections: number;
+  dataWatchTotal: number;
+  outstandingRequests: number;
+}
+
+export interface ConnectionStatus {
+  connection: ConnectionId;
+  remoteAddress: string;
+  remotePort: number;
+  /** Null before the handshake completes. */
+  sessionId: bigint | null;
+  sessionTimeoutMs: number;
+  outstandingRequests: number;
+  lastOperation: string;
+  lastCxid: number;
+  lastZxid: number;
+}
+
+export interface SessionDump {
+  sessionId: bigint;
+  timeoutMs: number;
+  expiresAtMs: number;
+  ephemerals: string[];
+}
