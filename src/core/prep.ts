@@ -152,8 +152,8 @@ function prepareCreate(request: CreateRequest, context: PrepContext, kind: Creat
   }
   const container = kind === "createContainer";
   const ephemeral = !container && (flags === CreateFlags.EPHEMERAL || flags === CreateFlags.EPHEMERAL_SEQUENTIAL);
-  const sequential = !container &&
-    (flags === CreateFlags.PERSISTENT_SEQUENTIAL || flags === CreateFlags.EPHEMERAL_SEQUENTIAL ||
+  // Opcode 19 makes a container whatever the flags, but sequential flags still append the suffix.
+  const sequential = (flags === CreateFlags.PERSISTENT_SEQUENTIAL || flags === CreateFlags.EPHEMERAL_SEQUENTIAL ||
       flags === CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL);
   checkSession(context);
 

@@ -148,7 +148,7 @@ export class Server {
       this.#close(connection, `more than ${this.config.outstandingRequestsMax} outstanding requests`);
       return;
     }
-    connection.lastCxid = header.xid;
+    if (header.xid >= 0) connection.lastCxid = header.xid;
     if (request === null) {
       this.#unparsable(connection, header);
     } else if (request.kind === "auth") {

@@ -20,7 +20,7 @@ export class TestSession {
   readonly harness: Harness;
   readonly connection: number;
   sessionId = 0n;
-  passwd = new Uint8Array(16);
+  passwd: Uint8Array = new Uint8Array(16);
   #xid = 1;
   /** Everything the core sent to this connection, in order. */
   received: ServerOutput[] = [];

@@ -1,0 +1,109 @@
+/** The command line of `corral`, parsed into a command; errors name the bad argument. */
+
+export const HELP = `corral: a ZooKeeper-compatible coordination service
+
+Usage:
+  corral serve <zoo.cfg> [options]   serve as described by a ZooKeeper zoo.cfg
+  corral serve --port <n> [options]  serve standalone without a config file
+  corral --help | --version
+
+Options for serve (they override zoo.cfg):
+  --port <n>              client port (0 picks a free one and prints it)
+  --host <address>        interface to listen on (default: clientPortAddress, else 0.0.0.0)
+  --4lw <words>           four-letter words to allow, comma-separated, '*' for all (default: srvr)
+  --tick-time <ms>        tickTime (default 2000)
+  --max-client-cnxns <n>  connections per client IP, 0 = unlimited (default 60)
+  --log-level <level>     debug, info, warn or error (default info)
+
+Corral prints "corral: serving on <host>:<port> (<runtime>, standalone)" once it listens, and
+shuts down cleanly on SIGINT or SIGTERM.
+`;
+
+export type LogLevelName = "debug" | "info" | "warn" | "error";
+
+export interface ServeArgs {
+  configPath: string | null;
+  port: number | null;
+  host: string | null;
+  fourLetterWhitelist: Set<string> | null;
+  tickTimeMs: number | null;
+  maxClientCnxns: number | null;
+  logLevel: LogLevelName;
+}
+
+export type Command =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "serve"; args: ServeArgs };
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export function parseArgs(argv: readonly string[]): Command {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") return { kind: "help" };
+  if (first === "--version" || first === "-v" || first === "version") return { kind: "version" };
+  if (first === "serve") return { kind: "serve", args: parseServeArgs(rest) };
+  throw new UsageError(`unknown command ${JSON.stringify(first)}; try \`corral --help\``);
+}
+
+function parseServeArgs(argv: readonly string[]): ServeArgs {
+  const args: ServeArgs = {
+    configPath: null, port: null, host: null, fourLetterWhitelist: null, tickTimeMs: null, maxClientCnxns: null, logLevel: "info",
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, null];
+    const value = (): string => {
+      if (inline !== null) return inline;
+      const next = argv[++i];
+      if (next === undefined) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case "--port":
+        args.port = integerArg(flag, value(), 0, 65535);
+        break;
+      case "--host":
+        args.host = value();
+        break;
+      case "--4lw":
+        args.fourLetterWhitelist = new Set(value().split(",").map((word) => word.trim()).filter((word) => word !== ""));
+        break;
+      case "--tick-time":
+        args.tickTimeMs = integerArg(flag, value(), 1, 3_600_000);
+        break;
+      case "--max-client-cnxns":
+        args.maxClientCnxns = integerArg(flag, value(), 0, 1_000_000);
+        break;
+      case "--log-level": {
+        const level = value();
+        if (level !== "debug" && level !== "info" && level !== "warn" && level !== "error") {
+          throw new UsageError(`--log-level must be debug, info, warn or error, got ${JSON.stringify(level)}`);
+        }
+        args.logLevel = level;
+        break;
+      }
+      default:
+        if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}; try \`corral --help\``);
+        if (args.configPath !== null) throw new UsageError(`only one config file, got ${args.configPath} and ${arg}`);
+        args.configPath = arg;
+    }
+  }
+  if (args.configPath === null && args.port === null) {
+    throw new UsageError("serve needs a zoo.cfg or --port <n>; try `corral --help`");
+  }
+  return args;
+}
+
+function integerArg(flag: string, text: string, min: number, max: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}

@@ -1,0 +1,291 @@
+/**
+ * ZooKeeper's zoo.cfg: a Java properties file (`key=value`, `key: value` or `key value`; `#` and `!`
+ * comments; a trailing backslash continues a line). Known keys are checked and typed; unknown keys
+ * are kept and warned about, as ZooKeeper passes them on as `zookeeper.<key>` system properties.
+ */
+import { FOUR_LETTER_WORDS } from "../driver/four_letter_words.ts";
+
+export interface ZooCfgServer {
+  /** N of `server.N`. */
+  id: number;
+  host: string;
+  quorumPort: number;
+  electionPort: number;
+  role: "participant" | "observer";
+  /** From the optional `;[clientHost:]clientPort` suffix. */
+  clientHost: string | null;
+  clientPort: number | null;
+}
+
+export interface ZooCfg {
+  /** null when absent (callers pick the default). */
+  tickTimeMs: number | null;
+  dataDir: string | null;
+  /** Defaults to dataDir, as ZooKeeper does. */
+  dataLogDir: string | null;
+  clientPort: number | null;
+  clientPortAddress: string | null;
+  maxClientCnxns: number;
+  /** null: 2 × tickTime. */
+  minSessionTimeoutMs: number | null;
+  /** null: 20 × tickTime. */
+  maxSessionTimeoutMs: number | null;
+  fourLetterWhitelist: Set<string>;
+  juteMaxBuffer: number;
+  initLimit: number | null;
+  syncLimit: number | null;
+  /** `server.N` lines, kept for ensembles. */
+  servers: ZooCfgServer[];
+  autopurgeSnapRetainCount: number;
+  autopurgePurgeIntervalHours: number;
+  snapCount: number;
+  extendedTypesEnabled: boolean;
+  /** `DigestAuthenticationProvider.superDigest`: "super:<base64 sha1>". */
+  superDigest: string | null;
+  /** Keys Corral does not know, with their values. */
+  unknown: Map<string, string>;
+  /** Things worth telling the operator (unknown keys, ignored words, duplicates). */
+  warnings: string[];
+}
+
+/** A line or value zoo.cfg cannot have; `line` is 1-based. */
+export class ZooCfgError extends Error {
+  readonly line: number;
+  constructor(source: string, line: number, message: string) {
+    super(`${source} line ${line}: ${message}`);
+    this.name = "ZooCfgError";
+    this.line = line;
+  }
+}
+
+export function defaultZooCfg(): ZooCfg {
+  return {
+    tickTimeMs: null,
+    dataDir: null,
+    dataLogDir: null,
+    clientPort: null,
+    clientPortAddress: null,
+    maxClientCnxns: 60,
+    minSessionTimeoutMs: null,
+    maxSessionTimeoutMs: null,
+    fourLetterWhitelist: new Set(["srvr"]),
+    juteMaxBuffer: 0xfffff,
+    initLimit: null,
+    syncLimit: null,
+    servers: [],
+    autopurgeSnapRetainCount: 3,
+    autopurgePurgeIntervalHours: 0,
+    snapCount: 100_000,
+    extendedTypesEnabled: false,
+    superDigest: null,
+    unknown: new Map(),
+    warnings: [],
+  };
+}
+
+interface Entry {
+  key: string;
+  value: string;
+  line: number;
+}
+
+/** Parses zoo.cfg text. Throws ZooCfgError naming `source` and the line for anything malformed. */
+export function parseZooCfg(text: string, options: { source?: string } = {}): ZooCfg {
+  const source = options.source ?? "zoo.cfg";
+  const cfg = defaultZooCfg();
+  const seen = new Map<string, number>();
+  let dataLogDirSet = false;
+  for (const entry of propertyEntries(text)) {
+    const fail = (message: string): never => {
+      throw new ZooCfgError(source, entry.line, message);
+    };
+    const previous = seen.get(entry.key);
+    if (previous !== undefined) cfg.warnings.push(`${source} line ${entry.line}: ${entry.key} repeats line ${previous}; the later value wins`);
+    seen.set(entry.key, entry.line);
+    if (entry.key.startsWith("server.")) {
+      const server = parseServerLine(entry, fail);
+      cfg.servers = cfg.servers.filter((known) => known.id !== server.id);
+      cfg.servers.push(server);
+      continue;
+    }
+    const v = entry.value;
+    switch (entry.key) {
+      case "tickTime":
+        cfg.tickTimeMs = integer(v, { min: 1 }, `tickTime (ms)`, fail);
+        break;
+      case "dataDir":
+        cfg.dataDir = nonEmpty(v, "dataDir", fail);
+        break;
+      case "dataLogDir":
+        cfg.dataLogDir = nonEmpty(v, "dataLogDir", fail);
+        dataLogDirSet = true;
+        break;
+      case "clientPort":
+        cfg.clientPort = integer(v, { min: 0, max: 65535 }, "clientPort", fail);
+        break;
+      case "clientPortAddress":
+        cfg.clientPortAddress = nonEmpty(v, "clientPortAddress", fail);
+        break;
+      case "maxClientCnxns":
+        cfg.maxClientCnxns = integer(v, { min: 0 }, "maxClientCnxns (0 = unlimited)", fail);
+        break;
+      case "minSessionTimeout":
+        cfg.minSessionTimeoutMs = optionalTimeout(v, "minSessionTimeout", fail);
+        break;
+      case "maxSessionTimeout":
+        cfg.maxSessionTimeoutMs = optionalTimeout(v, "maxSessionTimeout", fail);
+        break;
+      case "4lw.commands.whitelist":
+      case "zookeeper.4lw.commands.whitelist":
+        cfg.fourLetterWhitelist = parseWhitelist(v, (warning) => cfg.warnings.push(`${source} line ${entry.line}: ${warning}`));
+        break;
+      case "jute.maxbuffer":
+      case "zookeeper.jute.maxbuffer":
+        cfg.juteMaxBuffer = integer(v, { min: 1024, max: 0x7fffffff }, "jute.maxbuffer (bytes)", fail);
+        break;
+      case "initLimit":
+        cfg.initLimit = integer(v, { min: 1 }, "initLimit (ticks)", fail);
+        break;
+      case "syncLimit":
+        cfg.syncLimit = integer(v, { min: 1 }, "syncLimit (ticks)", fail);
+        break;
+      case "autopurge.snapRetainCount":
+        cfg.autopurgeSnapRetainCount = Math.max(3, integer(v, { min: 0 }, "autopurge.snapRetainCount", fail));
+        break;
+      case "autopurge.purgeInterval":
+        cfg.autopurgePurgeIntervalHours = integer(v, { min: 0 }, "autopurge.purgeInterval (hours)", fail);
+        break;
+      case "snapCount":
+      case "zookeeper.snapCount":
+        cfg.snapCount = integer(v, { min: 2 }, "snapCount", fail);
+        break;
+      case "extendedTypesEnabled":
+      case "zookeeper.extendedTypesEnabled":
+        cfg.extendedTypesEnabled = boolean(v, entry.key, fail);
+        break;
+      case "DigestAuthenticationProvider.superDigest":
+      case "zookeeper.DigestAuthenticationProvider.superDigest":
+        if (!/^super:[A-Za-z0-9+/=]+$/.test(v)) fail(`${entry.key} must look like super:<base64 sha1>, got ${JSON.stringify(v)}`);
+        cfg.superDigest = v;
+        break;
+      default:
+        cfg.unknown.set(entry.key, v);
+        cfg.warnings.push(`${source} line ${entry.line}: unknown key ${entry.key} (kept, not used by corral)`);
+    }
+  }
+  if (!dataLogDirSet) cfg.dataLogDir = cfg.dataDir;
+  const tick = cfg.tickTimeMs ?? 2000;
+  const min = cfg.minSessionTimeoutMs ?? 2 * tick;
+  const max = cfg.maxSessionTimeoutMs ?? 20 * tick;
+  if (min > max) {
+    throw new ZooCfgError(source, seen.get("minSessionTimeout") ?? seen.get("maxSessionTimeout") ?? 0,
+      `minSessionTimeout (${min} ms) must not be larger than maxSessionTimeout (${max} ms)`);
+  }
+  return cfg;
+}
+
+/** Java-properties lines as key/value entries with the line each one starts on. */
+function propertyEntries(text: string): Entry[] {
+  const lines = text.split(/\r\n|\n|\r/);
+  const entries: Entry[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const startLine = index + 1;
+    let logical = lines[index]!.replace(/^[ \t\f]+/, "");
+    if (logical === "" || logical.startsWith("#") || logical.startsWith("!")) continue;
+    // An odd number of trailing backslashes continues the line (bounded by the file's length).
+    while (trailingBackslashes(logical) % 2 === 1 && index + 1 < lines.length) {
+      logical = logical.slice(0, -1) + lines[++index]!.replace(/^[ \t\f]+/, "");
+    }
+    if (trailingBackslashes(logical) % 2 === 1) logical = logical.slice(0, -1);
+    const match = /^([^=:\s]+)\s*[=:]?\s*(.*)$/.exec(logical);
+    if (match === null) continue;
+    entries.push({ key: match[1]!, value: match[2]!.trim(), line: startLine });
+  }
+  return entries;
+}
+
+function trailingBackslashes(text: string): number {
+  let count = 0;
+  while (count < text.length && text[text.length - 1 - count] === "\\") count++;
+  return count;
+}
+
+function integer(value: string, range: { min?: number; max?: number }, what: string, fail: (message: string) => never): number {
+  const parsed = /^[+-]?\d+$/.test(value) ? Number(value) : /^0x[0-9a-f]+$/i.test(value) ? Number.parseInt(value.slice(2), 16) : NaN;
+  const bounds = `${range.min ?? "-∞"}..${range.max ?? "∞"}`;
+  if (!Number.isSafeInteger(parsed)) fail(`${what} must be an integer in ${bounds}, got ${JSON.stringify(value)}`);
+  if ((range.min !== undefined && parsed < range.min) || (range.max !== undefined && parsed > range.max)) {
+    fail(`${what} must be in ${bounds}, got ${parsed}`);
+  }
+  return parsed;
+}
+
+/** -1 (ZooKeeper's "use the default") → null. */
+function optionalTimeout(value: string, what: string, fail: (message: string) => never): number | null {
+  const parsed = integer(value, { min: -1 }, `${what} (ms, -1 = default)`, fail);
+  return parsed === -1 ? null : parsed;
+}
+
+function boolean(value: string, what: string, fail: (message: string) => never): boolean {
+  const lower = value.toLowerCase();
+  if (lower === "true") return true;
+  if (lower === "false") return false;
+  return fail(`${what} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function nonEmpty(value: string, what: string, fail: (message: string) => never): string {
+  if (value === "") fail(`${what} is empty`);
+  return value;
+}
+
+function parseWhitelist(value: string, warn: (message: string) => void): Set<string> {
+  const words = new Set<string>();
+  const known = new Set<string>(FOUR_LETTER_WORDS);
+  for (const raw of value.split(",")) {
+    const word = raw.trim();
+    if (word === "") continue;
+    if (word === "*" || known.has(word)) words.add(word);
+    else warn(`4lw.commands.whitelist: unknown four-letter word ${JSON.stringify(word)} ignored`);
+  }
+  return words;
+}
+
+/** `server.N=host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort]` */
+function parseServerLine(entry: Entry, fail: (message: string) => never): ZooCfgServer {
+  const shape = "server.N=host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort]";
+  const idText = entry.key.slice("server.".length);
+  const id = integer(idText, { min: 0, max: 255 }, `the N of ${entry.key} (server id)`, fail);
+  const [addressPart, clientPart, extra] = entry.value.split(";").map((part) => part.trim());
+  if (extra !== undefined || addressPart === undefined || addressPart === "") fail(`${entry.key} must be ${shape}, got ${JSON.stringify(entry.value)}`);
+  const [host, rest] = splitHost(addressPart!, entry.key, fail);
+  const fields = rest.split(":");
+  if (fields.length < 2 || fields.length > 3) fail(`${entry.key} must be ${shape}, got ${JSON.stringify(entry.value)}`);
+  const quorumPort = integer(fields[0]!, { min: 1, max: 65535 }, `${entry.key} quorum port`, fail);
+  const electionPort = integer(fields[1]!, { min: 1, max: 65535 }, `${entry.key} election port`, fail);
+  const roleText = fields[2] ?? "participant";
+  if (roleText !== "participant" && roleText !== "observer") fail(`${entry.key} role must be participant or observer, got ${JSON.stringify(roleText)}`);
+  let clientHost: string | null = null;
+  let clientPort: number | null = null;
+  if (clientPart !== undefined && clientPart !== "") {
+    const colon = clientPart.lastIndexOf(":");
+    if (colon >= 0) {
+      clientHost = clientPart.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+      clientPort = integer(clientPart.slice(colon + 1), { min: 1, max: 65535 }, `${entry.key} client port`, fail);
+    } else {
+      clientPort = integer(clientPart, { min: 1, max: 65535 }, `${entry.key} client port`, fail);
+    }
+  }
+  return { id, host, quorumPort, electionPort, role: roleText as "participant" | "observer", clientHost, clientPort };
+}
+
+/** Splits `host:rest`, accepting `[ipv6]:rest`. */
+function splitHost(text: string, key: string, fail: (message: string) => never): [string, string] {
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]:");
+    if (close < 0) fail(`${key}: unterminated [ipv6] address in ${JSON.stringify(text)}`);
+    return [text.slice(1, close), text.slice(close + 2)];
+  }
+  const colon = text.indexOf(":");
+  if (colon <= 0) fail(`${key} must start with host:, got ${JSON.stringify(text)}`);
+  return [text.slice(0, colon), text.slice(colon + 1)];
+}

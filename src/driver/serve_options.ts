@@ -1,0 +1,74 @@
+/** What `serve` takes and returns, and the slice of the core the driver drives. */
+import type { ConnectRequest, Request, RequestHeader } from "../core/records.ts";
+import type { Server } from "../core/server.ts";
+import type {
+  ConnectionId,
+  ConnectionInfo,
+  ConnectionStatus,
+  ServerConfig,
+  ServerOutput,
+  ServerStatus,
+  SessionDump,
+} from "../core/server_io.ts";
+import type { Transport } from "../transport/transport.ts";
+import type { FourLetterWord } from "./four_letter_words.ts";
+import type { Logger } from "./logger.ts";
+
+/** The core as the driver uses it; src/core/server.ts's Server is one, tests may pass a fake. */
+export interface ServerCore {
+  tick(nowMs: number): void;
+  open(connection: ConnectionId, info: ConnectionInfo): void;
+  connect(connection: ConnectionId, request: ConnectRequest): void;
+  request(connection: ConnectionId, header: RequestHeader, request: Request | null): void;
+  closed(connection: ConnectionId): void;
+  takeOutputs(): ServerOutput[];
+  status(): ServerStatus;
+  connections(): ConnectionStatus[];
+  sessions(): SessionDump[];
+  dataWatches(): Map<string, bigint[]>;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface ServeOptions {
+  transport: Transport;
+  /** Interface to listen on; ZooKeeper's default is all interfaces ("0.0.0.0"). */
+  host?: string;
+  /** 0 picks a free port (read it from the handle). */
+  port: number;
+  config: ServerConfig;
+  /** Concurrent connections per remote IP; 0 = unlimited. Default 60. Refused at accept. */
+  maxClientCnxns?: number;
+  /** jute.maxbuffer: the largest frame accepted. Default 0xfffff. */
+  maxFrameBytes?: number;
+  /** `4lw.commands.whitelist`; "*" allows all. Default {"srvr"}. */
+  fourLetterWhitelist?: ReadonlySet<string>;
+  /** Unsent output per connection past which the connection is closed (a client that stops reading). */
+  outputBufferBytesMax?: number;
+  /** Connections that complete no handshake within this are closed. Default 10000 (ZooKeeper's). */
+  sessionlessTimeoutMs?: number;
+  logger?: Logger;
+  clock?: Clock;
+  /** Only reported by `conf`. */
+  dataDir?: string;
+  dataLogDir?: string;
+}
+
+export interface ServerHandle<C extends ServerCore = Server> {
+  readonly host: string;
+  readonly port: number;
+  readonly server: C;
+  /** The answer to a four-letter word, computed in process (no whitelist applies). */
+  fourLetterWord(word: FourLetterWord): string;
+  /** Stops accepting, closes every connection and the timer. Idempotent. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_CLIENT_CNXNS = 60;
+export const DEFAULT_OUTPUT_BUFFER_BYTES_MAX = 32 * 1024 * 1024;
+export const DEFAULT_SESSIONLESS_TIMEOUT_MS = 10_000;

@@ -1,0 +1,450 @@
+/**
+ * The imperative shell around the server core: accepts client sockets from a Transport, frames and
+ * decodes their bytes, feeds the core (ticking it with the clock first), and carries out the core's
+ * outputs in order. It also answers four-letter words and enforces the per-connection limits that
+ * keep one bad or slow client from hurting the others (maxClientCnxns, jute.maxbuffer, the output
+ * buffer bound, the sessionless-connection timeout).
+ */
+import type { ConnectRequest } from "../core/records.ts";
+import { Server } from "../core/server.ts";
+import type { ConnectionId, ServerOutput } from "../core/server_io.ts";
+import type { Listener, Socket, SocketHandler } from "../transport/transport.ts";
+import {
+  decodeConnectRequest,
+  decodeRequest,
+  encodeConnectResponse,
+  encodeNotification,
+  encodeReply,
+  WireError,
+} from "../wire/client_protocol.ts";
+import { DEFAULT_MAX_FRAME_BYTES, FrameError } from "../wire/frame_decoder.ts";
+import { ClientConnection } from "./client_connection.ts";
+import { DriverStats, fourLetterSource } from "./driver_stats.ts";
+import {
+  DEFAULT_FOUR_LETTER_WHITELIST,
+  type FourLetterWord,
+  fourLetterWordOf,
+  runFourLetterWord,
+} from "./four_letter_words.ts";
+import { type Logger, type LogLevel, silentLogger } from "./logger.ts";
+import {
+  type Clock,
+  DEFAULT_MAX_CLIENT_CNXNS,
+  DEFAULT_OUTPUT_BUFFER_BYTES_MAX,
+  DEFAULT_SESSIONLESS_TIMEOUT_MS,
+  type ServeOptions,
+  type ServerCore,
+  type ServerHandle,
+  systemClock,
+} from "./serve_options.ts";
+
+export {
+  type Clock,
+  DEFAULT_MAX_CLIENT_CNXNS,
+  DEFAULT_OUTPUT_BUFFER_BYTES_MAX,
+  DEFAULT_SESSIONLESS_TIMEOUT_MS,
+  type ServeOptions,
+  type ServerCore,
+  type ServerHandle,
+  systemClock,
+} from "./serve_options.ts";
+
+/** How long close() waits for sockets to report closed (they linger at most 2 s flushing). */
+const SHUTDOWN_WAIT_MS = 3000;
+
+/** Starts a standalone server core (src/core/server.ts) on `options.transport`. */
+export function serve(options: ServeOptions): Promise<ServerHandle<Server>> {
+  const clock = options.clock ?? systemClock;
+  return serveCore(new Server(options.config, clock.now()), options);
+}
+
+/** Runs `core` behind a listener on `options.transport`. */
+export async function serveCore<C extends ServerCore>(core: C, options: ServeOptions): Promise<ServerHandle<C>> {
+  const driver = new ServerDriver(core, options);
+  await driver.start();
+  return {
+    host: driver.host,
+    port: driver.port,
+    server: core,
+    fourLetterWord: (word) => driver.fourLetterWord(word),
+    close: () => driver.close(),
+  };
+}
+
+const IGNORE_SOCKET: SocketHandler = { onData() {}, onClose() {} };
+const textEncoder = new TextEncoder();
+
+class ServerDriver<C extends ServerCore> {
+  readonly #core: C;
+  readonly #options: ServeOptions;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #maxClientCnxns: number;
+  readonly #maxFrameBytes: number;
+  readonly #whitelist: ReadonlySet<string>;
+  readonly #outputBufferBytesMax: number;
+  readonly #sessionlessTimeoutMs: number;
+  readonly #connections = new Map<ConnectionId, ClientConnection>();
+  readonly #connectionsPerAddress = new Map<string, number>();
+  readonly #stats: DriverStats;
+  #nextConnectionId = 1;
+  #listener: Listener | null = null;
+  #timer: ReturnType<typeof setInterval> | undefined = undefined;
+  #stopping: Promise<void> | null = null;
+  #onAllClosed: (() => void) | null = null;
+
+  constructor(core: C, options: ServeOptions) {
+    this.#core = core;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger;
+    this.#maxClientCnxns = options.maxClientCnxns ?? DEFAULT_MAX_CLIENT_CNXNS;
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#whitelist = options.fourLetterWhitelist ?? DEFAULT_FOUR_LETTER_WHITELIST;
+    this.#outputBufferBytesMax = options.outputBufferBytesMax ?? DEFAULT_OUTPUT_BUFFER_BYTES_MAX;
+    this.#sessionlessTimeoutMs = options.sessionlessTimeoutMs ?? DEFAULT_SESSIONLESS_TIMEOUT_MS;
+    this.#stats = new DriverStats(this.#clock.now());
+    if (!(this.#maxClientCnxns >= 0)) throw new RangeError(`maxClientCnxns must be >= 0, got ${this.#maxClientCnxns}`);
+    if (!(this.#outputBufferBytesMax > 0)) throw new RangeError(`outputBufferBytesMax must be > 0, got ${this.#outputBufferBytesMax}`);
+  }
+
+  get host(): string {
+    return this.#listener?.host ?? this.#options.host ?? "0.0.0.0";
+  }
+
+  get port(): number {
+    return this.#listener?.port ?? this.#options.port;
+  }
+
+  async start(): Promise<void> {
+    const host = this.#options.host ?? "0.0.0.0";
+    this.#listener = await this.#options.transport.listen({ host, port: this.#options.port }, (socket) => this.#accept(socket));
+    // Session expiry needs time to pass even when no bytes arrive; half a tick keeps it within a tick.
+    const periodMs = Math.max(10, Math.min(1000, Math.floor(this.#options.config.tickTimeMs / 2)));
+    this.#timer = setInterval(() => this.#onTimer(), periodMs);
+    this.#logger.log("info", `serving ZooKeeper clients on ${host}:${this.#listener.port} (${this.#options.transport.name} transport)`);
+  }
+
+  close(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#listener?.close();
+    for (const connection of [...this.#connections.values()]) this.#close(connection, "server shutting down", "debug");
+    this.#drain();
+    if (this.#connections.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.#onAllClosed = resolve;
+      timer = setTimeout(resolve, SHUTDOWN_WAIT_MS);
+    });
+    clearTimeout(timer);
+    if (this.#connections.size > 0) {
+      this.#logger.log("warn", `${this.#connections.size} connection(s) did not report closed within ${SHUTDOWN_WAIT_MS} ms of shutdown`);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Socket events
+
+  #accept(socket: Socket): SocketHandler {
+    const address = socket.remoteAddress;
+    if (this.#stopping !== null) {
+      socket.close();
+      return IGNORE_SOCKET;
+    }
+    const count = this.#connectionsPerAddress.get(address) ?? 0;
+    if (this.#maxClientCnxns > 0 && count >= this.#maxClientCnxns) {
+      this.#logger.log("warn", `Too many connections from /${address} - max is ${this.#maxClientCnxns}; closing the new connection`);
+      socket.close();
+      return IGNORE_SOCKET;
+    }
+    this.#connectionsPerAddress.set(address, count + 1);
+    const nowMs = this.#clock.now();
+    const connection = new ClientConnection({
+      id: this.#nextConnectionId++,
+      socket,
+      nowMs,
+      maxFrameBytes: this.#maxFrameBytes,
+      handshakeTimeoutMs: this.#sessionlessTimeoutMs,
+    });
+    this.#connections.set(connection.id, connection);
+    try {
+      this.#core.tick(nowMs);
+      this.#core.open(connection.id, { remoteAddress: address, remotePort: socket.remotePort });
+    } catch (error) {
+      this.#fail(connection, error);
+    }
+    this.#drain();
+    return {
+      onData: (chunk) => this.#onData(connection, chunk),
+      onClose: () => this.#onClose(connection),
+    };
+  }
+
+  #onData(connection: ClientConnection, chunk: Uint8Array): void {
+    if (connection.closing) return;
+    const nowMs = this.#clock.now();
+    try {
+      this.#core.tick(nowMs);
+      this.#feed(connection, chunk, nowMs);
+    } catch (error) {
+      this.#fail(connection, error);
+    }
+    this.#drain();
+  }
+
+  #onClose(connection: ClientConnection): void {
+    if (connection.socketClosed) return;
+    connection.socketClosed = true;
+    if (!connection.closing) {
+      connection.closing = true;
+      this.#logger.log("debug", `connection ${connection.name} closed by the client`);
+    }
+    this.#coreClosed(connection);
+    this.#connections.delete(connection.id);
+    const count = (this.#connectionsPerAddress.get(connection.remoteAddress) ?? 1) - 1;
+    if (count > 0) this.#connectionsPerAddress.set(connection.remoteAddress, count);
+    else this.#connectionsPerAddress.delete(connection.remoteAddress);
+    this.#drain();
+    if (this.#connections.size === 0) this.#onAllClosed?.();
+  }
+
+  #onTimer(): void {
+    const nowMs = this.#clock.now();
+    try {
+      this.#core.tick(nowMs);
+    } catch (error) {
+      this.#logger.log("error", `the server core failed in tick(): ${describe(error)}`);
+    }
+    for (const connection of this.#connections.values()) {
+      if (!connection.hasSession && !connection.closing && nowMs >= connection.handshakeDeadlineMs) {
+        this.#close(connection, `no session established within ${this.#sessionlessTimeoutMs} ms`, "info");
+      }
+    }
+    this.#drain();
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Input
+
+  #feed(connection: ClientConnection, chunk: Uint8Array, nowMs: number): void {
+    let rest: Uint8Array | null = chunk;
+    if (connection.phase === "fourLetter") return;
+    if (connection.phase === "prefix") rest = this.#readPrefix(connection, chunk, nowMs);
+    if (rest === null) return;
+    connection.decoder.push(rest);
+    // Bounded by the chunk: every frame is at least its 4-byte prefix. The decoder must be drained
+    // before returning because its frames may be views of the (reused) chunk.
+    for (let frame = connection.decoder.next(); frame !== null; frame = connection.decoder.next()) {
+      if (!connection.closing) this.#onFrame(connection, frame, nowMs);
+    }
+  }
+
+  /** The first bytes: a four-letter word is answered here; otherwise they start the first frame. */
+  #readPrefix(connection: ClientConnection, chunk: Uint8Array, nowMs: number): Uint8Array | null {
+    let offset = connection.fillPrefix(chunk, 0, 4);
+    if (connection.prefixFill < 4) return null;
+    const word = fourLetterWordOf(connection.prefixWord());
+    if (word === null) {
+      connection.phase = "handshake";
+      connection.decoder.push(connection.prefixBytes());
+      return chunk.subarray(offset);
+    }
+    if (word === "telnetClose") {
+      connection.phase = "fourLetter";
+      this.#close(connection, "telnet close sequence", "debug");
+      return null;
+    }
+    if (word === "stmk") {
+      offset = connection.fillPrefix(chunk, offset, 12);
+      if (connection.prefixFill < 12) return null;
+    }
+    connection.phase = "fourLetter";
+    connection.received++;
+    this.#stats.packetsReceived++;
+    const argument = word === "stmk" ? connection.prefixArgument() : undefined;
+    const text = runFourLetterWord(word, this.#fourLetterSource(nowMs), { whitelist: this.#whitelist, stmkArgument: argument });
+    this.#logger.log("debug", `four-letter word ${word} from ${connection.name}`);
+    connection.socket.write(textEncoder.encode(text));
+    this.#close(connection, `four-letter word ${word} answered`, "debug");
+    return null;
+  }
+
+  #onFrame(connection: ClientConnection, frame: Uint8Array, nowMs: number): void {
+    this.#stats.packetsReceived++;
+    if (connection.phase === "handshake") {
+      let request: ConnectRequest;
+      try {
+        request = decodeConnectRequest(frame);
+      } catch (error) {
+        if (!(error instanceof WireError)) throw error;
+        throw new WireError(`malformed ConnectRequest (${frame.length} bytes): ${error.message}`);
+      }
+      connection.received++;
+      connection.lastActivityAtMs = nowMs;
+      connection.phase = "session";
+      this.#core.connect(connection.id, request);
+      return;
+    }
+    if (frame.length < 8) {
+      throw new WireError(`request frame of ${frame.length} bytes is shorter than the 8-byte request header`);
+    }
+    const decoded = decodeRequest(frame);
+    connection.noteRequest(decoded.header.xid, nowMs);
+    if (decoded.error !== null) this.#logger.log("debug", `request from ${connection.name}: ${decoded.error}`);
+    this.#core.request(connection.id, decoded.header, decoded.request);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Output
+
+  /** Carries out the core's outputs in order, one socket write per connection. */
+  #drain(): void {
+    let outputs: ServerOutput[];
+    try {
+      outputs = this.#core.takeOutputs();
+    } catch (error) {
+      this.#logger.log("error", `the server core failed in takeOutputs(): ${describe(error)}`);
+      return;
+    }
+    if (outputs.length === 0) return;
+    const nowMs = this.#clock.now();
+    const batches = new Map<ClientConnection, { chunks: Uint8Array[]; closeReason: string | null }>();
+    for (const output of outputs) {
+      if (output.kind === "log") {
+        this.#logger.log(output.level, output.message);
+        continue;
+      }
+      const connection = this.#connections.get(output.connection);
+      if (connection === undefined || connection.closing) continue;
+      let batch = batches.get(connection);
+      if (batch === undefined) {
+        batch = { chunks: [], closeReason: null };
+        batches.set(connection, batch);
+      }
+      if (batch.closeReason !== null) continue;
+      if (output.kind === "close") {
+        batch.closeReason = output.reason;
+        continue;
+      }
+      try {
+        batch.chunks.push(this.#encode(connection, output, nowMs));
+      } catch (error) {
+        this.#logger.log("error", `could not encode a ${output.kind} for ${connection.name}: ${describe(error)}`);
+        batch.closeReason = `internal error encoding a ${output.kind}`;
+      }
+    }
+    for (const [connection, batch] of batches) this.#flush(connection, batch.chunks, batch.closeReason);
+  }
+
+  #encode(connection: ClientConnection, output: ServerOutput, nowMs: number): Uint8Array {
+    this.#stats.packetsSent++;
+    switch (output.kind) {
+      case "connectResponse":
+        connection.noteSent(nowMs);
+        if (output.response.timeOut > 0) connection.hasSession = true;
+        return encodeConnectResponse(output.response);
+      case "reply": {
+        const latencyMs = connection.noteReply(output.reply.header.xid, nowMs);
+        if (latencyMs !== null) this.#stats.recordLatency(latencyMs);
+        return encodeReply(output.reply);
+      }
+      case "notification":
+        connection.noteSent(nowMs);
+        return encodeNotification(output.zxid, output.event);
+      default:
+        throw new Error(`unexpected output kind ${output.kind}`);
+    }
+  }
+
+  #flush(connection: ClientConnection, chunks: Uint8Array[], closeReason: string | null): void {
+    if (chunks.length > 0) connection.socket.write(chunks.length === 1 ? chunks[0]! : concat(chunks));
+    if (closeReason !== null) {
+      this.#close(connection, closeReason, "debug");
+    } else if (connection.socket.bufferedBytes > this.#outputBufferBytesMax) {
+      this.#close(
+        connection,
+        `${connection.socket.bufferedBytes} bytes of replies are waiting to be sent, more than outputBufferBytesMax ` +
+          `(${this.#outputBufferBytesMax}): the client is not reading`,
+        "warn",
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Closing
+
+  #fail(connection: ClientConnection, error: unknown): void {
+    if (error instanceof FrameError || error instanceof WireError) {
+      this.#close(connection, error.message, "warn");
+    } else {
+      this.#close(connection, `unexpected error while handling its input: ${describe(error)}`, "error");
+    }
+  }
+
+  #close(connection: ClientConnection, reason: string, level: LogLevel): void {
+    if (connection.closing) return;
+    connection.closing = true;
+    this.#logger.log(level, `closing connection ${connection.name}: ${reason}`);
+    connection.socket.close();
+    this.#coreClosed(connection);
+  }
+
+  #coreClosed(connection: ClientConnection): void {
+    if (connection.coreClosed) return;
+    connection.coreClosed = true;
+    try {
+      this.#core.closed(connection.id);
+    } catch (error) {
+      this.#logger.log("error", `the server core failed in closed(${connection.id}): ${describe(error)}`);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Four-letter words
+
+  fourLetterWord(word: FourLetterWord): string {
+    const nowMs = this.#clock.now();
+    return runFourLetterWord(word, this.#fourLetterSource(nowMs), { whitelist: new Set(["*"]) });
+  }
+
+  #fourLetterSource(nowMs: number) {
+    return fourLetterSource({
+      core: this.#core,
+      stats: this.#stats,
+      connections: this.#connections,
+      nowMs,
+      conf: () => ({
+        clientPort: this.port,
+        dataDir: this.#options.dataDir ?? "",
+        dataLogDir: this.#options.dataLogDir ?? this.#options.dataDir ?? "",
+        tickTimeMs: this.#options.config.tickTimeMs,
+        maxClientCnxns: this.#maxClientCnxns,
+        minSessionTimeoutMs: this.#options.config.minSessionTimeoutMs,
+        maxSessionTimeoutMs: this.#options.config.maxSessionTimeoutMs,
+        serverId: 0,
+      }),
+    });
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return String(error);
+}

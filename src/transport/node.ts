@@ -1,0 +1,110 @@
+/** Transport over node:net (Node; Deno and Bun run it too through their Node compatibility). */
+import { connect as netConnect, createServer, type Socket as NetSocket } from "node:net";
+import { CLOSE_LINGER_MS, unrefTimer } from "./close_policy.ts";
+import type { ConnectOptions, Listener, ListenOptions, Socket, SocketHandler, Transport } from "./transport.ts";
+
+/** A Transport on node:net sockets with TCP_NODELAY on. */
+export function nodeTransport(): Transport {
+  return { name: "node", listen: listenNode, connect: connectNode };
+}
+
+class NodeSocket implements Socket {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly #socket: NetSocket;
+  #closing = false;
+  #error: Error | undefined = undefined;
+
+  constructor(socket: NetSocket) {
+    socket.setNoDelay(true);
+    this.#socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+  }
+
+  /** Starts delivering events to `handler`; 'close' fires exactly once per net.Socket. */
+  attach(handler: SocketHandler): void {
+    const socket = this.#socket;
+    socket.on("data", (chunk: Uint8Array) => {
+      if (!this.#closing) handler.onData(chunk);
+    });
+    socket.on("error", (error: Error) => {
+      this.#error ??= error;
+    });
+    socket.once("close", () => handler.onClose(this.#error));
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.#closing || this.#socket.destroyed) return;
+    this.#socket.write(bytes);
+  }
+
+  /** node's writableLength counts bytes until libuv reports them written to the kernel. */
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#socket.end();
+    // end() waits for the queue to drain and for the peer's FIN; a peer that stops reading or never
+    // closes would keep the socket forever, so destroy it after a grace period.
+    const timer = unrefTimer(() => this.#socket.destroy(), CLOSE_LINGER_MS);
+    this.#socket.once("close", () => clearTimeout(timer));
+  }
+}
+
+function listenNode(options: ListenOptions, accept: (socket: Socket) => SocketHandler): Promise<Listener> {
+  const server = createServer({ allowHalfOpen: false }, (raw) => {
+    const socket = new NodeSocket(raw);
+    socket.attach(accept(socket));
+  });
+  return new Promise((resolve, reject) => {
+    const onListenError = (error: Error) => {
+      reject(new Error(`cannot listen on ${options.host}:${options.port}: ${error.message}`));
+    };
+    server.once("error", onListenError);
+    server.listen({ host: options.host, port: options.port }, () => {
+      server.off("error", onListenError);
+      // Accept errors (EMFILE...) must not crash the process; the server keeps accepting.
+      server.on("error", () => {});
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : options.port;
+      resolve({
+        host: options.host,
+        port,
+        close: () => {
+          // Stops accepting now; server.close's callback would wait for every open socket to end.
+          server.close();
+          return Promise.resolve();
+        },
+      });
+    });
+  });
+}
+
+function connectNode(options: ConnectOptions, handler: SocketHandler): Promise<Socket> {
+  const where = `${options.host}:${options.port}`;
+  return new Promise((resolve, reject) => {
+    const raw = netConnect({ host: options.host, port: options.port, allowHalfOpen: false });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const fail = (message: string) => {
+      clearTimeout(timer);
+      raw.destroy();
+      reject(new Error(message));
+    };
+    const onError = (error: Error) => fail(`cannot connect to ${where}: ${error.message}`);
+    raw.once("error", onError);
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => fail(`cannot connect to ${where}: no answer within ${options.timeoutMs} ms`), options.timeoutMs);
+    }
+    raw.once("connect", () => {
+      clearTimeout(timer);
+      raw.off("error", onError);
+      const socket = new NodeSocket(raw);
+      socket.attach(handler);
+      resolve(socket);
+    });
+  });
+}

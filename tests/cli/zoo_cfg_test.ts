@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { parseArgs, UsageError } from "../../src/cli/args.ts";
+import { planServe, ServePlanError } from "../../src/cli/serve_command.ts";
+import { parseZooCfg, ZooCfgError } from "../../src/cli/zoo_cfg.ts";
+
+const SAMPLE = `# The number of milliseconds of each tick
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=/tmp/zookeeper
+clientPort=2181
+#maxClientCnxns=60
+autopurge.snapRetainCount=3
+autopurge.purgeInterval=1
+`;
+
+describe("zoo.cfg", () => {
+  test("the sample zoo.cfg shipped with ZooKeeper", () => {
+    const cfg = parseZooCfg(SAMPLE);
+    assert.equal(cfg.tickTimeMs, 2000);
+    assert.equal(cfg.initLimit, 10);
+    assert.equal(cfg.syncLimit, 5);
+    assert.equal(cfg.dataDir, "/tmp/zookeeper");
+    assert.equal(cfg.dataLogDir, "/tmp/zookeeper", "dataLogDir defaults to dataDir");
+    assert.equal(cfg.clientPort, 2181);
+    assert.equal(cfg.maxClientCnxns, 60);
+    assert.equal(cfg.autopurgePurgeIntervalHours, 1);
+    assert.deepEqual([...cfg.fourLetterWhitelist], ["srvr"]);
+    assert.equal(cfg.juteMaxBuffer, 0xfffff);
+    assert.deepEqual(cfg.warnings, []);
+  });
+
+  test("every known key, in the separators Java properties allow", () => {
+    const cfg = parseZooCfg([
+      "tickTime: 1000",
+      "dataDir /data",
+      "dataLogDir=/log",
+      "clientPortAddress = 127.0.0.1",
+      "clientPort=2182",
+      "maxClientCnxns=0",
+      "minSessionTimeout=3000",
+      "maxSessionTimeout=-1",
+      "4lw.commands.whitelist=ruok, stat ,mntr",
+      "jute.maxbuffer=0x200000",
+      "snapCount=5000",
+      "zookeeper.extendedTypesEnabled=true",
+      "DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=",
+      "autopurge.snapRetainCount=1",
+      "  ! a bang comment",
+      "standaloneEnabled=false",
+    ].join("\r\n"));
+    assert.equal(cfg.tickTimeMs, 1000);
+    assert.equal(cfg.dataDir, "/data");
+    assert.equal(cfg.dataLogDir, "/log");
+    assert.equal(cfg.clientPortAddress, "127.0.0.1");
+    assert.equal(cfg.clientPort, 2182);
+    assert.equal(cfg.maxClientCnxns, 0);
+    assert.equal(cfg.minSessionTimeoutMs, 3000);
+    assert.equal(cfg.maxSessionTimeoutMs, null, "-1 means the default");
+    assert.deepEqual([...cfg.fourLetterWhitelist].sort(), ["mntr", "ruok", "stat"]);
+    assert.equal(cfg.juteMaxBuffer, 0x200000);
+    assert.equal(cfg.snapCount, 5000);
+    assert.equal(cfg.extendedTypesEnabled, true);
+    assert.equal(cfg.superDigest, "super:D/InIHSb7yEEbrWz8b9l71RjZJU=");
+    assert.equal(cfg.autopurgeSnapRetainCount, 3, "ZooKeeper raises it to at least 3");
+    assert.equal(cfg.unknown.get("standaloneEnabled"), "false");
+    assert.equal(cfg.warnings.length, 1);
+    assert.match(cfg.warnings[0]!, /line 16: unknown key standaloneEnabled/);
+  });
+
+  test("server.N lines with roles, client ports and IPv6", () => {
+    const cfg = parseZooCfg([
+      "server.1=zk1:2888:3888",
+      "server.2=zk2:2888:3888:participant;2181",
+      "server.3=[::1]:2888:3888:observer;0.0.0.0:2182",
+    ].join("\n"));
+    assert.deepEqual(cfg.servers, [
+      { id: 1, host: "zk1", quorumPort: 2888, electionPort: 3888, role: "participant", clientHost: null, clientPort: null },
+      { id: 2, host: "zk2", quorumPort: 2888, electionPort: 3888, role: "participant", clientHost: null, clientPort: 2181 },
+      { id: 3, host: "::1", quorumPort: 2888, electionPort: 3888, role: "observer", clientHost: "0.0.0.0", clientPort: 2182 },
+    ]);
+  });
+
+  test("'*' allows every four-letter word; unknown words are warned about and dropped", () => {
+    assert.deepEqual([...parseZooCfg("4lw.commands.whitelist=*").fourLetterWhitelist], ["*"]);
+    const cfg = parseZooCfg("4lw.commands.whitelist=ruok,nope");
+    assert.deepEqual([...cfg.fourLetterWhitelist], ["ruok"]);
+    assert.match(cfg.warnings[0]!, /unknown four-letter word "nope"/);
+  });
+
+  test("continuation lines and repeated keys", () => {
+    const cfg = parseZooCfg("4lw.commands.whitelist=ruok,\\\n    srvr\nclientPort=1\nclientPort=2\n");
+    assert.deepEqual([...cfg.fourLetterWhitelist], ["ruok", "srvr"]);
+    assert.equal(cfg.clientPort, 2);
+    assert.match(cfg.warnings[0]!, /line 4: clientPort repeats line 3/);
+  });
+
+  test("malformed values fail with the source, line number and what is expected", () => {
+    const cases: [string, RegExp][] = [
+      ["\n\ntickTime=abc", /^my.cfg line 3: tickTime \(ms\) must be an integer/],
+      ["clientPort=70000", /line 1: clientPort must be in 0\.\.65535, got 70000/],
+      ["maxClientCnxns=-1", /line 1: maxClientCnxns \(0 = unlimited\) must be in 0\.\./],
+      ["extendedTypesEnabled=yes", /line 1: extendedTypesEnabled must be true or false/],
+      ["server.1=zk1:2888", /line 1: server\.1 must be server\.N=host:quorumPort:electionPort/],
+      ["server.x=zk1:2888:3888", /line 1: the N of server\.x \(server id\) must be an integer/],
+      ["server.1=zk1:2888:3888:leader", /role must be participant or observer/],
+      ["dataDir=", /line 1: dataDir is empty/],
+      ["tickTime=1000\nminSessionTimeout=50000", /line 2: minSessionTimeout \(50000 ms\) must not be larger than maxSessionTimeout \(20000 ms\)/],
+    ];
+    for (const [text, message] of cases) {
+      assert.throws(() => parseZooCfg(text, { source: "my.cfg" }), (error: Error) => {
+        assert.ok(error instanceof ZooCfgError, `${text}: ${error}`);
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+  });
+});
+
+describe("serve plan (zoo.cfg + flags)", () => {
+  const serveArgs = (argv: string[]) => {
+    const command = parseArgs(["serve", ...argv]);
+    assert.equal(command.kind, "serve");
+    return command.kind === "serve" ? command.args : (null as never);
+  };
+
+  test("flags override the file; host defaults to clientPortAddress, then 0.0.0.0", () => {
+    const cfg = parseZooCfg("tickTime=1000\nclientPort=2181\nclientPortAddress=10.0.0.1\nmaxClientCnxns=5\n");
+    const fromFile = planServe(serveArgs(["zoo.cfg"]), cfg, 1234);
+    assert.equal(fromFile.host, "10.0.0.1");
+    assert.equal(fromFile.port, 2181);
+    assert.equal(fromFile.maxClientCnxns, 5);
+    assert.equal(fromFile.config.tickTimeMs, 1000);
+    assert.equal(fromFile.config.minSessionTimeoutMs, 2000);
+    assert.equal(fromFile.config.maxSessionTimeoutMs, 20000);
+    assert.equal(fromFile.config.sessionIdSeedMs, 1234);
+    const overridden = planServe(serveArgs(["zoo.cfg", "--port", "0", "--host", "127.0.0.1", "--4lw", "ruok,srvr", "--max-client-cnxns", "0"]), cfg, 0);
+    assert.equal(overridden.port, 0);
+    assert.equal(overridden.host, "127.0.0.1");
+    assert.equal(overridden.maxClientCnxns, 0);
+    assert.deepEqual([...overridden.fourLetterWhitelist], ["ruok", "srvr"]);
+    const noFile = planServe(serveArgs(["--port", "2181"]), null, 0);
+    assert.equal(noFile.host, "0.0.0.0");
+    assert.equal(noFile.config.tickTimeMs, 2000);
+  });
+
+  test("an ensemble config and a missing client port are refused with an explanation", () => {
+    const ensemble = parseZooCfg("clientPort=2181\nserver.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\n");
+    assert.throws(() => planServe(serveArgs(["zoo.cfg"]), ensemble, 0), (error: Error) =>
+      error instanceof ServePlanError && /lists 3 servers/.test(error.message));
+    assert.throws(() => planServe(serveArgs(["zoo.cfg"]), parseZooCfg("tickTime=2000"), 0), /sets no clientPort/);
+    const single = parseZooCfg("server.1=a:1:2;127.0.0.1:2190\n");
+    const plan = planServe(serveArgs(["zoo.cfg"]), single, 0);
+    assert.equal(plan.port, 2190);
+    assert.equal(plan.host, "127.0.0.1");
+  });
+
+  test("usage errors name the bad argument", () => {
+    assert.throws(() => parseArgs(["serve"]), UsageError);
+    assert.throws(() => parseArgs(["serve", "--port", "x"]), /--port must be an integer in 0\.\.65535, got "x"/);
+    assert.throws(() => parseArgs(["serve", "--port"]), /--port needs a value/);
+    assert.throws(() => parseArgs(["frobnicate"]), /unknown command "frobnicate"/);
+    assert.deepEqual(parseArgs(["--help"]), { kind: "help" });
+    const command = parseArgs(["serve", "--port=0", "--log-level=debug"]);
+    assert.ok(command.kind === "serve" && command.args.port === 0 && command.args.logLevel === "debug");
+  });
+});
