@@ -22,7 +22,7 @@ import {
 /** Explicit because Bun otherwise stops a test after 5 s. */
 const testTimeoutMs = 600_000;
 
-const defaultSeeds = [1, 2, 3, 4];
+const defaultSeeds = [1, 2, 3, 4, 5, 6, 7, 8];
 const defaultSteps = 400;
 
 interface Pair {
