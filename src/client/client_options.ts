@@ -1,0 +1,56 @@
+/** Options of the Client and its calls. */
+import type { Transport } from "../transport/transport.ts";
+import type { AddWatchModeName, CreateNodeOptions, WatcherTypeName, WatchListener } from "./types.ts";
+
+export interface ClientOptions {
+  /** Requested session timeout; the server clamps it (ZooKeeper: [2, 20] × tickTime). Default 30000. */
+  sessionTimeoutMs?: number;
+  /** Bound on one connection attempt (TCP + handshake). Default: session timeout / number of hosts. */
+  connectTimeoutMs?: number;
+  /** How long connect() waits for the first connection; default sessionTimeoutMs. */
+  initialConnectTimeoutMs?: number;
+  /** Default: the runtime's own (node:net, Deno.connect or Bun.connect), loaded on first use. */
+  transport?: Transport;
+  /** Resume an existing session (both needed). */
+  sessionId?: bigint;
+  password?: Uint8Array;
+  /** Accept read-only servers (state "connectedReadOnly"). Default false. */
+  canBeReadOnly?: boolean;
+  /** Largest reply frame accepted (the client's jute.maxbuffer). Default 0xfffff. */
+  maxFrameBytes?: number;
+  /** Credentials sent on every connection, before anything else. */
+  auth?: { scheme: string; auth: string | Uint8Array }[];
+  /** Requests pending at once before further calls wait; default 10000. */
+  maxOutstanding?: number;
+  /** Picks the first host (hosts are then tried round-robin). Default Math.random. */
+  random?: () => number;
+  /** Pause before retrying after every host failed in a row; default 1000 ms. */
+  reconnectDelayMs?: number;
+  /** Aborts connect()'s wait for the first connection. */
+  signal?: AbortSignal;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+export interface WatchOptions extends CallOptions {
+  /** A one-shot watch: called once for the next change of this kind (and for state events meanwhile). */
+  watch?: WatchListener;
+}
+export interface VersionOptions extends CallOptions {
+  /** Expected version; -1 (default) matches any. */
+  version?: number;
+}
+export interface CreateOptions extends CreateNodeOptions, CallOptions {}
+export interface RemoveWatchesOptions extends CallOptions {
+  /** Which of the listener's watches; default "any". */
+  type?: WatcherTypeName;
+  /** Only remove on this client, without asking the server. */
+  local?: boolean;
+}
+export interface StreamOptions extends CallOptions {
+  /** Default "persistent". */
+  mode?: AddWatchModeName;
+  /** Events buffered for a slow consumer before the stream fails with WatchOverflowError; default 1000. */
+  maxQueued?: number;
+}

@@ -1,0 +1,399 @@
+/**
+ * The imperative shell around SessionMachine: owns the transport's sockets and one timer, feeds the
+ * machine its inputs with the current time, and carries out its outputs in order (write bytes,
+ * settle promises, call listeners). Everything with a decision in it lives in the machine.
+ */
+import { Code } from "../core/errors.ts";
+import type { Request, Response } from "../core/records.ts";
+import type { Socket, SocketHandler, Transport } from "../transport/transport.ts";
+import { Fifo } from "./fifo.ts";
+import { KeeperError } from "./keeper_error.ts";
+import type { Credential, MachineOutput, WatchRemoval } from "./machine_io.ts";
+import type { SessionMachine } from "./session_machine.ts";
+import { refusalOf } from "./session_end.ts";
+import type { SessionState, WatchListener } from "./types.ts";
+
+export interface RequestOptions {
+  signal?: AbortSignal | undefined;
+  /** For error messages: "create", "getData", ... */
+  operation: string;
+  /** The client path, for error messages. */
+  path?: string | undefined;
+  watch?: { path: string; listener: WatchListener } | undefined;
+  removeOnSuccess?: WatchRemoval | undefined;
+}
+
+export type StateListener = (state: SessionState) => void;
+
+interface PendingCall {
+  settle(err: number, response: Response | null, detail: string | undefined): void;
+}
+
+interface SlotWaiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** How long close() waits for connection attempts still in progress to settle. */
+const SOCKET_CLOSE_WAIT_MS = 2000;
+const TERMINAL: ReadonlySet<SessionState> = new Set(["expired", "authFailed", "closed"]);
+
+export class SessionShell {
+  readonly #machine: SessionMachine;
+  readonly #transport: () => Promise<Transport>;
+  readonly #maxOutstanding: number;
+  readonly #calls = new Map<number, PendingCall>();
+  readonly #sockets = new Map<number, Socket>();
+  /** Connects in progress, and those whose socket must be closed as soon as it opens. */
+  readonly #connecting = new Set<number>();
+  readonly #unwanted = new Set<number>();
+  readonly #stateListeners = new Set<StateListener>();
+  readonly #slotWaiters = new Fifo<SlotWaiter>();
+  #slotsReserved = 0;
+  #nextId = 1;
+  #draining = false;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timerAt = 0;
+  #started = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(
+    machine: SessionMachine,
+    options: { transport: () => Promise<Transport>; maxOutstanding: number },
+  ) {
+    if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
+      throw new RangeError(`maxOutstanding must be a positive integer, got ${options.maxOutstanding}`);
+    }
+    this.#machine = machine;
+    this.#transport = options.transport;
+    this.#maxOutstanding = options.maxOutstanding;
+  }
+
+  get machine(): SessionMachine {
+    return this.#machine;
+  }
+
+  /** Starts connecting (once). Requests made before are queued. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#run((now) => this.#machine.start(now));
+  }
+
+  onState(listener: StateListener): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  offState(listener: StateListener): void {
+    this.#stateListeners.delete(listener);
+  }
+
+  /**
+   * Sends a request and resolves with its response (null for body-less replies), or rejects with a
+   * KeeperError, or with the signal's reason when aborted (the server may still apply the request).
+   * When maxOutstanding requests are pending, waits for one to finish first (FIFO).
+   */
+  request(request: Request, options: RequestOptions): Promise<Response | null> {
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#slotWaiters.length === 0 && this.#slotFree()) return this.#submit(request, options);
+    return this.#waitForSlot(signal).then(() => {
+      this.#slotsReserved--;
+      // Aborted between getting the slot and running this: do not send after all.
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      return this.#submit(request, options);
+    });
+  }
+
+  /** Adds a credential; resolves once a server accepted it. */
+  addAuth(credential: Credential, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.#track(
+      signal,
+      { operation: "addAuth", path: undefined },
+      (id, now) => this.#machine.addAuth(id, credential, now),
+    )
+      .then(() => undefined);
+  }
+
+  /** Removes local watches at once (see SessionMachine.removeWatches). */
+  removeLocal(removal: WatchRemoval): number {
+    let removed = 0;
+    this.#run(() => {
+      removed = this.#machine.removeWatches(removal);
+    });
+    return removed;
+  }
+
+  /**
+   * Resolves when the session reaches one of `states`; rejects with a KeeperError when it ends in
+   * another terminal state, or when `timeoutMs` passes, or with the signal's reason.
+   */
+  waitForState(
+    states: readonly SessionState[],
+    options: { signal?: AbortSignal; timeoutMs: number; what: string },
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined = undefined;
+      const finish = (error: unknown) => {
+        unsubscribe();
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        if (error === null) resolve();
+        else reject(error);
+      };
+      const check = (state: SessionState) => {
+        if (states.includes(state)) finish(null);
+        else if (TERMINAL.has(state)) finish(this.#terminalError(options.what));
+      };
+      const onAbort = () => finish(options.signal!.reason);
+      const unsubscribe = this.onState(check);
+      if (options.signal?.aborted) return finish(options.signal.reason);
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      timer = setTimeout(() => {
+        const last = this.#machine.lastFailure;
+        const detail = `not connected within ${options.timeoutMs} ms${
+          last === "" ? "" : ` (last failure: ${last})`
+        }`;
+        finish(new KeeperError(Code.CONNECTIONLOSS, { operation: options.what, detail }));
+      }, options.timeoutMs);
+      check(this.#machine.state);
+    });
+  }
+
+  /** closeSession, then close the socket; resolves once every socket is closed (bounded wait). */
+  async close(): Promise<void> {
+    this.#run((now) => this.#machine.close(now));
+    if (!this.#machine.ended) {
+      await this.waitForState(["closed", "expired", "authFailed"], { timeoutMs: 60_000, what: "close" })
+        .catch(() => undefined);
+    }
+    await this.#socketsGone();
+  }
+
+  // -------------------------------------------------------------------------------------------------
+
+  #slotFree(): boolean {
+    return this.#machine.outstanding + this.#slotsReserved < this.#maxOutstanding;
+  }
+
+  #waitForSlot(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter: SlotWaiter = {
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        reject: (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      };
+      const onAbort = () => {
+        this.#slotWaiters.removeFirst((item) => item === waiter);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#slotWaiters.push(waiter);
+    });
+  }
+
+  #admitSlotWaiters(): void {
+    if (this.#machine.ended) {
+      for (const waiter of this.#slotWaiters.takeAll()) waiter.reject(this.#terminalError("request"));
+      return;
+    }
+    while (this.#slotWaiters.length > 0 && this.#slotFree()) {
+      this.#slotsReserved++;
+      this.#slotWaiters.shift()!.resolve();
+    }
+  }
+
+  #submit(request: Request, options: RequestOptions): Promise<Response | null> {
+    return this.#track(options.signal, options, (id, now) => {
+      this.#machine.submit(
+        { id, request, watch: options.watch, removeOnSuccess: options.removeOnSuccess },
+        now,
+      );
+    });
+  }
+
+  /** Registers a pending call, runs `input` with its id, and settles from the machine's reply output. */
+  #track(
+    signal: AbortSignal | undefined,
+    context: { operation: string; path?: string | undefined },
+    input: (id: number, now: number) => void,
+  ): Promise<Response | null> {
+    const id = this.#nextId++;
+    const promise = new Promise<Response | null>((resolve, reject) => {
+      const onAbort = () => {
+        if (!this.#calls.delete(id)) return;
+        this.#run(() => this.#machine.abandon(id));
+        reject(signal!.reason);
+      };
+      this.#calls.set(id, {
+        settle: (err, response, detail) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (err === 0) resolve(response);
+          else reject(new KeeperError(err, { operation: context.operation, path: context.path, detail }));
+        },
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    this.#run((now) => input(id, now));
+    return promise;
+  }
+
+  #terminalError(operation: string): KeeperError {
+    const { code, detail } = refusalOf(this.#machine.state);
+    return new KeeperError(code, { operation, detail });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Running the machine
+
+  /** Feeds one input, then carries out every output (also those caused by listeners re-entering). */
+  #run(input: (nowMs: number) => void): void {
+    input(now());
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      // Each round handles what the previous one produced; listeners can add inputs, bounded by their own calls.
+      for (let outputs = this.#machine.drain(); outputs.length > 0; outputs = this.#machine.drain()) {
+        for (const output of outputs) this.#perform(output);
+      }
+    } finally {
+      this.#draining = false;
+    }
+    this.#admitSlotWaiters();
+    this.#schedule();
+  }
+
+  #perform(output: MachineOutput): void {
+    switch (output.type) {
+      case "connect":
+        this.#connect(output.attempt, output.host, output.port, output.timeoutMs);
+        return;
+      case "send":
+        this.#sockets.get(output.attempt)?.write(output.bytes);
+        return;
+      case "close":
+        this.#closeSocket(output.attempt);
+        return;
+      case "reply": {
+        const call = this.#calls.get(output.id);
+        this.#calls.delete(output.id);
+        call?.settle(output.err, output.response, output.detail);
+        return;
+      }
+      case "state":
+        for (const listener of [...this.#stateListeners]) invokeListener(() => listener(output.state));
+        return;
+      case "event":
+        for (const listener of output.listeners) invokeListener(() => listener(output.event));
+        return;
+    }
+  }
+
+  #schedule(): void {
+    const deadline = this.#machine.nextDeadline();
+    if (deadline === null) {
+      if (this.#timer !== null) clearTimeout(this.#timer);
+      this.#timer = null;
+      this.#notifyIdle();
+      return;
+    }
+    if (this.#timer !== null && this.#timerAt === deadline) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    // +1 ms: timers may fire a little early relative to performance.now().
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#run((nowMs) => this.#machine.tick(nowMs));
+    }, Math.max(0, Math.ceil(deadline - now())) + 1);
+  }
+
+  #connect(attempt: number, host: string, port: number, timeoutMs: number): void {
+    this.#connecting.add(attempt);
+    const handler: SocketHandler = {
+      onData: (chunk) => this.#run((nowMs) => this.#machine.socketData(attempt, chunk, nowMs)),
+      onClose: (error) => {
+        this.#sockets.delete(attempt);
+        const reason = error === undefined
+          ? undefined
+          : `connection to ${host}:${port} failed: ${error.message}`;
+        this.#run((nowMs) => this.#machine.socketClosed(attempt, nowMs, reason));
+      },
+    };
+    this.#transport()
+      .then((transport) => transport.connect({ host, port, timeoutMs: Math.ceil(timeoutMs) }, handler))
+      .then(
+        (socket) => {
+          this.#connecting.delete(attempt);
+          if (this.#unwanted.delete(attempt)) {
+            socket.close();
+            this.#notifyIdle();
+            return;
+          }
+          this.#sockets.set(attempt, socket);
+          this.#run((nowMs) => {
+            if (!this.#machine.socketOpened(attempt, nowMs)) this.#closeSocket(attempt);
+          });
+        },
+        (error: unknown) => {
+          this.#connecting.delete(attempt);
+          this.#unwanted.delete(attempt);
+          const message = error instanceof Error ? error.message : String(error);
+          this.#run((nowMs) => this.#machine.socketClosed(attempt, nowMs, message));
+        },
+      );
+  }
+
+  #closeSocket(attempt: number): void {
+    const socket = this.#sockets.get(attempt);
+    if (socket !== undefined) {
+      this.#sockets.delete(attempt);
+      socket.close();
+    } else if (this.#connecting.has(attempt)) {
+      this.#unwanted.add(attempt);
+    }
+  }
+
+  #socketsGone(): Promise<void> {
+    for (const socket of this.#sockets.values()) socket.close();
+    this.#sockets.clear();
+    if (this.#connecting.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, SOCKET_CLOSE_WAIT_MS);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#idleWaiters.push(done);
+    });
+  }
+
+  #notifyIdle(): void {
+    if (this.#connecting.size > 0 || !this.#machine.ended) return;
+    for (const waiter of this.#idleWaiters.splice(0)) waiter();
+  }
+}
+
+function now(): number {
+  return performance.now();
+}
+
+/**
+ * Calls a user listener. A throwing listener must not break the client's bookkeeping, so its error
+ * is rethrown on a fresh task, where the runtime reports it like any uncaught error.
+ */
+function invokeListener(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    setTimeout(() => {
+      throw error;
+    }, 0);
+  }
+}
