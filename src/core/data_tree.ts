@@ -6,6 +6,7 @@
 import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from "./acl.ts";
 import { Code } from "./errors.ts";
 import { nameOf, parentOf } from "./path.ts";
+import type { SnapshotNode } from "./persistence.ts";
 import type { ACL, OpResult, Stat } from "./records.ts";
 import { nodeKindOf, type Txn, type TxnHeader } from "./txn.ts";
 import type { Zxid } from "./zxid.ts";
@@ -253,6 +254,49 @@ export class DataTree {
       results.push(opResultOf(txn, result));
     }
     return { err: 0, results };
+  }
+
+  /** The live tree as snapshot records; nodes changed during the walk may be seen before or after. */
+  *snapshotNodes(): Generator<SnapshotNode> {
+    for (const [path, node] of this.#nodes) {
+      yield {
+        path,
+        data: node.data,
+        acl: node.acl,
+        czxid: node.czxid,
+        mzxid: node.mzxid,
+        ctime: node.ctime,
+        mtime: node.mtime,
+        version: node.version,
+        cversion: node.cversion,
+        aversion: node.aversion,
+        ephemeralOwner: node.ephemeralOwner,
+        pzxid: node.pzxid,
+      };
+    }
+  }
+
+  /** Recovery: puts a snapshot node in place (children are linked by linkLoadedNodes). */
+  loadNode(record: SnapshotNode): void {
+    const existing = this.#nodes.get(record.path);
+    if (existing) this.#remove(record.path, existing);
+    const { path: _path, ...fields } = record;
+    this.#insert(record.path, { ...fields, children: new Set() });
+  }
+
+  /** Recovery: rebuilds child links after loading; nodes whose parent is missing are dropped. */
+  linkLoadedNodes(): void {
+    // A fuzzy snapshot can hold a node whose parent was deleted later; the log replay deletes it
+    // anyway, so drop such orphans (and their descendants: one round per level, bounded by size).
+    for (let round = 0; round <= this.#nodes.size; round++) {
+      const orphans = [...this.#nodes.keys()].filter((path) => path !== "/" && !this.#nodes.has(parentOf(path)));
+      if (orphans.length === 0) break;
+      for (const path of orphans) this.#remove(path, this.#nodes.get(path)!);
+    }
+    for (const node of this.#nodes.values()) node.children.clear();
+    for (const path of this.#nodes.keys()) {
+      if (path !== "/") this.#nodes.get(parentOf(path))!.children.add(nameOf(path));
+    }
   }
 
   #insert(path: string, node: DataNode): void {

@@ -85,6 +85,13 @@ export class PendingChanges {
     }
   }
 
+  /** Forgets every pending change (after storage lost them: the tree is the truth again). */
+  reset(): void {
+    this.#latest.clear();
+    this.#records = [];
+    this.#head = 0;
+  }
+
   get size(): number {
     return this.#records.length - this.#head;
   }

@@ -20,6 +20,7 @@ import {
   type WriteRequest,
 } from "./prep.ts";
 import { executeRead } from "./reads.ts";
+import type { SnapshotHeader, SnapshotNode, SnapshotSource } from "./persistence.ts";
 import type { ConnectRequest, Reply, Request, RequestHeader, Response } from "./records.ts";
 import { KeeperState, OpCode, Perms, Xid } from "./records.ts";
 import { PASSWORD_BYTES, passwordMatches, sessionPassword } from "./session_password.ts";
@@ -82,6 +83,14 @@ export class Server {
   /** Connections with a sync at the head of their queue. */
   readonly #syncWaiting = new Set<ConnectionId>();
   #outputs: ServerOutput[] = [];
+  #writeSeq = 0;
+  /** Committed txns waiting for storage, in writeSeq order. */
+  #unpersisted: Array<{ writeSeq: number; entry: TxnEntry }> = [];
+  #txnsSinceSnapshot = 0;
+  /** Why storage refuses writes, or null while it works. */
+  #storageFailure: string | null = null;
+  readonly #closesToRetry = new Set<bigint>();
+  #replaying = false;
   #nowMs: number;
   #lastPreparedZxid: Zxid = 0;
   #nextContainerCheckMs: number;
@@ -109,9 +118,10 @@ export class Server {
     this.#nowMs = nowMs;
     for (const sessionId of this.#sessions.expire(nowMs)) {
       this.#log("info", `session 0x${BigInt.asUintN(64, sessionId).toString(16)} expired`);
-      this.#submit(sessionId, 0, (context) => prepareCloseSession(context), null);
+      if (this.#storageFailure !== null) this.#closesToRetry.add(sessionId);
+      else this.#submit(sessionId, 0, (context) => prepareCloseSession(context), null);
     }
-    if (nowMs >= this.#nextContainerCheckMs) {
+    if (nowMs >= this.#nextContainerCheckMs && this.#storageFailure === null) {
       this.#nextContainerCheckMs = nowMs + this.config.containerCheckIntervalMs;
       this.#reapContainers(nowMs);
     }
@@ -186,9 +196,9 @@ export class Server {
   // Handshake
 
   #createSession(connection: Connection, timeoutMs: number, readOnly: boolean | undefined): void {
-    const sessionId = this.#sessions.nextSessionId();
+    const sessionId = this.#storageFailure === null ? this.#sessions.nextSessionId() : null;
     if (sessionId === null) {
-      this.#close(connection, "too many sessions");
+      this.#close(connection, this.#storageFailure === null ? "too many sessions" : "storage failed: no new sessions");
       return;
     }
     this.#sessions.add(sessionId, timeoutMs, this.#nowMs);
@@ -202,7 +212,6 @@ export class Server {
     });
     this.#waiting.set(zxid, connection.id);
     this.#commit({ header: this.#header(sessionId, 0, zxid), txn: { type: "createSession", timeoutMs } });
-    this.#applyCommitted();
   }
 
   #resumeSession(
@@ -252,6 +261,9 @@ export class Server {
     if (request.kind === "sync") {
       connection.push({ kind: "sync", xid: header.xid, path: request.path, zxid: this.#lastPreparedZxid });
       this.#syncWaiting.add(connection.id);
+    } else if (WRITE_KINDS.has(request.kind) && this.#storageFailure !== null) {
+      const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.NOTREADONLY }, body: null };
+      connection.push({ kind: "ready", reply, thenClose: request.kind === "closeSession" ? "session close refused: storage failed" : null });
     } else if (WRITE_KINDS.has(request.kind)) {
       this.#submitWrite(connection, header, request);
     } else {
@@ -280,7 +292,6 @@ export class Server {
     const zxid = this.#submit(connection.sessionId ?? 0n, header.xid, prepare, origin);
     connection.push({ kind: "write", zxid, reply: null, closesSession });
     this.#waiting.set(zxid, connection.id);
-    this.#applyCommitted();
   }
 
   /** Prepares a txn with the next zxid and commits it. */
@@ -300,7 +311,6 @@ export class Server {
       extendedTypesEnabled: this.config.extendedTypesEnabled,
     });
     this.#commit({ header: this.#header(sessionId, cxid, zxid), txn });
-    if (origin === null) this.#applyCommitted();
     return zxid;
   }
 
@@ -337,16 +347,26 @@ export class Server {
   // ------------------------------------------------------------------------------------------------
   // Commit and apply
 
-  /** Standalone without a log: a prepared txn is committed at once. (Storage and Zab slot in here.) */
+  /**
+   * Standalone: a prepared txn is committed once it is durable. It is handed to storage now and
+   * applied when `persisted` reports its writeSeq. (Zab's proposal/ack/commit slots in here.)
+   */
   #commit(entry: TxnEntry): void {
-    this.#committed.push(entry);
+    const writeSeq = ++this.#writeSeq;
+    this.#unpersisted.push({ writeSeq, entry });
+    this.#outputs.push({ kind: "persist", writeSeq, request: { kind: "append", entries: [entry] } });
   }
 
-  readonly #committed: TxnEntry[] = [];
-
-  #applyCommitted(): void {
-    for (let i = 0; i < this.#committed.length; i++) this.#apply(this.#committed[i]!);
-    this.#committed.length = 0;
+  /** Storage made every write up to `writeSeq` durable: apply their txns, in order, and reply. */
+  persisted(writeSeq: number): void {
+    let applied = 0;
+    while (applied < this.#unpersisted.length && this.#unpersisted[applied]!.writeSeq <= writeSeq) {
+      this.#apply(this.#unpersisted[applied]!.entry);
+      applied++;
+    }
+    this.#unpersisted.splice(0, applied);
+    this.#txnsSinceSnapshot += applied;
+    this.#maybeSnapshot();
   }
 
   #apply(entry: TxnEntry): void {
@@ -367,6 +387,9 @@ export class Server {
           event: { type: delivery.type, state: KeeperState.SyncConnected, path: delivery.path },
         });
       }
+    }
+    if (txn.type === "createSession" && !this.#sessions.get(header.sessionId)) {
+      this.#sessions.add(header.sessionId, txn.timeoutMs, this.#nowMs);
     }
     if (txn.type === "closeSession") this.#sessionClosed(header.sessionId, this.#waiting.has(header.zxid));
     this.#answer(header.zxid, header.cxid, txn, result);
@@ -468,6 +491,97 @@ export class Server {
 
   #header(sessionId: bigint, cxid: number, zxid: Zxid) {
     return { sessionId, cxid, zxid, time: this.#nowMs };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Storage: snapshots, failures and recovery
+
+  #maybeSnapshot(): void {
+    const due = this.config.snapshotTxnCount;
+    if (due <= 0 || this.#txnsSinceSnapshot < due) return;
+    this.#txnsSinceSnapshot = 0;
+    this.#outputs.push({ kind: "snapshot", source: this.snapshotSource() });
+  }
+
+  /** A fuzzy snapshot of the applied state, starting now. */
+  snapshotSource(): SnapshotSource {
+    const sessions = [...this.#sessions.sessions()].map((session) => ({
+      sessionId: session.id,
+      timeoutMs: session.timeoutMs,
+    }));
+    return { header: { zxid: this.tree.lastZxid, sessions }, nodes: this.tree.snapshotNodes() };
+  }
+
+  /**
+   * Storage could not make writes from `writeSeq` on durable (disk full, I/O error). Nothing after
+   * the last durable write is applied or acknowledged: those writes fail with NOTREADONLY, and the
+   * server answers reads but refuses writes until `storageRecovered()`.
+   */
+  persistFailed(writeSeq: number, reason: string): void {
+    if (this.#storageFailure === null) this.#log("warn", `storage failed, refusing writes until it recovers: ${reason}`);
+    this.#storageFailure = reason;
+    const discarded = this.#unpersisted.filter((item) => item.writeSeq >= writeSeq);
+    this.#unpersisted = this.#unpersisted.filter((item) => item.writeSeq < writeSeq);
+    for (const { entry } of discarded) this.#discard(entry);
+    this.#pending.reset();
+    this.#lastPreparedZxid = this.tree.lastZxid;
+  }
+
+  /** Storage works again: accept writes, and retry the session closes that were lost. */
+  storageRecovered(): void {
+    if (this.#storageFailure === null) return;
+    this.#storageFailure = null;
+    this.#log("info", "storage recovered; accepting writes again");
+    for (const sessionId of this.#closesToRetry) {
+      this.#submit(sessionId, 0, (context) => prepareCloseSession(context), null);
+    }
+    this.#closesToRetry.clear();
+  }
+
+  #discard(entry: TxnEntry): void {
+    const { header, txn } = entry;
+    if (txn.type === "closeSession") this.#closesToRetry.add(header.sessionId);
+    if (txn.type === "createSession") this.#sessions.remove(header.sessionId);
+    const connectionId = this.#waiting.get(header.zxid);
+    this.#waiting.delete(header.zxid);
+    const connection = connectionId === undefined ? undefined : this.#connections.get(connectionId);
+    if (!connection) return;
+    const waiting = connection.find((e) => (e.kind === "write" || e.kind === "connect") && e.zxid === header.zxid);
+    if (waiting?.kind === "write") {
+      waiting.reply = { header: { xid: header.cxid, zxid: this.tree.lastZxid, err: Code.NOTREADONLY }, body: null };
+      this.#flush(connection);
+    } else if (waiting?.kind === "connect") {
+      this.#close(connection, "could not create the session: storage failed");
+    }
+  }
+
+  /** Recovery, before serving: the snapshot header (sessions) … */
+  restoreSnapshot(header: SnapshotHeader): void {
+    for (const { sessionId, timeoutMs } of header.sessions) this.#sessions.add(sessionId, timeoutMs, this.#nowMs);
+    this.tree.lastZxid = header.zxid;
+  }
+
+  /** … each snapshot node … */
+  restoreNode(node: SnapshotNode): void {
+    this.tree.loadNode(node);
+  }
+
+  /** … then every logged txn after the snapshot, in order (replayed idempotently) … */
+  replay(entry: TxnEntry): void {
+    if (this.#replaying === false) {
+      this.tree.linkLoadedNodes();
+      this.#replaying = true;
+    }
+    this.#apply(entry);
+  }
+
+  /** … and done: prep continues after the last recovered zxid. */
+  finishRecovery(): void {
+    if (this.#replaying === false) this.tree.linkLoadedNodes();
+    this.#replaying = true;
+    this.#pending.reset();
+    this.#lastPreparedZxid = this.tree.lastZxid;
+    this.#log("info", `recovered ${this.tree.nodeCount - 1} znodes and ${this.#sessions.size} sessions up to zxid 0x${this.tree.lastZxid.toString(16)}`);
   }
 
   // ------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * (connections opening, decoded packets, ticks with the time, storage completions) and drains the
  * outputs after each input; it never needs to know ZooKeeper's rules.
  */
+import type { PersistRequest, SnapshotSource } from "./persistence.ts";
 import type { ConnectRequest, ConnectResponse, Reply, WatcherEvent } from "./records.ts";
 
 /** Opaque number the driver assigns to each client connection. */
@@ -26,6 +27,8 @@ export interface ServerConfig {
   outstandingRequestsMax: number;
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
+  /** snapCount: a snapshot is due after this many txns (0 = never; the driver has no store). */
+  snapshotTxnCount: number;
 }
 
 export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -40,6 +43,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
     extendedTypesEnabled: false,
     outstandingRequestsMax: 1000,
     containerCheckIntervalMs: 60_000,
+    snapshotTxnCount: 100_000,
     ...overrides,
   };
 }
@@ -57,6 +61,10 @@ export type ServerOutput =
   | { kind: "notification"; connection: ConnectionId; zxid: number; event: WatcherEvent }
   /** Close the connection after writing everything queued for it before this output. */
   | { kind: "close"; connection: ConnectionId; reason: string }
+  /** Make this write durable, then call `persisted(writeSeq)` (writes in order; batch freely). */
+  | { kind: "persist"; writeSeq: number; request: PersistRequest }
+  /** Write this fuzzy snapshot now (the server keeps serving meanwhile). */
+  | { kind: "snapshot"; source: SnapshotSource }
   | { kind: "log"; level: "info" | "warn"; message: string };
 
 /** A read-only picture of the server for four-letter words and metrics. */

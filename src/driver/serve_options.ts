@@ -13,6 +13,7 @@ import type {
 import type { Transport } from "../transport/transport.ts";
 import type { FourLetterWord } from "./four_letter_words.ts";
 import type { Logger } from "./logger.ts";
+import type { DurableLog } from "./persister.ts";
 
 /** The core as the driver uses it; src/core/server.ts's Server is one, tests may pass a fake. */
 export interface ServerCore {
@@ -22,6 +23,10 @@ export interface ServerCore {
   request(connection: ConnectionId, header: RequestHeader, request: Request | null): void;
   closed(connection: ConnectionId): void;
   takeOutputs(): ServerOutput[];
+  /** Storage made every write up to writeSeq durable. */
+  persisted(writeSeq: number): void;
+  persistFailed(writeSeq: number, reason: string): void;
+  storageRecovered(): void;
   status(): ServerStatus;
   connections(): ConnectionStatus[];
   sessions(): SessionDump[];
@@ -54,6 +59,11 @@ export interface ServeOptions {
   sessionlessTimeoutMs?: number;
   logger?: Logger;
   clock?: Clock;
+  /**
+   * Where writes become durable (group commit). Without one the data lives in memory only and every
+   * write counts as durable at once.
+   */
+  durableLog?: DurableLog;
   /** Only reported by `conf`. */
   dataDir?: string;
   dataLogDir?: string;

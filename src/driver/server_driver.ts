@@ -19,6 +19,7 @@ import {
 } from "../wire/client_protocol.ts";
 import { DEFAULT_MAX_FRAME_BYTES, FrameError } from "../wire/frame_decoder.ts";
 import { ClientConnection } from "./client_connection.ts";
+import { Persister } from "./persister.ts";
 import { DriverStats, fourLetterSource } from "./driver_stats.ts";
 import {
   DEFAULT_FOUR_LETTER_WHITELIST,
@@ -92,6 +93,7 @@ class ServerDriver<C extends ServerCore> {
   #timer: ReturnType<typeof setInterval> | undefined = undefined;
   #stopping: Promise<void> | null = null;
   #onAllClosed: (() => void) | null = null;
+  readonly #persister: Persister | null;
 
   constructor(core: C, options: ServeOptions) {
     this.#core = core;
@@ -104,6 +106,21 @@ class ServerDriver<C extends ServerCore> {
     this.#outputBufferBytesMax = options.outputBufferBytesMax ?? DEFAULT_OUTPUT_BUFFER_BYTES_MAX;
     this.#sessionlessTimeoutMs = options.sessionlessTimeoutMs ?? DEFAULT_SESSIONLESS_TIMEOUT_MS;
     this.#stats = new DriverStats(this.#clock.now());
+    this.#persister = options.durableLog === undefined ? null : new Persister(options.durableLog, {
+      persisted: (writeSeq) => {
+        this.#callCore("persisted", () => this.#core.persisted(writeSeq));
+        this.#drain();
+      },
+      failed: (writeSeq, reason) => {
+        this.#callCore("persistFailed", () => this.#core.persistFailed(writeSeq, reason));
+        this.#drain();
+      },
+      retry: () => {
+        this.#callCore("storageRecovered", () => this.#core.storageRecovered());
+        this.#drain();
+      },
+      log: (level, message) => this.#logger.log(level, message),
+    });
     if (!(this.#maxClientCnxns >= 0)) throw new RangeError(`maxClientCnxns must be >= 0, got ${this.#maxClientCnxns}`);
     if (!(this.#outputBufferBytesMax > 0)) throw new RangeError(`outputBufferBytesMax must be > 0, got ${this.#outputBufferBytesMax}`);
   }
@@ -133,6 +150,7 @@ class ServerDriver<C extends ServerCore> {
   async #stop(): Promise<void> {
     clearInterval(this.#timer);
     await this.#listener?.close();
+    await this.#persister?.close();
     for (const connection of [...this.#connections.values()]) this.#close(connection, "server shutting down", "debug");
     this.#drain();
     if (this.#connections.size === 0) return;
@@ -302,21 +320,41 @@ class ServerDriver<C extends ServerCore> {
   // ------------------------------------------------------------------------------------------------
   // Output
 
-  /** Carries out the core's outputs in order, one socket write per connection. */
+  /**
+   * Carries out the core's outputs in order, one socket write per connection. Without a durable log
+   * writes count as durable at once, so the replies they release join the same socket write.
+   */
   #drain(): void {
-    let outputs: ServerOutput[];
-    try {
-      outputs = this.#core.takeOutputs();
-    } catch (error) {
-      this.#logger.log("error", `the server core failed in takeOutputs(): ${describe(error)}`);
-      return;
-    }
-    if (outputs.length === 0) return;
     const nowMs = this.#clock.now();
     const batches = new Map<ClientConnection, { chunks: Uint8Array[]; closeReason: string | null }>();
+    // Bounded: each round is released by the previous round's writes; a round with none ends it.
+    for (let round = 0; round < 64; round++) {
+      const persistedUpTo = this.#drainRound(nowMs, batches);
+      if (persistedUpTo === 0) break;
+      this.#callCore("persisted", () => this.#core.persisted(persistedUpTo));
+    }
+    for (const [connection, batch] of batches) this.#flush(connection, batch.chunks, batch.closeReason);
+  }
+
+  /** One takeOutputs(); returns the last writeSeq to acknowledge at once (0 if none). */
+  #drainRound(nowMs: number, batches: Map<ClientConnection, { chunks: Uint8Array[]; closeReason: string | null }>): number {
+    let outputs: ServerOutput[] = [];
+    this.#callCore("takeOutputs", () => {
+      outputs = this.#core.takeOutputs();
+    });
+    let persistedUpTo = 0;
     for (const output of outputs) {
       if (output.kind === "log") {
         this.#logger.log(output.level, output.message);
+        continue;
+      }
+      if (output.kind === "persist") {
+        if (this.#persister === null) persistedUpTo = output.writeSeq;
+        else this.#persister.write(output.writeSeq, output.request);
+        continue;
+      }
+      if (output.kind === "snapshot") {
+        this.#persister?.snapshot(output.source);
         continue;
       }
       const connection = this.#connections.get(output.connection);
@@ -338,7 +376,15 @@ class ServerDriver<C extends ServerCore> {
         batch.closeReason = `internal error encoding a ${output.kind}`;
       }
     }
-    for (const [connection, batch] of batches) this.#flush(connection, batch.chunks, batch.closeReason);
+    return persistedUpTo;
+  }
+
+  #callCore(what: string, call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.#logger.log("error", `the server core failed in ${what}(): ${describe(error)}`);
+    }
   }
 
   #encode(connection: ClientConnection, output: ServerOutput, nowMs: number): Uint8Array {

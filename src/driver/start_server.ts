@@ -26,7 +26,7 @@ export interface StartServerOptions extends Partial<Omit<ServeOptions, "config" 
  * await server.close();
  */
 export async function startServer(options: StartServerOptions = {}): Promise<ServerHandle<Server>> {
-  const transport = options.transport ??
+  const transport: Transport = options.transport ??
     await import("../transport/auto.ts").then((module) => module.defaultTransport());
   const now = (options.clock ?? { now: () => Date.now() }).now();
   return serve({

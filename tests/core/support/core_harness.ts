@@ -7,11 +7,14 @@ export interface Harness {
   server: Server;
   now: number;
   outputs: ServerOutput[];
+  /** When true, persist outputs are kept in heldPersists instead of being acknowledged. */
+  holdPersists: boolean;
+  heldPersists: number[];
 }
 
 export function createHarness(overrides: Partial<ServerConfig> = {}): Harness {
   const config = defaultServerConfig({ sessionIdSeedMs: 1_000_000, ...overrides });
-  return { server: new Server(config, 1_000_000), now: 1_000_000, outputs: [] };
+  return { server: new Server(config, 1_000_000), now: 1_000_000, outputs: [], holdPersists: false, heldPersists: [] };
 }
 
 let nextConnection = 1;
@@ -79,13 +82,28 @@ export function register(session: TestSession): TestSession {
   return session;
 }
 
-/** Routes the core's outputs to the TestSession they belong to. */
+/**
+ * Routes the core's outputs to the TestSession they belong to. Writes are acknowledged as durable at
+ * once unless the harness holds them (`harness.holdPersists`), as an in-memory driver would.
+ */
 export function drain(harness: Harness): void {
-  for (const output of harness.server.takeOutputs()) {
-    harness.outputs.push(output);
-    if (output.kind === "log") continue;
-    sessionsByConnection.get(harness)?.get(output.connection)?.received.push(output);
+  for (let round = 0; round < 1000; round++) {
+    const outputs = harness.server.takeOutputs();
+    if (outputs.length === 0) return;
+    let persistedUpTo = 0;
+    for (const output of outputs) {
+      harness.outputs.push(output);
+      if (output.kind === "persist") {
+        if (harness.holdPersists) harness.heldPersists.push(output.writeSeq);
+        else persistedUpTo = output.writeSeq;
+        continue;
+      }
+      if (output.kind === "log" || output.kind === "snapshot") continue;
+      sessionsByConnection.get(harness)?.get(output.connection)?.received.push(output);
+    }
+    if (persistedUpTo > 0) harness.server.persisted(persistedUpTo);
   }
+  throw new Error("drain did not settle in 1000 rounds");
 }
 
 export function openSession(harness: Harness, options: { timeoutMs?: number; remoteAddress?: string } = {}): TestSession {
