@@ -14,6 +14,10 @@ Options for serve (they override zoo.cfg):
   --tick-time <ms>        tickTime (default 2000)
   --max-client-cnxns <n>  connections per client IP, 0 = unlimited (default 60)
   --log-level <level>     debug, info, warn or error (default info)
+  --data-dir <dir>        keep the transaction log and snapshots here (zoo.cfg dataDir);
+                          without one, data lives in memory and is lost on exit
+  --truncate-corrupt-log  if the log is corrupt before its end, cut it there and start (losing
+                          every txn after that point) instead of refusing to start
 
 Corral prints "corral: serving on <host>:<port> (<runtime>, standalone)" once it listens, and
 shuts down cleanly on SIGINT or SIGTERM.
@@ -29,6 +33,8 @@ export interface ServeArgs {
   tickTimeMs: number | null;
   maxClientCnxns: number | null;
   logLevel: LogLevelName;
+  dataDir: string | null;
+  truncateCorruptLog: boolean;
 }
 
 export type Command =
@@ -54,6 +60,7 @@ export function parseArgs(argv: readonly string[]): Command {
 function parseServeArgs(argv: readonly string[]): ServeArgs {
   const args: ServeArgs = {
     configPath: null, port: null, host: null, fourLetterWhitelist: null, tickTimeMs: null, maxClientCnxns: null, logLevel: "info",
+    dataDir: null, truncateCorruptLog: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -79,6 +86,13 @@ function parseServeArgs(argv: readonly string[]): ServeArgs {
         break;
       case "--max-client-cnxns":
         args.maxClientCnxns = integerArg(flag, value(), 0, 1_000_000);
+        break;
+      case "--data-dir":
+        args.dataDir = value();
+        break;
+      case "--truncate-corrupt-log":
+        if (inline !== null) throw new UsageError(`${flag} takes no value`);
+        args.truncateCorruptLog = true;
         break;
       case "--log-level": {
         const level = value();

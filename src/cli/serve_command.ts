@@ -1,7 +1,9 @@
 /** `corral serve`: a standalone server from a zoo.cfg and/or flags, until SIGINT or SIGTERM. */
 import { defaultServerConfig, type ServerConfig } from "../core/server_io.ts";
 import { consoleLogger } from "../driver/logger.ts";
+import { serveDurable } from "../driver/durable_server.ts";
 import { serve } from "../driver/server_driver.ts";
+import { NodeFileSystem } from "../storage/node_file_system.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { ServeArgs } from "./args.ts";
 import type { CliRuntime } from "./runtime.ts";
@@ -22,6 +24,8 @@ export interface ServePlan {
   fourLetterWhitelist: Set<string>;
   dataDir: string | null;
   dataLogDir: string | null;
+  snapRetainCount: number;
+  truncateCorruptLog: boolean;
   warnings: string[];
 }
 
@@ -47,12 +51,14 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number): S
     maxSessionTimeoutMs: cfg?.maxSessionTimeoutMs ?? 20 * tickTimeMs,
     sessionIdSeedMs: nowMs,
     extendedTypesEnabled: cfg?.extendedTypesEnabled ?? false,
+    snapshotTxnCount: cfg?.snapCount ?? 100_000,
     superDigest: cfg?.superDigest ?? null,
   });
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) {
     throw new ServePlanError(`minSessionTimeout (${config.minSessionTimeoutMs} ms) is larger than maxSessionTimeout (${config.maxSessionTimeoutMs} ms)`);
   }
-  if (cfg?.dataDir) warnings.push(`dataDir ${cfg.dataDir} is not used yet: the data lives in memory and is lost when corral exits`);
+  const dataDir = args.dataDir ?? cfg?.dataDir ?? null;
+  if (dataDir === null) warnings.push("no dataDir: the data lives in memory and is lost when corral exits");
   return {
     host,
     port,
@@ -60,8 +66,10 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number): S
     maxClientCnxns: args.maxClientCnxns ?? cfg?.maxClientCnxns ?? 60,
     maxFrameBytes: cfg?.juteMaxBuffer ?? 0xfffff,
     fourLetterWhitelist: args.fourLetterWhitelist ?? cfg?.fourLetterWhitelist ?? new Set(["srvr"]),
-    dataDir: cfg?.dataDir ?? null,
+    dataDir,
     dataLogDir: cfg?.dataLogDir ?? null,
+    snapRetainCount: cfg?.autopurgeSnapRetainCount ?? 3,
+    truncateCorruptLog: args.truncateCorruptLog,
     warnings,
   };
 }
@@ -80,7 +88,7 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
   const transport = await defaultTransport();
   let handle;
   try {
-    handle = await serve({
+    const options = {
       transport,
       host: plan.host,
       port: plan.port,
@@ -89,8 +97,14 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
       maxFrameBytes: plan.maxFrameBytes,
       fourLetterWhitelist: plan.fourLetterWhitelist,
       logger: consoleLogger(args.logLevel),
-      ...(plan.dataDir === null ? {} : { dataDir: plan.dataDir }),
+    };
+    handle = plan.dataDir === null ? await serve(options) : await serveDurable({
+      ...options,
+      fs: new NodeFileSystem(),
+      dataDir: plan.dataDir,
       ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
+      snapRetainCount: plan.snapRetainCount,
+      truncateCorruptLog: plan.truncateCorruptLog,
     });
   } catch (error) {
     console.error(`corral: ${error instanceof Error ? error.message : String(error)}`);
