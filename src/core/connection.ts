@@ -28,6 +28,8 @@ export class Connection {
   sessionTimeoutMs = 0;
   /** Set once the connection is to be closed; nothing more is read from it. */
   closing = false;
+  /** Requests that arrived before the handshake completed; fed in order once it has. */
+  readonly held: Array<{ header: RequestHeader; request: Request | null }> = [];
   readonly #queue: PendingEntry[] = [];
   #head = 0;
   lastOperation = "NA";

@@ -25,8 +25,27 @@ export interface DataNode {
   /** Internal owner: a session id, CONTAINER_OWNER, or a TTL marker; 0n for persistent nodes. */
   ephemeralOwner: bigint;
   pzxid: Zxid;
-  children: Set<string>;
+  /** Most znodes are leaves: they share NO_CHILDREN until their first child (saves ~150 B each). */
+  children: ReadonlySet<string>;
 }
+
+const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
+
+function addChild(node: DataNode, name: string): void {
+  if (node.children === NO_CHILDREN) node.children = new Set([name]);
+  else (node.children as Set<string>).add(name);
+}
+
+function removeChild(node: DataNode, name: string): void {
+  if (node.children.size <= 1 && node.children.has(name)) node.children = NO_CHILDREN;
+  else (node.children as Set<string>).delete(name);
+}
+
+/**
+ * Identical ACL lists share one frozen array, as ZooKeeper's ACL cache does: most trees use a
+ * handful of lists. Bounded; past the bound lists are simply not shared.
+ */
+const ACL_CACHE_MAX = 10_000;
 
 /** A change that watches may care about. `acl` decides who may be told (READ needed). */
 export interface TreeChange {
@@ -55,7 +74,7 @@ function newNode(acl: readonly ACL[], overrides: Partial<DataNode> = {}): DataNo
     aversion: 0,
     ephemeralOwner: 0n,
     pzxid: 0,
-    children: new Set(),
+    children: NO_CHILDREN,
     ...overrides,
   };
 }
@@ -66,6 +85,7 @@ export class DataTree {
   /** Containers and TTL nodes, for the reaper. */
   #reapable = new Set<string>();
   #dataSize = 0;
+  #aclCache = new Map<string, readonly ACL[]>();
   lastZxid: Zxid = 0;
 
   constructor() {
@@ -77,9 +97,9 @@ export class DataTree {
     this.#insert("/zookeeper", zookeeper);
     this.#insert("/zookeeper/quota", newNode(OPEN_ACL_UNSAFE));
     this.#insert("/zookeeper/config", newNode(READ_ACL_UNSAFE, { aversion: -1 }));
-    root.children.add("zookeeper");
-    zookeeper.children.add("quota");
-    zookeeper.children.add("config");
+    addChild(root, "zookeeper");
+    addChild(zookeeper, "quota");
+    addChild(zookeeper, "config");
   }
 
   get(path: string): DataNode | undefined {
@@ -197,7 +217,7 @@ export class DataTree {
       mtime: header.time,
       ephemeralOwner: txn.ephemeralOwner,
     });
-    parent.children.add(nameOf(txn.path));
+    addChild(parent, nameOf(txn.path));
     if (txn.parentCVersion > parent.cversion) {
       parent.cversion = txn.parentCVersion;
       parent.pzxid = header.zxid;
@@ -213,7 +233,7 @@ export class DataTree {
     const parentPath = parentOf(path);
     const parent = this.#nodes.get(parentPath);
     if (!node || !parent) return { err: Code.NONODE };
-    parent.children.delete(nameOf(path));
+    removeChild(parent, nameOf(path));
     if (zxid > parent.pzxid) parent.pzxid = zxid;
     this.#remove(path, node);
     changes.push({ type: "deleted", path, acl: node.acl });
@@ -242,7 +262,7 @@ export class DataTree {
   #setAcl(path: string, acl: ACL[], aversion: number): ApplyResult {
     const node = this.#nodes.get(path);
     if (!node) return { err: Code.NONODE };
-    node.acl = acl;
+    node.acl = this.#internAcl(acl);
     node.aversion = aversion;
     return { err: 0, stat: this.statOf(node) };
   }
@@ -281,7 +301,7 @@ export class DataTree {
     const existing = this.#nodes.get(record.path);
     if (existing) this.#remove(record.path, existing);
     const { path: _path, ...fields } = record;
-    this.#insert(record.path, { ...fields, children: new Set() });
+    this.#insert(record.path, { ...fields, children: NO_CHILDREN });
   }
 
   /** Recovery: rebuilds child links after loading; nodes whose parent is missing are dropped. */
@@ -293,13 +313,24 @@ export class DataTree {
       if (orphans.length === 0) break;
       for (const path of orphans) this.#remove(path, this.#nodes.get(path)!);
     }
-    for (const node of this.#nodes.values()) node.children.clear();
+    for (const node of this.#nodes.values()) node.children = NO_CHILDREN;
     for (const path of this.#nodes.keys()) {
-      if (path !== "/") this.#nodes.get(parentOf(path))!.children.add(nameOf(path));
+      if (path !== "/") addChild(this.#nodes.get(parentOf(path))!, nameOf(path));
     }
   }
 
+  #internAcl(acl: readonly ACL[]): readonly ACL[] {
+    const key = acl.map((entry) => `${entry.perms}\u0000${entry.id.scheme}\u0000${entry.id.id}`).join("\u0001");
+    const cached = this.#aclCache.get(key);
+    if (cached) return cached;
+    if (this.#aclCache.size >= ACL_CACHE_MAX) return acl;
+    const frozen = Object.freeze(acl.map((entry) => Object.freeze({ perms: entry.perms, id: Object.freeze({ ...entry.id }) })));
+    this.#aclCache.set(key, frozen);
+    return frozen;
+  }
+
   #insert(path: string, node: DataNode): void {
+    node.acl = this.#internAcl(node.acl);
     this.#nodes.set(path, node);
     this.#dataSize += path.length + (node.data?.length ?? 0);
     const kind = nodeKindOf(node.ephemeralOwner);

@@ -154,8 +154,16 @@ export class Server {
   request(connectionId: ConnectionId, header: RequestHeader, request: Request | null): void {
     const connection = this.#connections.get(connectionId);
     if (!connection || connection.closing) return;
-    if (connection.outstanding >= this.config.outstandingRequestsMax) {
-      this.#close(connection, `more than ${this.config.outstandingRequestsMax} outstanding requests`);
+    // The driver throttles at outstandingRequestsMax (it stops feeding the connection); this is the
+    // backstop for a driver that does not.
+    if (connection.outstanding + connection.held.length >= 2 * this.config.outstandingRequestsMax) {
+      this.#close(connection, `more than ${2 * this.config.outstandingRequestsMax} outstanding requests`);
+      return;
+    }
+    if (connection.peek()?.kind === "connect") {
+      // Requests pipelined behind the handshake wait until the session is set up (ZooKeeper pauses
+      // reading), so that auth and everything else act on an established session, in order.
+      connection.held.push({ header, request });
       return;
     }
     if (header.xid >= 0) connection.lastCxid = header.xid;
@@ -315,6 +323,10 @@ export class Server {
   }
 
   #unparsable(connection: Connection, header: RequestHeader): void {
+    if (header.type === OpCode.auth) {
+      this.#close(connection, "an auth packet that does not parse");
+      return;
+    }
     if (!VALID_OPCODES.has(header.type)) {
       const reply: Reply = { header: { xid: header.xid, zxid: -1, err: Code.UNIMPLEMENTED }, body: null };
       connection.push({ kind: "ready", reply, thenClose: `unknown opcode ${header.type}` });
@@ -429,6 +441,9 @@ export class Server {
       if (entry.kind === "connect") {
         if (!entry.ready) return;
         this.#outputs.push({ kind: "connectResponse", connection: connection.id, response: entry.response });
+        connection.shift();
+        this.#releaseHeld(connection);
+        continue;
       } else if (entry.kind === "write") {
         if (entry.reply === null) return;
         this.#reply(connection, entry.reply);
@@ -453,6 +468,18 @@ export class Server {
       }
       connection.shift();
     }
+  }
+
+  /** Feeds the requests that arrived during the handshake, as if they arrived now. */
+  #releaseHeld(connection: Connection): void {
+    const held = connection.held.splice(0);
+    for (const { header, request } of held) this.request(connection.id, header, request);
+  }
+
+  /** Requests of a connection not answered yet (the driver stops feeding it at outstandingRequestsMax). */
+  outstanding(connectionId: ConnectionId): number {
+    const connection = this.#connections.get(connectionId);
+    return connection === undefined ? 0 : connection.outstanding + connection.held.length;
   }
 
   #executeRead(connection: Connection, header: RequestHeader, request: Request, identities: PrepContext["identities"]): void {

@@ -51,6 +51,12 @@ export class ClientConnection {
   lastResponseAtMs = 0;
   lastLatencyMs = 0;
   latency: LatencyStats = emptyLatency();
+  /**
+   * Request frames not yet fed to the core because the connection has outstandingRequestsMax
+   * requests unanswered (ZooKeeper stops reading such a socket; we stop feeding). Copies.
+   */
+  throttled: Uint8Array[] = [];
+  throttledBytes = 0;
   /** The first bytes of the stream (4, or 12 for `stmk` and its argument). */
   readonly #prefix = new Uint8Array(12);
   #prefixFill = 0;

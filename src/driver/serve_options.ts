@@ -22,6 +22,8 @@ export interface ServerCore {
   connect(connection: ConnectionId, request: ConnectRequest): void;
   request(connection: ConnectionId, header: RequestHeader, request: Request | null): void;
   closed(connection: ConnectionId): void;
+  /** Requests of this connection the core has not answered yet. */
+  outstanding(connection: ConnectionId): number;
   takeOutputs(): ServerOutput[];
   /** Storage made every write up to writeSeq durable. */
   persisted(writeSeq: number): void;

@@ -93,6 +93,8 @@ class ServerDriver<C extends ServerCore> {
   #timer: ReturnType<typeof setInterval> | undefined = undefined;
   #stopping: Promise<void> | null = null;
   #onAllClosed: (() => void) | null = null;
+  readonly #throttledConnections = new Set<ClientConnection>();
+  #resuming = false;
   readonly #persister: Persister | null;
 
   constructor(core: C, options: ServeOptions) {
@@ -258,8 +260,56 @@ class ServerDriver<C extends ServerCore> {
     // Bounded by the chunk: every frame is at least its 4-byte prefix. The decoder must be drained
     // before returning because its frames may be views of the (reused) chunk.
     for (let frame = connection.decoder.next(); frame !== null; frame = connection.decoder.next()) {
-      if (!connection.closing) this.#onFrame(connection, frame, nowMs);
+      if (connection.closing) continue;
+      if (connection.phase === "session" && this.#mustThrottle(connection)) this.#throttle(connection, frame);
+      else this.#onFrame(connection, frame, nowMs);
     }
+  }
+
+  #mustThrottle(connection: ClientConnection): boolean {
+    if (connection.throttled.length > 0) return true;
+    const max = this.#options.config.outstandingRequestsMax;
+    if (this.#core.outstanding(connection.id) < max) return false;
+    // Writes released by an in-memory "fsync" may free slots right away.
+    this.#drain();
+    return this.#core.outstanding(connection.id) >= max;
+  }
+
+  /** Holds a frame until the connection's outstanding requests drop; bounded like its output. */
+  #throttle(connection: ClientConnection, frame: Uint8Array): void {
+    connection.throttled.push(frame.slice());
+    connection.throttledBytes += frame.length;
+    this.#throttledConnections.add(connection);
+    if (connection.throttledBytes > this.#outputBufferBytesMax) {
+      this.#close(connection, `${connection.throttledBytes} bytes of requests are waiting behind ${this.#options.config.outstandingRequestsMax} unanswered ones: the client sends faster than it is served`, "warn");
+    }
+  }
+
+  /** Feeds throttled connections whose outstanding requests dropped below the bound; returns frames fed. */
+  #resumeThrottled(): number {
+    let total = 0;
+    const max = this.#options.config.outstandingRequestsMax;
+    const nowMs = this.#clock.now();
+    for (const connection of [...this.#throttledConnections]) {
+      if (connection.closing) {
+        this.#throttledConnections.delete(connection);
+        continue;
+      }
+      let fed = 0;
+      try {
+        while (fed < connection.throttled.length && this.#core.outstanding(connection.id) < max) {
+          this.#onFrame(connection, connection.throttled[fed]!, nowMs);
+          connection.throttledBytes -= connection.throttled[fed]!.length;
+          fed++;
+        }
+      } catch (error) {
+        this.#fail(connection, error);
+      }
+      connection.throttled.splice(0, fed);
+      total += fed;
+      if (connection.throttled.length === 0) this.#throttledConnections.delete(connection);
+    }
+    return total;
   }
 
   /** The first bytes: a four-letter word is answered here; otherwise they start the first frame. */
@@ -334,6 +384,20 @@ class ServerDriver<C extends ServerCore> {
       this.#callCore("persisted", () => this.#core.persisted(persistedUpTo));
     }
     for (const [connection, batch] of batches) this.#flush(connection, batch.chunks, batch.closeReason);
+    if (this.#throttledConnections.size > 0 && !this.#resuming) this.#resumeAndDrain();
+  }
+
+  /** Feeds throttled connections while that frees replies (each round answers up to the bound). */
+  #resumeAndDrain(): void {
+    this.#resuming = true;
+    try {
+      for (let round = 0; round < 10_000 && this.#throttledConnections.size > 0; round++) {
+        if (this.#resumeThrottled() === 0) break;
+        this.#drain();
+      }
+    } finally {
+      this.#resuming = false;
+    }
   }
 
   /** One takeOutputs(); returns the last writeSeq to acknowledge at once (0 if none). */
