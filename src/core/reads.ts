@@ -25,13 +25,13 @@ export interface ReadContext {
   connection: ConnectionId;
   sessionId: bigint;
   identities: readonly Id[];
-  /** Queue a notification before this read's reply (setWatches catch-up; zxid -1). */
-  notify(type: number, path: string): void;
 }
 
 export interface ReadResult {
   err: number;
   body: Response | null;
+  /** Notifications to send before the reply (setWatches catch-up; zxid -1). */
+  events?: Array<{ type: number; path: string }>;
 }
 
 const OK_EMPTY: ReadResult = { err: Code.OK, body: null };
@@ -77,8 +77,7 @@ export function executeRead(request: Request, context: ReadContext): ReadResult 
       return { err: Code.OK, body: { kind: "errorResponse", err: 0 } };
     case "setWatches":
     case "setWatches2":
-      setWatches(request, context);
-      return OK_EMPTY;
+      return { err: Code.OK, body: null, events: setWatches(request, context) };
     case "multiRead":
       return { err: Code.OK, body: { kind: "multi", results: request.ops.map((op) => multiReadOp(op, context)) } };
     case "ping":
@@ -151,26 +150,28 @@ function whoAmI(identities: readonly Id[]): ClientInfo[] {
   return infos;
 }
 
-/** Re-arms a reconnecting client's watches; what changed meanwhile fires at once (zxid -1). */
-function setWatches(request: SetWatchesRequest, context: ReadContext): void {
+/** Re-arms a reconnecting client's watches; returns what changed meanwhile, to fire at once. */
+function setWatches(request: SetWatchesRequest, context: ReadContext): Array<{ type: number; path: string }> {
   const { tree, watches, connection } = context;
   const since = request.relativeZxid;
+  const events: Array<{ type: number; path: string }> = [];
   for (const path of request.dataWatches) {
     const node = tree.get(path);
-    if (!node) context.notify(EventType.NodeDeleted, path);
-    else if (node.mzxid > since) context.notify(EventType.NodeDataChanged, path);
+    if (!node) events.push({ type: EventType.NodeDeleted, path });
+    else if (node.mzxid > since) events.push({ type: EventType.NodeDataChanged, path });
     else watches.addDataWatch(path, connection, WatchMode.STANDARD);
   }
   for (const path of request.existWatches) {
-    if (tree.get(path)) context.notify(EventType.NodeCreated, path);
+    if (tree.get(path)) events.push({ type: EventType.NodeCreated, path });
     else watches.addDataWatch(path, connection, WatchMode.STANDARD);
   }
   for (const path of request.childWatches) {
     const node = tree.get(path);
-    if (!node) context.notify(EventType.NodeDeleted, path);
-    else if (node.pzxid > since) context.notify(EventType.NodeChildrenChanged, path);
+    if (!node) events.push({ type: EventType.NodeDeleted, path });
+    else if (node.pzxid > since) events.push({ type: EventType.NodeChildrenChanged, path });
     else watches.addChildWatch(path, connection, WatchMode.STANDARD);
   }
   for (const path of request.persistentWatches) watches.addPersistentWatch(path, connection, false);
   for (const path of request.persistentRecursiveWatches) watches.addPersistentWatch(path, connection, true);
+  return events;
 }

@@ -21,7 +21,7 @@ import {
 } from "./prep.ts";
 import { executeRead } from "./reads.ts";
 import type { SnapshotHeader, SnapshotNode, SnapshotSource } from "./persistence.ts";
-import type { ConnectRequest, Reply, Request, RequestHeader, Response } from "./records.ts";
+import type { ACL, ConnectRequest, Reply, Request, RequestHeader, Response } from "./records.ts";
 import { KeeperState, OpCode, Perms, Xid } from "./records.ts";
 import { PASSWORD_BYTES, passwordMatches, sessionPassword } from "./session_password.ts";
 import { SessionTracker } from "./session_tracker.ts";
@@ -83,6 +83,11 @@ export class Server {
   /** Connections with a sync at the head of their queue. */
   readonly #syncWaiting = new Set<ConnectionId>();
   #outputs: ServerOutput[] = [];
+  /** Watch events go only to connections with READ on the node; one function, not one per txn. */
+  readonly #canRead = (connectionId: ConnectionId, acl: readonly ACL[]): boolean => {
+    const connection = this.#connections.get(connectionId);
+    return connection !== undefined && isAllowed(acl, Perms.READ, connection.identities);
+  };
   #writeSeq = 0;
   /** Committed txns waiting for storage, in writeSeq order. */
   #unpersisted: Array<{ writeSeq: number; entry: TxnEntry }> = [];
@@ -386,12 +391,8 @@ export class Server {
     const changes: TreeChange[] = [];
     const result = this.tree.apply(header, txn, changes);
     this.#pending.applied(header.zxid);
-    const canRead = (connectionId: ConnectionId, acl: Parameters<typeof isAllowed>[0]) => {
-      const connection = this.#connections.get(connectionId);
-      return connection !== undefined && isAllowed(acl, Perms.READ, connection.identities);
-    };
     for (const change of changes) {
-      for (const delivery of this.#watches.trigger(change, canRead)) {
+      for (const delivery of this.#watches.trigger(change, this.#canRead)) {
         this.#outputs.push({
           kind: "notification",
           connection: delivery.connection,
@@ -489,14 +490,15 @@ export class Server {
       connection: connection.id,
       sessionId: connection.sessionId ?? 0n,
       identities,
-      notify: (type, path) =>
-        this.#outputs.push({
-          kind: "notification",
-          connection: connection.id,
-          zxid: -1,
-          event: { type, state: KeeperState.SyncConnected, path },
-        }),
     });
+    for (const { type, path } of result.events ?? []) {
+      this.#outputs.push({
+        kind: "notification",
+        connection: connection.id,
+        zxid: -1,
+        event: { type, state: KeeperState.SyncConnected, path },
+      });
+    }
     const xid = request.kind === "ping" ? Xid.ping : header.xid;
     this.#reply(connection, { header: { xid, zxid: this.tree.lastZxid, err: result.err }, body: result.err === 0 ? result.body : null });
   }

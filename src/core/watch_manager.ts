@@ -25,6 +25,18 @@ export interface WatchDelivery {
   path: string;
 }
 
+function deliver(
+  into: WatchDelivery[],
+  connections: Set<ConnectionId>,
+  type: number,
+  change: TreeChange,
+  canRead: (connection: ConnectionId, acl: readonly ACL[]) => boolean,
+): void {
+  for (const connection of connections) {
+    if (canRead(connection, change.acl)) into.push({ connection, type, path: change.path });
+  }
+}
+
 export class WatchManager {
   #data: Table = new Map();
   #child: Table = new Map();
@@ -55,27 +67,24 @@ export class WatchManager {
    */
   trigger(change: TreeChange, canRead: (connection: ConnectionId, acl: readonly ACL[]) => boolean): WatchDelivery[] {
     const deliveries: WatchDelivery[] = [];
-    const notify = (connections: Set<ConnectionId>, type: number) => {
-      for (const connection of connections) {
-        if (canRead(connection, change.acl)) deliveries.push({ connection, type, path: change.path });
-      }
-    };
+    // Most changes have no watcher at all: return before allocating anything more.
+    if (this.#data.size === 0 && this.#child.size === 0) return deliveries;
     switch (change.type) {
       case "created":
-        notify(this.#fire(this.#data, change.path, true), EventType.NodeCreated);
+        deliver(deliveries, this.#fire(this.#data, change.path, true), EventType.NodeCreated, change, canRead);
         break;
       case "dataChanged":
-        notify(this.#fire(this.#data, change.path, true), EventType.NodeDataChanged);
+        deliver(deliveries, this.#fire(this.#data, change.path, true), EventType.NodeDataChanged, change, canRead);
         break;
       case "childrenChanged":
-        notify(this.#fire(this.#child, change.path, false), EventType.NodeChildrenChanged);
+        deliver(deliveries, this.#fire(this.#child, change.path, false), EventType.NodeChildrenChanged, change, canRead);
         break;
       case "deleted": {
         const viaData = this.#fire(this.#data, change.path, true);
         const viaChild = this.#fire(this.#child, change.path, false);
         for (const connection of viaData) viaChild.delete(connection);
-        notify(viaData, EventType.NodeDeleted);
-        notify(viaChild, EventType.NodeDeleted);
+        deliver(deliveries, viaData, EventType.NodeDeleted, change, canRead);
+        deliver(deliveries, viaChild, EventType.NodeDeleted, change, canRead);
         break;
       }
     }
