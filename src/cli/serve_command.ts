@@ -52,6 +52,7 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number): S
     sessionIdSeedMs: nowMs,
     extendedTypesEnabled: cfg?.extendedTypesEnabled ?? false,
     snapshotTxnCount: cfg?.snapCount ?? 100_000,
+    snapshotBytesMax: cfg?.snapshotBytesMax ?? 4 * 1024 * 1024 * 1024,
     superDigest: cfg?.superDigest ?? null,
   });
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) {

@@ -39,6 +39,8 @@ export interface ZooCfg {
   autopurgeSnapRetainCount: number;
   autopurgePurgeIntervalHours: number;
   snapCount: number;
+  /** snapSizeLimitInKb, in bytes (0 = no limit). */
+  snapshotBytesMax: number;
   extendedTypesEnabled: boolean;
   /** `DigestAuthenticationProvider.superDigest`: "super:<base64 sha1>". */
   superDigest: string | null;
@@ -76,6 +78,7 @@ export function defaultZooCfg(): ZooCfg {
     autopurgeSnapRetainCount: 3,
     autopurgePurgeIntervalHours: 0,
     snapCount: 100_000,
+    snapshotBytesMax: 4 * 1024 * 1024 * 1024,
     extendedTypesEnabled: false,
     superDigest: null,
     unknown: new Map(),
@@ -155,6 +158,12 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
       case "autopurge.purgeInterval":
         cfg.autopurgePurgeIntervalHours = integer(v, { min: 0 }, "autopurge.purgeInterval (hours)", fail);
         break;
+      case "snapSizeLimitInKb":
+      case "zookeeper.snapSizeLimitInKb": {
+        const kib = integer(v, { min: -1 }, "snapSizeLimitInKb", fail);
+        cfg.snapshotBytesMax = kib <= 0 ? 0 : kib * 1024;
+        break;
+      }
       case "snapCount":
       case "zookeeper.snapCount":
         cfg.snapCount = integer(v, { min: 2 }, "snapCount", fail);

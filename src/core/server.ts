@@ -92,6 +92,7 @@ export class Server {
   /** Committed txns waiting for storage, in writeSeq order. */
   #unpersisted: Array<{ writeSeq: number; entry: TxnEntry }> = [];
   #txnsSinceSnapshot = 0;
+  #bytesSinceSnapshot = 0;
   /** Why storage refuses writes, or null while it works. */
   #storageFailure: string | null = null;
   readonly #closesToRetry = new Set<bigint>();
@@ -378,7 +379,9 @@ export class Server {
   persisted(writeSeq: number): void {
     let applied = 0;
     while (applied < this.#unpersisted.length && this.#unpersisted[applied]!.writeSeq <= writeSeq) {
-      this.#apply(this.#unpersisted[applied]!.entry);
+      const entry = this.#unpersisted[applied]!.entry;
+      this.#apply(entry);
+      this.#bytesSinceSnapshot += approximateTxnBytes(entry.txn);
       applied++;
     }
     this.#unpersisted.splice(0, applied);
@@ -526,9 +529,12 @@ export class Server {
   // Storage: snapshots, failures and recovery
 
   #maybeSnapshot(): void {
-    const due = this.config.snapshotTxnCount;
-    if (due <= 0 || this.#txnsSinceSnapshot < due) return;
+    const { snapshotTxnCount, snapshotBytesMax } = this.config;
+    const dueByCount = snapshotTxnCount > 0 && this.#txnsSinceSnapshot >= snapshotTxnCount;
+    const dueBySize = snapshotBytesMax > 0 && this.#bytesSinceSnapshot >= snapshotBytesMax;
+    if (!dueByCount && !dueBySize) return;
     this.#txnsSinceSnapshot = 0;
+    this.#bytesSinceSnapshot = 0;
     this.#outputs.push({ kind: "snapshot", source: this.snapshotSource() });
   }
 
@@ -691,6 +697,19 @@ export class Server {
       if (sessions.length > 0) result.set(path, sessions);
     }
     return result;
+  }
+}
+
+/** Roughly what a txn costs in the log (paths and data), for the snapshot size trigger. */
+function approximateTxnBytes(txn: Txn): number {
+  switch (txn.type) {
+    case "create":
+    case "setData":
+      return 64 + txn.path.length + (txn.data?.length ?? 0);
+    case "multi":
+      return txn.txns.reduce((sum, sub) => sum + approximateTxnBytes(sub), 16);
+    default:
+      return 64;
   }
 }
 

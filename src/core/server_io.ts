@@ -29,6 +29,8 @@ export interface ServerConfig {
   containerCheckIntervalMs: number;
   /** snapCount: a snapshot is due after this many txns (0 = never; the driver has no store). */
   snapshotTxnCount: number;
+  /** snapSizeLimitInKb × 1024: a snapshot is also due after this many logged bytes (0 = no limit). */
+  snapshotBytesMax: number;
 }
 
 export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -44,6 +46,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
     outstandingRequestsMax: 1000,
     containerCheckIntervalMs: 60_000,
     snapshotTxnCount: 100_000,
+    snapshotBytesMax: 4 * 1024 * 1024 * 1024,
     ...overrides,
   };
 }
