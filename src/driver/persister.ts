@@ -10,6 +10,8 @@ import type { TxnEntry } from "../core/txn.ts";
 export interface DurableLog {
   append(entries: readonly TxnEntry[]): Promise<void>;
   sync(): Promise<void>;
+  /** Forget what was appended but not synced (the core gave up on those txns). */
+  discardUnsynced(): Promise<void>;
   writeSnapshot(source: SnapshotSource): Promise<{ path: string; bytes: number; nodes: number }>;
 }
 
@@ -81,7 +83,8 @@ export class Persister {
         await this.#log.append(entries);
         await this.#log.sync();
       } catch (error) {
-        this.#batch = []; // the core discards everything from firstSeq on
+        this.#batch = []; // the core discards everything from firstSeq on, and so must the log
+        await this.#log.discardUnsynced().catch(() => {});
         this.#callbacks.failed(firstSeq, describe(error));
         this.#scheduleRetry();
         break;

@@ -1,0 +1,300 @@
+/**
+ * An in-memory FileSystem for tests and the simulator that models what a disk may do on power loss
+ * and lets tests inject faults:
+ * - killProcess(): open handles die, unsynced bytes stay (a later crash() may still drop them).
+ * - crash(): every file keeps only what was synced (or, with tearLastWrite, a seeded random prefix
+ *   of its unsynced tail); a name whose directory was never synced vanishes; open handles die.
+ * - flipByte(), failNextWrites(), failWhen(): silent corruption and ENOSPC/EIO errors.
+ * - latencyMs with an injectable `sleep`, so the simulator can run it on virtual time.
+ */
+import { createPrng } from "../testing/prng.ts";
+import type { Prng } from "../testing/prng.ts";
+import { FileSystemError, TEMPORARY_SUFFIX } from "./file_system.ts";
+import type { FileSystem, StorageFile } from "./file_system.ts";
+
+export type FaultOp =
+  | "openAppend"
+  | "append"
+  | "sync"
+  | "truncate"
+  | "writeFileAtomic"
+  | "syncDir"
+  | "remove";
+export interface FaultContext {
+  op: FaultOp;
+  path: string;
+  /** Bytes the operation writes (append, writeFileAtomic). */
+  bytes?: number;
+}
+export type InjectedErrorCode = "ENOSPC" | "EIO";
+/** Decides whether an operation fails: return a code to fail it, anything else to let it run. */
+export type FaultPredicate = (context: FaultContext) => InjectedErrorCode | undefined | false;
+
+export interface MemoryFileSystemOptions {
+  /** Seeds the PRNG behind torn writes and partial failed appends. Default 1. */
+  seed?: number;
+  /** On crash(), keep a random prefix of each file's unsynced tail instead of dropping all of it. */
+  tearLastWrite?: boolean;
+  /** Delay of every operation, awaited through `sleep`. Default 0. */
+  latencyMs?: number;
+  /** How to wait latencyMs; default resolves at once, so tests need no timers. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Operations failNextWrites() counts. */
+const WRITE_OPS: ReadonlySet<FaultOp> = new Set(["append", "sync", "writeFileAtomic"]);
+
+interface MemoryNode {
+  bytes: Uint8Array;
+  length: number;
+  /** Bytes that survive a crash. */
+  synced: number;
+  /** Whether the name survives a crash (its directory was synced after it appeared). */
+  nameDurable: boolean;
+}
+
+function normalize(path: string): string {
+  const collapsed = path.replace(/\/+/g, "/");
+  return collapsed.length > 1 && collapsed.endsWith("/") ? collapsed.slice(0, -1) : collapsed;
+}
+
+function parentOf(path: string): string {
+  const index = path.lastIndexOf("/");
+  if (index < 0) return ".";
+  return index === 0 ? "/" : path.slice(0, index);
+}
+
+function writeInto(node: MemoryNode, bytes: Uint8Array): void {
+  const needed = node.length + bytes.length;
+  if (needed > node.bytes.length) {
+    const grown = new Uint8Array(Math.max(needed, node.bytes.length * 2, 256));
+    grown.set(node.bytes.subarray(0, node.length));
+    node.bytes = grown;
+  }
+  node.bytes.set(bytes, node.length);
+  node.length = needed;
+}
+
+export class MemoryFileSystem implements FileSystem {
+  readonly #files = new Map<string, MemoryNode>();
+  readonly #dirs = new Set<string>(["/", "."]);
+  readonly #prng: Prng;
+  readonly #tearLastWrite: boolean;
+  readonly #latencyMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  #generation = 0;
+  #failCount = 0;
+  #failCode: InjectedErrorCode = "EIO";
+  #predicate: FaultPredicate | null = null;
+
+  constructor(options: MemoryFileSystemOptions = {}) {
+    this.#prng = createPrng(options.seed ?? 1);
+    this.#tearLastWrite = options.tearLastWrite ?? false;
+    this.#latencyMs = options.latencyMs ?? 0;
+    this.#sleep = options.sleep ?? (() => Promise.resolve());
+  }
+
+  /** Power loss: unsynced bytes and undurable names go; handles opened before become unusable. */
+  crash(): void {
+    this.#generation++;
+    for (const [path, node] of this.#files) {
+      if (!node.nameDurable) {
+        this.#files.delete(path);
+        continue;
+      }
+      const unsynced = node.length - node.synced;
+      const kept = this.#tearLastWrite && unsynced > 0 ? this.#prng.int(unsynced + 1) : 0;
+      node.length = node.synced + kept;
+      node.synced = node.length;
+    }
+  }
+
+  /**
+   * kill -9 without power loss: open handles die, but written bytes stay (in the page cache), still
+   * unsynced, so a later crash() can drop them.
+   */
+  killProcess(): void {
+    this.#generation++;
+  }
+
+  /** Silent corruption: inverts every bit of one byte. */
+  flipByte(path: string, offset: number): void {
+    const node = this.#node(normalize(path));
+    if (!(offset >= 0 && offset < node.length)) {
+      throw new RangeError(`flipByte: offset ${offset} is outside ${path} (${node.length} bytes)`);
+    }
+    node.bytes[offset] = node.bytes[offset]! ^ 0xff;
+  }
+
+  /** The next `count` appends, syncs and writeFileAtomic calls fail with `code`. */
+  failNextWrites(count: number, code: InjectedErrorCode): void {
+    this.#failCount = count;
+    this.#failCode = code;
+  }
+
+  /** Fails every operation for which `predicate` returns a code; null removes it. */
+  failWhen(predicate: FaultPredicate | null): void {
+    this.#predicate = predicate;
+  }
+
+  /** Bytes of a file that would survive a crash now (for tests). */
+  syncedSize(path: string): number {
+    return this.#node(normalize(path)).synced;
+  }
+
+  async list(dir: string): Promise<string[]> {
+    await this.#delay();
+    const base = normalize(dir);
+    const names: string[] = [];
+    for (const path of [...this.#files.keys(), ...this.#dirs]) {
+      if (path !== base && parentOf(path) === base) names.push(path.slice(path.lastIndexOf("/") + 1));
+    }
+    return names.sort();
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    await this.#delay();
+    const node = this.#node(normalize(path));
+    return node.bytes.slice(0, node.length);
+  }
+
+  async openAppend(path: string): Promise<StorageFile> {
+    const target = normalize(path);
+    const generation = await this.#begin({ op: "openAppend", path: target });
+    let node = this.#files.get(target);
+    if (node === undefined) {
+      this.#requireDir(parentOf(target), target);
+      node = { bytes: new Uint8Array(0), length: 0, synced: 0, nameDurable: false };
+      this.#files.set(target, node);
+      // Like NodeFileSystem: the directory is synced after creating; a crash in between loses the name.
+      await this.#delay();
+      this.#checkGeneration(generation, target);
+      node.nameDurable = true;
+    }
+    return this.#handle(target, node, generation);
+  }
+
+  async writeFileAtomic(
+    path: string,
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  ): Promise<number> {
+    const target = normalize(path);
+    this.#requireDir(parentOf(target), target);
+    const generation = this.#generation;
+    const node: MemoryNode = { bytes: new Uint8Array(0), length: 0, synced: 0, nameDurable: true };
+    for await (const chunk of chunks) writeInto(node, chunk);
+    await this.#begin({ op: "writeFileAtomic", path: target, bytes: node.length });
+    this.#checkGeneration(generation, target + TEMPORARY_SUFFIX);
+    node.synced = node.length;
+    this.#files.set(target, node);
+    return node.length;
+  }
+
+  async remove(path: string): Promise<void> {
+    const target = normalize(path);
+    await this.#begin({ op: "remove", path: target });
+    this.#files.delete(target);
+  }
+
+  async mkdirp(dir: string): Promise<void> {
+    await this.#delay();
+    for (let path = normalize(dir); !this.#dirs.has(path); path = parentOf(path)) this.#dirs.add(path);
+  }
+
+  async syncDir(dir: string): Promise<void> {
+    const base = normalize(dir);
+    await this.#begin({ op: "syncDir", path: base });
+    for (const [path, node] of this.#files) if (parentOf(path) === base) node.nameDurable = true;
+  }
+
+  join(...parts: string[]): string {
+    return normalize(parts.join("/"));
+  }
+
+  #handle(path: string, node: MemoryNode, generation: number): StorageFile {
+    let closed = false;
+    const begin = async (op: FaultOp, bytes?: number): Promise<void> => {
+      if (closed) throw new FileSystemError("EBADF", path, `${op} on a closed file`);
+      this.#checkGeneration(generation, path);
+      const context: FaultContext = bytes === undefined ? { op, path } : { op, path, bytes };
+      await this.#begin(context, generation);
+    };
+    // A failed write may still have written part of the bytes, as a real disk can.
+    const writePartially = (error: unknown, bytes: Uint8Array): void => {
+      if (error instanceof FileSystemError && error.code !== "EBADF" && this.#generation === generation) {
+        writeInto(node, bytes.subarray(0, this.#prng.int(bytes.length + 1)));
+      }
+    };
+    const delay = () => this.#delay();
+    return {
+      get size(): number {
+        return node.length;
+      },
+      async append(bytes: Uint8Array): Promise<void> {
+        try {
+          await begin("append", bytes.length);
+        } catch (error) {
+          writePartially(error, bytes);
+          throw error;
+        }
+        writeInto(node, bytes);
+      },
+      async sync(): Promise<void> {
+        await begin("sync");
+        node.synced = node.length;
+      },
+      async truncate(size: number): Promise<void> {
+        await begin("truncate");
+        if (!(size >= 0 && size <= node.length)) throw new RangeError(`truncate: ${size} > ${node.length}`);
+        node.length = size;
+        node.synced = Math.min(node.synced, size);
+      },
+      async close(): Promise<void> {
+        closed = true;
+        await delay();
+      },
+    };
+  }
+
+  async #delay(): Promise<void> {
+    if (this.#latencyMs > 0) await this.#sleep(this.#latencyMs);
+    else await Promise.resolve();
+  }
+
+  /** Waits the latency, then fails the operation if a crash happened meanwhile or a fault says so. */
+  async #begin(context: FaultContext, generation = this.#generation): Promise<number> {
+    await this.#delay();
+    this.#checkGeneration(generation, context.path);
+    const code = this.#faultFor(context);
+    if (code !== undefined) {
+      throw new FileSystemError(code, context.path, `injected fault on ${context.op}`);
+    }
+    return generation;
+  }
+
+  #faultFor(context: FaultContext): InjectedErrorCode | undefined {
+    const decided = this.#predicate?.(context);
+    if (decided) return decided;
+    if (this.#failCount > 0 && WRITE_OPS.has(context.op)) {
+      this.#failCount--;
+      return this.#failCode;
+    }
+    return undefined;
+  }
+
+  #checkGeneration(generation: number, path: string): void {
+    if (generation !== this.#generation) {
+      throw new FileSystemError("EIO", path, "the file system crashed during the operation");
+    }
+  }
+
+  #requireDir(dir: string, path: string): void {
+    if (!this.#dirs.has(dir)) throw new FileSystemError("ENOENT", path, "no such directory");
+  }
+
+  #node(path: string): MemoryNode {
+    const node = this.#files.get(path);
+    if (node === undefined) throw new FileSystemError("ENOENT", path, "no such file");
+    return node;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The transaction log: segment files `log.<first zxid, 16 hex digits>` in dataLogDir, each a file
+ * header ("CORRALLG", version) and framed records whose bodies are CBOR TxnEntries. A new segment
+ * starts when the current one passes segmentBytesMax, and at every snapshot (roll), so whole old
+ * segments can be purged. The previous segment is synced before the next one is created: only the
+ * last segment can ever have a torn tail.
+ */
+import type { TxnEntry } from "../core/txn.ts";
+import { zxidEpoch, zxidHex } from "../core/zxid.ts";
+import { encodeTxnEntry } from "./cbor_codec.ts";
+import type { FileSystem } from "./file_system.ts";
+import { concatBytes, frameRecord } from "./record_framing.ts";
+import { SegmentWriter } from "./segment_writer.ts";
+import { StorageError } from "./storage_error.ts";
+import { zxidFileName } from "./zxid_files.ts";
+
+export const SEGMENT_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+
+export function segmentName(firstZxid: number): string {
+  return zxidFileName("log", firstZxid);
+}
+
+/**
+ * Whether `next` may follow `previous` in the log: the next counter of the same epoch, or any zxid
+ * of a later epoch (a new leader's epoch starts a new counter). Anything else is a gap.
+ */
+export function followsDirectly(previous: number, next: number): boolean {
+  return next === previous + 1 || (next > previous && zxidEpoch(next) > zxidEpoch(previous));
+}
+
+export interface TxnLogWriterOptions {
+  fs: FileSystem;
+  dir: string;
+  segmentBytesMax: number;
+  /** The last zxid already in the log or covered by a snapshot; null for an empty store. */
+  lastZxid: number | null;
+}
+
+export class TxnLogWriter {
+  readonly #fs: FileSystem;
+  readonly #dir: string;
+  readonly #segmentBytesMax: number;
+  #current: SegmentWriter | null = null;
+  #lastZxid: number | null;
+  /** The last zxid known durable (synced, or covered by a snapshot). */
+  #durableLastZxid: number | null;
+
+  constructor(options: TxnLogWriterOptions) {
+    this.#fs = options.fs;
+    this.#dir = options.dir;
+    this.#segmentBytesMax = options.segmentBytesMax;
+    this.#lastZxid = options.lastZxid;
+    this.#durableLastZxid = options.lastZxid;
+  }
+
+  get lastZxid(): number | null {
+    return this.#lastZxid;
+  }
+
+  /** Appends (without syncing) to the current segment; on failure nothing of `entries` counts. */
+  async append(entries: readonly TxnEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    let previous = this.#lastZxid;
+    for (const entry of entries) {
+      const zxid = entry.header.zxid;
+      if (previous !== null && !followsDirectly(previous, zxid)) {
+        throw new StorageError(
+          `append: zxid ${zxidHex(zxid)} does not follow ${zxidHex(previous)} (the log must have ` +
+            `no gaps and grow in order); this is a bug in the caller`,
+        );
+      }
+      previous = zxid;
+    }
+    const batch = concatBytes(entries.map((entry) => frameRecord(encodeTxnEntry(entry))));
+    const firstZxid = entries[0]!.header.zxid;
+    await this.#segmentFor(firstZxid);
+    await this.#current!.append(batch, entries.length);
+    this.#lastZxid = previous;
+  }
+
+  /** Makes every appended txn durable. */
+  async sync(): Promise<void> {
+    await this.#current?.sync();
+    this.#durableLastZxid = this.#lastZxid;
+  }
+
+  /** Drops every txn appended since the last successful sync (after a failed write or sync). */
+  discardUnsynced(): void {
+    this.#current?.discardUnsynced();
+    this.#lastZxid = this.#durableLastZxid;
+  }
+
+  /** Syncs and closes the current segment; the next append starts a new one. */
+  async roll(): Promise<void> {
+    const current = this.#current;
+    if (current === null) return;
+    await current.sync();
+    this.#durableLastZxid = this.#lastZxid;
+    this.#current = null;
+    await current.close().catch(() => {});
+  }
+
+  /** A snapshot at `zxid` is durable: the log may continue after it even if it ends earlier. */
+  noteSnapshot(zxid: number): void {
+    if (this.#lastZxid === null || zxid > this.#lastZxid) this.#lastZxid = zxid;
+    if (this.#durableLastZxid === null || zxid > this.#durableLastZxid) this.#durableLastZxid = zxid;
+  }
+
+  async close(): Promise<void> {
+    const current = this.#current;
+    this.#current = null;
+    await current?.close();
+  }
+
+  async #segmentFor(firstZxid: number): Promise<void> {
+    const current = this.#current;
+    if (current !== null && current.recordCount > 0 && current.size >= this.#segmentBytesMax) {
+      await this.roll();
+    } else if (current !== null && current.recordCount === 0 && firstZxid < current.firstZxid) {
+      // A segment left without records by a failed append is named after a zxid that did not come.
+      this.#current = null;
+      await current.close().catch(() => {});
+      await this.#fs.remove(current.path);
+    }
+    if (this.#current === null) {
+      const path = this.#fs.join(this.#dir, segmentName(firstZxid));
+      this.#current = await SegmentWriter.create(this.#fs, path, firstZxid);
+    }
+  }
+}
