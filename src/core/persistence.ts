@@ -9,7 +9,17 @@ import type { TxnEntry } from "./txn.ts";
 import type { Zxid } from "./zxid.ts";
 
 /** One numbered write. Writes must become durable in writeSeq order. */
-export type PersistRequest = { kind: "append"; entries: TxnEntry[] };
+export type PersistRequest =
+  | { kind: "append"; entries: TxnEntry[] }
+  /** Zab TRUNC: drop every logged txn after `zxid` (uncommitted history of an old epoch). */
+  | { kind: "truncate"; zxid: Zxid }
+  /** Zab epochs (acceptedEpoch / currentEpoch files); either may be absent. */
+  | { kind: "epochs"; acceptedEpoch?: number; currentEpoch?: number }
+  /**
+   * Zab SNAP: replace everything on disk with this state (a snapshot at header.zxid and an empty
+   * log after it).
+   */
+  | { kind: "installSnapshot"; header: SnapshotHeader; nodes: SnapshotNode[] };
 
 /** A session as a snapshot records it. */
 export interface SnapshotSession {

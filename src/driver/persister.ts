@@ -45,6 +45,9 @@ export class Persister {
   }
 
   write(writeSeq: number, request: PersistRequest): void {
+    if (request.kind !== "append") {
+      throw new Error(`persist request ${request.kind} needs replication support in the driver (not yet)`);
+    }
     if (this.#batch.length === 0) this.#batchFirstSeq = writeSeq;
     for (const entry of request.entries) this.#batch.push(entry);
     this.#batchLastSeq = writeSeq;

@@ -1,0 +1,151 @@
+/**
+ * Messages between ensemble members: fast leader election votes and Zab (discovery, sync,
+ * broadcast). Plain data, encoded with cbor-x by src/wire; a replica never shares objects with
+ * another (the simulator round-trips every message through the codec).
+ */
+import type { SnapshotHeader, SnapshotNode } from "./persistence.ts";
+import type { Id, Request } from "./records.ts";
+import type { TxnEntry } from "./txn.ts";
+import type { Zxid } from "./zxid.ts";
+
+/** A server id (myid). */
+export type Sid = number;
+
+export type PeerState = "looking" | "following" | "leading" | "observing";
+
+/** Fast leader election notification (FastLeaderElection.Notification). */
+export interface VoteMessage {
+  kind: "vote";
+  /** The proposed leader. */
+  leader: Sid;
+  /** The proposed leader's last zxid. */
+  zxid: Zxid;
+  /** The sender's logical clock (election round). */
+  electionEpoch: number;
+  /** The proposed leader's epoch (currentEpoch). */
+  peerEpoch: number;
+  /** The sender's state. */
+  state: PeerState;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Zab discovery and synchronisation (learner ↔ leader)
+
+/** Learner → leader, first message: what it has accepted so far. */
+export interface FollowerInfoMessage {
+  kind: "followerInfo";
+  acceptedEpoch: number;
+  lastZxid: Zxid;
+  observer: boolean;
+}
+
+/** Leader → learner: the proposed new epoch. */
+export interface LeaderInfoMessage {
+  kind: "leaderInfo";
+  newEpoch: number;
+}
+
+/** Learner → leader: accepted the new epoch; its current epoch and last zxid. */
+export interface AckEpochMessage {
+  kind: "ackEpoch";
+  currentEpoch: number;
+  lastZxid: Zxid;
+}
+
+/** Leader → learner: how to catch up, followed by the txns to apply (committed history). */
+export type SyncMessage =
+  /** Apply these committed txns after the learner's last zxid. */
+  | { kind: "diff"; entries: TxnEntry[] }
+  /** Drop every txn after `zxid` (the learner has uncommitted history the leader does not). */
+  | { kind: "trunc"; zxid: Zxid; entries: TxnEntry[] }
+  /** Replace the whole state with this snapshot (sent in chunks: `done` on the last). */
+  | { kind: "snap"; header: SnapshotHeader; nodes: SnapshotNode[]; done: boolean };
+
+/** Leader → learner: sync is over; ack once everything received is durable. */
+export interface NewLeaderMessage {
+  kind: "newLeader";
+  epoch: number;
+  zxid: Zxid;
+}
+
+/** Leader → learner: a quorum acked NEWLEADER; start serving. */
+export interface UpToDateMessage {
+  kind: "upToDate";
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Zab broadcast
+
+export interface ProposalMessage {
+  kind: "proposal";
+  entry: TxnEntry;
+}
+
+/** Learner → leader: this zxid (and everything before it) is durable here. */
+export interface AckMessage {
+  kind: "ack";
+  zxid: Zxid;
+}
+
+export interface CommitMessage {
+  kind: "commit";
+  zxid: Zxid;
+}
+
+/** Leader → observer: a committed txn (proposal and commit in one). */
+export interface InformMessage {
+  kind: "inform";
+  entry: TxnEntry;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Client work through the leader
+
+/** Learner → leader: a client write (or session create/close) to prepare. */
+export interface ForwardedRequestMessage {
+  kind: "request";
+  sessionId: bigint;
+  cxid: number;
+  request: Request;
+  /** The client connection's identities at arrival (ACL checks happen at the leader). */
+  identities: Id[];
+  /** For createSession: the negotiated timeout. */
+  timeoutMs?: number;
+}
+
+/** Learner → leader: sessions that showed activity, and their timeouts (session touches). */
+export interface PingMessage {
+  kind: "ping";
+  sessions: Array<{ sessionId: bigint; timeoutMs: number }>;
+}
+
+/** Learner → leader: a client asked for sync; answer when everything before is committed. */
+export interface SyncRequestMessage {
+  kind: "sync";
+  requestId: number;
+}
+
+/** Leader → learner: sync done; every commit before this message has been sent. */
+export interface SyncReplyMessage {
+  kind: "syncReply";
+  requestId: number;
+}
+
+export type PeerMessage =
+  | VoteMessage
+  | FollowerInfoMessage
+  | LeaderInfoMessage
+  | AckEpochMessage
+  | SyncMessage
+  | NewLeaderMessage
+  | UpToDateMessage
+  | ProposalMessage
+  | AckMessage
+  | CommitMessage
+  | InformMessage
+  | ForwardedRequestMessage
+  | PingMessage
+  | SyncRequestMessage
+  | SyncReplyMessage;
+
+export type PeerMessageKind = PeerMessage["kind"];
