@@ -12,8 +12,11 @@ export type PendingEntry =
   | { kind: "connect"; zxid: Zxid; response: ConnectResponse; ready: boolean }
   /** A write: answered when its txn is applied (`reply` is then filled in). */
   | { kind: "write"; zxid: Zxid; reply: Reply | null; closesSession: boolean }
-  /** sync: answered once everything prepared before it is applied. */
-  | { kind: "sync"; xid: number; path: string; zxid: Zxid }
+  /**
+   * sync: answered once everything prepared before it is applied; on a learner, once the leader
+   * answered (`remote` names the request, cleared when the answer came).
+   */
+  | { kind: "sync"; xid: number; path: string; zxid: Zxid; remote: number | null }
   /** A read: executed when it reaches the head, with the identities it arrived with. */
   | { kind: "read"; header: RequestHeader; request: Request; identities: readonly Id[] }
   /** A reply known on arrival (a body that did not parse), still sent in order. */

@@ -106,11 +106,10 @@ export interface ForwardedRequestMessage {
   kind: "request";
   sessionId: bigint;
   cxid: number;
-  request: Request;
+  /** A client request, or the creation of a session the learner made for a new connection. */
+  request: Request | { kind: "createSession"; timeoutMs: number };
   /** The client connection's identities at arrival (ACL checks happen at the leader). */
   identities: Id[];
-  /** For createSession: the negotiated timeout. */
-  timeoutMs?: number;
 }
 
 /** Learner → leader: sessions that showed activity, and their timeouts (session touches). */

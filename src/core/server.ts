@@ -20,6 +20,7 @@ import {
   type WriteRequest,
 } from "./prep.ts";
 import { executeRead } from "./reads.ts";
+import type { ForwardedRequestMessage } from "./peer_messages.ts";
 import type { SnapshotHeader, SnapshotNode, SnapshotSource } from "./persistence.ts";
 import type { ACL, ConnectRequest, Reply, Request, RequestHeader, Response } from "./records.ts";
 import { KeeperState, OpCode, Perms, Xid } from "./records.ts";
@@ -36,7 +37,19 @@ import type {
 } from "./server_io.ts";
 import { nodeKindOf, ttlOf, type Txn, type TxnEntry } from "./txn.ts";
 import { WatchManager } from "./watch_manager.ts";
-import type { Zxid } from "./zxid.ts";
+import { type Zxid, zxidOf } from "./zxid.ts";
+
+/**
+ * What a server in an ensemble needs from its replica: the leader proposes the txns it prepares;
+ * a learner forwards writes, new sessions and syncs to the leader.
+ */
+export interface Replication {
+  readonly role: "leader" | "learner";
+  propose(entry: TxnEntry): void;
+  forward(message: ForwardedRequestMessage): void;
+  /** Sends a sync to the leader; returns the id `syncAnswered` will carry. */
+  sync(): number;
+}
 
 /** Opcodes a client may send (Request.isValid), auth and sasl included. */
 const VALID_OPCODES = new Set<number>([
@@ -72,10 +85,10 @@ const CONTAINER_DELETIONS_PER_CHECK_MAX = 10_000;
 
 export class Server {
   readonly config: ServerConfig;
-  readonly tree = new DataTree();
-  readonly #pending: PendingChanges;
+  tree = new DataTree();
+  #pending: PendingChanges;
   readonly #watches = new WatchManager();
-  readonly #sessions: SessionTracker;
+  #sessions: SessionTracker;
   readonly #connections = new Map<ConnectionId, Connection>();
   readonly #connectionOfSession = new Map<bigint, ConnectionId>();
   /** zxid → connection waiting for that txn's reply. */
@@ -100,6 +113,12 @@ export class Server {
   #nowMs: number;
   #lastPreparedZxid: Zxid = 0;
   #nextContainerCheckMs: number;
+  /** Null for a standalone server; in an ensemble, the replica running Zab. */
+  #replication: Replication | null = null;
+  /** False while an ensemble member is not synced with a leader: no clients then. */
+  #serving = true;
+  /** Learner: sessions with activity since the last ping to the leader. */
+  #touched = new Map<bigint, number>();
 
   constructor(config: ServerConfig, nowMs = config.sessionIdSeedMs) {
     this.config = config;
@@ -122,6 +141,7 @@ export class Server {
   tick(nowMs: number): void {
     if (nowMs < this.#nowMs) return; // time never runs backwards inside the core
     this.#nowMs = nowMs;
+    if (this.#replication?.role === "learner" || !this.#serving) return;
     for (const sessionId of this.#sessions.expire(nowMs)) {
       this.#log("info", `session 0x${BigInt.asUintN(64, sessionId).toString(16)} expired`);
       if (this.#storageFailure !== null) this.#closesToRetry.add(sessionId);
@@ -140,6 +160,10 @@ export class Server {
   connect(connectionId: ConnectionId, request: ConnectRequest): void {
     const connection = this.#connections.get(connectionId);
     if (!connection || connection.closing) return;
+    if (!this.#serving) {
+      this.#close(connection, "this server is not currently serving requests (no leader)");
+      return;
+    }
     if (request.lastZxidSeen > this.tree.lastZxid) {
       this.#close(connection, `client has seen zxid 0x${request.lastZxidSeen.toString(16)}, newer than ours`);
       return;
@@ -182,7 +206,7 @@ export class Server {
       this.#close(connection, "SASL is not supported");
     } else {
       connection.lastOperation = OP_ABBREVIATIONS[request.kind] ?? "NA";
-      if (connection.sessionId !== null) this.#sessions.touch(connection.sessionId, this.#nowMs);
+      if (connection.sessionId !== null) this.#touch(connection.sessionId, connection.sessionTimeoutMs);
       this.#enqueue(connection, header, request);
     }
     this.#flush(connection);
@@ -215,8 +239,14 @@ export class Server {
       this.#close(connection, this.#storageFailure === null ? "too many sessions" : "storage failed: no new sessions");
       return;
     }
-    this.#sessions.add(sessionId, timeoutMs, this.#nowMs);
     this.#bindSession(connection, sessionId, timeoutMs);
+    if (this.#replication?.role === "learner") {
+      // The leader prepares the session; the reply waits for its createSession to be applied here.
+      connection.push({ kind: "connect", zxid: 0, ready: false, response: { protocolVersion: 0, timeOut: timeoutMs, sessionId, passwd: sessionPassword(sessionId), readOnly } });
+      this.#replication.forward({ kind: "request", sessionId, cxid: 0, request: { kind: "createSession", timeoutMs }, identities: [] });
+      return;
+    }
+    this.#sessions.add(sessionId, timeoutMs, this.#nowMs);
     const zxid = ++this.#lastPreparedZxid;
     connection.push({
       kind: "connect",
@@ -273,7 +303,8 @@ export class Server {
 
   #enqueue(connection: Connection, header: RequestHeader, request: Request): void {
     if (request.kind === "sync") {
-      connection.push({ kind: "sync", xid: header.xid, path: request.path, zxid: this.#lastPreparedZxid });
+      const remote = this.#replication?.role === "learner" ? this.#replication.sync() : null;
+      connection.push({ kind: "sync", xid: header.xid, path: request.path, zxid: this.#lastPreparedZxid, remote });
       this.#syncWaiting.add(connection.id);
     } else if (WRITE_KINDS.has(request.kind) && this.#storageFailure !== null) {
       const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.NOTREADONLY }, body: null };
@@ -286,14 +317,19 @@ export class Server {
   }
 
   #submitWrite(connection: Connection, header: RequestHeader, request: Request): void {
-    this.#submitPrepared(connection, header, request.kind === "closeSession", (context): Txn => {
-      if (request.kind === "closeSession") return prepareCloseSession(context);
-      if (request.kind === "deleteContainer") return prepareDeleteContainer(request.path, context);
-      if (request.kind === "multi" && multiHasMisplacedTtl(request.ops)) {
-        return { type: "error", err: Code.MARSHALLINGERROR };
-      }
-      return prepareWrite(request as WriteRequest, context);
-    });
+    if (!this.#serving) return;
+    if (this.#replication?.role === "learner") {
+      connection.push({ kind: "write", zxid: 0, reply: null, closesSession: request.kind === "closeSession" });
+      this.#replication.forward({
+        kind: "request",
+        sessionId: connection.sessionId ?? 0n,
+        cxid: header.xid,
+        request,
+        identities: [...connection.identities],
+      });
+      return;
+    }
+    this.#submitPrepared(connection, header, request.kind === "closeSession", (context) => prepareForwarded(request, context));
   }
 
   #submitPrepared(
@@ -302,7 +338,7 @@ export class Server {
     closesSession: boolean,
     prepare: (context: PrepContext) => Txn,
   ): void {
-    const origin = { connection, identities: connection.identities };
+    const origin = { identities: connection.identities };
     const zxid = this.#submit(connection.sessionId ?? 0n, header.xid, prepare, origin);
     connection.push({ kind: "write", zxid, reply: null, closesSession });
     this.#waiting.set(zxid, connection.id);
@@ -313,7 +349,7 @@ export class Server {
     sessionId: bigint,
     cxid: number,
     prepare: (context: PrepContext) => Txn,
-    origin: { connection: Connection; identities: PrepContext["identities"] } | null,
+    origin: { identities: PrepContext["identities"] } | null,
   ): Zxid {
     const zxid = ++this.#lastPreparedZxid;
     const txn = prepare({
@@ -370,6 +406,10 @@ export class Server {
    * applied when `persisted` reports its writeSeq. (Zab's proposal/ack/commit slots in here.)
    */
   #commit(entry: TxnEntry): void {
+    if (this.#replication !== null) {
+      this.#replication.propose(entry);
+      return;
+    }
     const writeSeq = ++this.#writeSeq;
     this.#unpersisted.push({ writeSeq, entry });
     this.#outputs.push({ kind: "persist", writeSeq, request: { kind: "append", entries: [entry] } });
@@ -407,21 +447,26 @@ export class Server {
     if (txn.type === "createSession" && !this.#sessions.get(header.sessionId)) {
       this.#sessions.add(header.sessionId, txn.timeoutMs, this.#nowMs);
     }
-    if (txn.type === "closeSession") this.#sessionClosed(header.sessionId, this.#waiting.has(header.zxid));
-    this.#answer(header.zxid, header.cxid, txn, result);
+    if (txn.type === "closeSession") this.#sessionClosed(header.sessionId);
+    this.#answer(header.zxid, header.sessionId, header.cxid, txn, result);
     for (const connectionId of this.#syncWaiting) {
       const connection = this.#connections.get(connectionId);
       if (connection) this.#flush(connection);
     }
   }
 
-  #answer(zxid: Zxid, cxid: number, txn: Txn, result: ApplyResult): void {
-    const connectionId = this.#waiting.get(zxid);
+  #answer(zxid: Zxid, sessionId: bigint, cxid: number, txn: Txn, result: ApplyResult): void {
+    // Requests prepared here are found by zxid; a learner's forwarded ones by session, in order.
+    const local = this.#waiting.get(zxid);
+    if (local !== undefined) this.#waiting.delete(zxid);
+    const connectionId = local ?? (this.#replication?.role === "learner" ? this.#connectionOfSession.get(sessionId) : undefined);
     if (connectionId === undefined) return;
-    this.#waiting.delete(zxid);
     const connection = this.#connections.get(connectionId);
     if (!connection) return;
-    const entry = connection.find((e) => (e.kind === "write" || e.kind === "connect") && e.zxid === zxid);
+    const key = local === undefined ? 0 : zxid;
+    const entry = connection.find((e) =>
+      (e.kind === "write" && e.zxid === key && e.reply === null) || (e.kind === "connect" && e.zxid === key && !e.ready)
+    );
     if (entry?.kind === "connect") entry.ready = true;
     if (entry?.kind === "write") {
       entry.reply = { header: { xid: cxid, zxid, err: result.err }, body: result.err === 0 ? replyBody(txn, result) : null };
@@ -429,12 +474,13 @@ export class Server {
     this.#flush(connection);
   }
 
-  #sessionClosed(sessionId: bigint, byClient: boolean): void {
+  #sessionClosed(sessionId: bigint): void {
     this.#sessions.remove(sessionId);
     const connectionId = this.#connectionOfSession.get(sessionId);
     if (connectionId === undefined) return;
     this.#connectionOfSession.delete(sessionId);
     const connection = this.#connections.get(connectionId);
+    const byClient = connection?.find((e) => e.kind === "write" && e.closesSession && e.reply === null) !== undefined;
     // A client's own closeSession closes after its reply (see #flush); an expiry closes now.
     if (connection && !byClient) this.#close(connection, "session expired");
   }
@@ -457,7 +503,7 @@ export class Server {
           return;
         }
       } else if (entry.kind === "sync") {
-        if (this.tree.lastZxid < entry.zxid) return;
+        if (entry.remote !== null || this.tree.lastZxid < entry.zxid) return;
         this.#syncWaiting.delete(connection.id);
         this.#reply(connection, { header: { xid: entry.xid, zxid: this.tree.lastZxid, err: 0 }, body: { kind: "sync", path: entry.path } });
       } else if (entry.kind === "ready") {
@@ -523,6 +569,100 @@ export class Server {
 
   #header(sessionId: bigint, cxid: number, zxid: Zxid) {
     return { sessionId, cxid, zxid, time: this.#nowMs };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Ensemble hooks: the replica (src/core/replica.ts) runs Zab and drives these.
+
+  /** Joins an ensemble (or leaves it with null): commits then come from Zab. */
+  setReplication(replication: Replication | null): void {
+    this.#replication = replication;
+  }
+
+  /** Whether clients are served; turning it off closes every client connection (no leader). */
+  setServing(serving: boolean): void {
+    this.#serving = serving;
+    if (serving) return;
+    for (const connection of this.#connections.values()) {
+      this.#close(connection, "this server is not currently serving requests (no leader)");
+    }
+  }
+
+  get serving(): boolean {
+    return this.#serving;
+  }
+
+  /** Leader: a new epoch begins; its txns start at zxid epoch·2^32 + 1. */
+  startEpoch(epoch: number): void {
+    this.#pending.reset();
+    this.#lastPreparedZxid = zxidOf(epoch, 0);
+  }
+
+  /** Leader: a learner forwarded a client request (or a new session) to prepare. */
+  submitForwarded(message: ForwardedRequestMessage): void {
+    const { sessionId, cxid, request } = message;
+    if (request.kind === "createSession") {
+      if (!this.#sessions.get(sessionId)) this.#sessions.add(sessionId, request.timeoutMs, this.#nowMs);
+      const zxid = ++this.#lastPreparedZxid;
+      this.#commit({ header: this.#header(sessionId, 0, zxid), txn: { type: "createSession", timeoutMs: request.timeoutMs } });
+      return;
+    }
+    this.#touch(sessionId, this.#sessions.get(sessionId)?.timeoutMs ?? 0);
+    this.#submit(sessionId, cxid, (context): Txn => prepareForwarded(request, context), {
+      identities: message.identities,
+    });
+  }
+
+  /** Leader: learners report session activity. */
+  touchSessions(sessions: Array<{ sessionId: bigint; timeoutMs: number }>): void {
+    for (const { sessionId } of sessions) this.#sessions.touch(sessionId, this.#nowMs);
+  }
+
+  /** Learner: sessions active since the last call, for the next ping to the leader. */
+  takeTouchedSessions(): Array<{ sessionId: bigint; timeoutMs: number }> {
+    const touched = [...this.#touched].map(([sessionId, timeoutMs]) => ({ sessionId, timeoutMs }));
+    this.#touched.clear();
+    return touched;
+  }
+
+  /** Learner: the leader answered sync `requestId`; every commit before it has been applied. */
+  syncAnswered(requestId: number): void {
+    for (const connection of this.#connections.values()) {
+      const entry = connection.find((e) => e.kind === "sync" && e.remote === requestId);
+      if (entry?.kind !== "sync") continue;
+      entry.remote = null;
+      entry.zxid = 0;
+      this.#flush(connection);
+      return;
+    }
+  }
+
+  /** Zab: a committed txn, in zxid order. */
+  applyCommitted(entry: TxnEntry): void {
+    this.#apply(entry);
+    this.#txnsSinceSnapshot++;
+    this.#bytesSinceSnapshot += approximateTxnBytes(entry.txn);
+    this.#maybeSnapshot();
+  }
+
+  /** Zab SNAP: forget all state before loading a leader's snapshot (restoreSnapshot and so on). */
+  resetState(): void {
+    this.setServing(false);
+    this.tree = new DataTree();
+    this.#pending = new PendingChanges(this.tree);
+    this.#sessions = new SessionTracker({
+      serverId: this.config.serverId,
+      seedMs: this.config.sessionIdSeedMs + this.#nowMs,
+      tickTimeMs: this.config.tickTimeMs,
+      nowMs: this.#nowMs,
+      sessionsMax: 1_000_000,
+    });
+    this.#replaying = false;
+  }
+
+  #touch(sessionId: bigint, timeoutMs: number): void {
+    this.#sessions.touch(sessionId, this.#nowMs);
+    if (this.#replication?.role === "learner") this.#touched.set(sessionId, timeoutMs);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -698,6 +838,16 @@ export class Server {
     }
     return result;
   }
+}
+
+/** Prepares any write request: the same for local requests and those a learner forwarded. */
+function prepareForwarded(request: Request, context: PrepContext): Txn {
+  if (request.kind === "closeSession") return prepareCloseSession(context);
+  if (request.kind === "deleteContainer") return prepareDeleteContainer(request.path, context);
+  if (request.kind === "multi" && multiHasMisplacedTtl(request.ops)) {
+    return { type: "error", err: Code.MARSHALLINGERROR };
+  }
+  return prepareWrite(request as WriteRequest, context);
 }
 
 /** Roughly what a txn costs in the log (paths and data), for the snapshot size trigger. */
