@@ -49,7 +49,10 @@ export interface LeaderInfoMessage {
 export interface AckEpochMessage {
   kind: "ackEpoch";
   currentEpoch: number;
+  /** The last zxid in its log. */
   lastZxid: Zxid;
+  /** The last zxid applied to its tree (≤ lastZxid): what it cannot roll back without a snapshot. */
+  appliedZxid: Zxid;
 }
 
 /** Leader → learner: how to catch up, followed by the txns to apply (committed history). */

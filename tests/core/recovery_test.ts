@@ -9,7 +9,7 @@ import { createPrng } from "../../src/testing/prng.ts";
 import type { Request } from "../../src/core/records.ts";
 
 function loggedEntries(outputs: ReturnType<typeof createHarness>["outputs"]): TxnEntry[] {
-  return outputs.flatMap((o) => (o.kind === "persist" ? o.request.entries : []));
+  return outputs.flatMap((o) => (o.kind === "persist" && o.request.kind === "append" ? o.request.entries : []));
 }
 
 function randomRequest(prng: ReturnType<typeof createPrng>): Request {

@@ -1,0 +1,136 @@
+/**
+ * Ensemble membership and majority arithmetic (ZooKeeper's QuorumMaj): who votes, who only observes,
+ * and whether a set of servers is a quorum. Pure and immutable; election and Zab share one instance.
+ */
+import type { Sid } from "./peer_messages.ts";
+
+/** The smallest and largest server id (myid). ZooKeeper puts the sid in a session id's top byte. */
+export const SID_MIN = 1;
+export const SID_MAX = 255;
+
+/** Ensembles are meant to have 3 to 13 voters; fewer or more is allowed (tests) but reported in `warnings`. */
+export const VOTERS_RECOMMENDED_MIN = 3;
+export const VOTERS_RECOMMENDED_MAX = 13;
+
+/** More sids than this in one `containsQuorum` call means the caller passed something unbounded. */
+const SIDS_SCANNED_MAX = 4096;
+
+export interface QuorumVerifierOptions {
+  /** The voting members (participants). At least one. */
+  voters: readonly Sid[];
+  /** Non-voting members that only learn (zoo.cfg `:observer`). Defaults to none. */
+  observers?: readonly Sid[];
+}
+
+/**
+ * A majority quorum over the voters. Observers are members (they take part in election messaging and
+ * receive committed txns) but never count towards a quorum and can never lead.
+ *
+ * @throws RangeError when a sid is not an integer in [1, 255], a sid repeats, a sid is both voter and
+ * observer, or there are no voters.
+ * @example
+ * const quorum = new QuorumVerifier({ voters: [1, 2, 3], observers: [4] });
+ * quorum.quorumSize; // 2
+ * quorum.containsQuorum([1, 4]); // false: the observer does not count
+ */
+export class QuorumVerifier {
+  /** Voting sids, ascending. */
+  readonly voters: readonly Sid[];
+  /** Observer sids, ascending. */
+  readonly observers: readonly Sid[];
+  /** Voters and observers, ascending. */
+  readonly members: readonly Sid[];
+  /** How many voters make a quorum: a strict majority. */
+  readonly quorumSize: number;
+  /** Advice about the shape of the ensemble (for the driver to log); empty when it is as recommended. */
+  readonly warnings: readonly string[];
+  readonly #voterSet: ReadonlySet<Sid>;
+  readonly #observerSet: ReadonlySet<Sid>;
+
+  constructor(options: QuorumVerifierOptions) {
+    const voters = checkSids("voter", options.voters);
+    const observers = checkSids("observer", options.observers ?? []);
+    if (voters.length === 0) {
+      throw new RangeError("a quorum needs at least one voter; list the voting servers (server.N lines)");
+    }
+    const voterSet = new Set(voters);
+    for (const sid of observers) {
+      if (voterSet.has(sid)) {
+        throw new RangeError(`sid ${sid} is listed both as a voter and as an observer; pick one`);
+      }
+    }
+    this.voters = Object.freeze(voters);
+    this.observers = Object.freeze(observers);
+    this.members = Object.freeze([...voters, ...observers].sort((a, b) => a - b));
+    this.#voterSet = voterSet;
+    this.#observerSet = new Set(observers);
+    this.quorumSize = Math.floor(voters.length / 2) + 1;
+    this.warnings = Object.freeze(shapeWarnings(voters.length));
+  }
+
+  isVoter(sid: Sid): boolean {
+    return this.#voterSet.has(sid);
+  }
+
+  isObserver(sid: Sid): boolean {
+    return this.#observerSet.has(sid);
+  }
+
+  /** A voter or an observer of this ensemble. */
+  isMember(sid: Sid): boolean {
+    return this.#voterSet.has(sid) || this.#observerSet.has(sid);
+  }
+
+  /**
+   * Whether `sids` include a strict majority of the voters. Observers, strangers and repeats are not
+   * counted. Stops as soon as a quorum is seen.
+   *
+   * @throws RangeError after 4096 sids (the caller passed an unbounded iterable).
+   */
+  containsQuorum(sids: Iterable<Sid>): boolean {
+    const counted = new Set<Sid>();
+    let scanned = 0;
+    for (const sid of sids) {
+      scanned += 1;
+      if (scanned > SIDS_SCANNED_MAX) {
+        throw new RangeError(`containsQuorum was given more than ${SIDS_SCANNED_MAX} sids; pass a finite set`);
+      }
+      if (this.#voterSet.has(sid)) counted.add(sid);
+      if (counted.size >= this.quorumSize) return true;
+    }
+    return false;
+  }
+}
+
+function checkSids(role: string, sids: readonly Sid[]): Sid[] {
+  if (!Array.isArray(sids)) throw new TypeError(`${role}s must be an array of sids`);
+  if (sids.length > SID_MAX) throw new RangeError(`${sids.length} ${role}s is more than ${SID_MAX} sids`);
+  const seen = new Set<Sid>();
+  for (const sid of sids) {
+    if (!Number.isInteger(sid) || sid < SID_MIN || sid > SID_MAX) {
+      throw new RangeError(`${role} sid ${String(sid)} is not an integer in [${SID_MIN}, ${SID_MAX}]`);
+    }
+    if (seen.has(sid)) throw new RangeError(`${role} sid ${sid} is listed twice; sids must be unique`);
+    seen.add(sid);
+  }
+  return [...sids].sort((a, b) => a - b);
+}
+
+function shapeWarnings(voterCount: number): string[] {
+  const warnings: string[] = [];
+  if (voterCount < VOTERS_RECOMMENDED_MIN) {
+    warnings.push(
+      `${voterCount} voter(s) tolerate no failure; use ${VOTERS_RECOMMENDED_MIN} to ${VOTERS_RECOMMENDED_MAX} voters`,
+    );
+  } else if (voterCount > VOTERS_RECOMMENDED_MAX) {
+    warnings.push(
+      `${voterCount} voters slow every write; keep ${VOTERS_RECOMMENDED_MAX} or fewer and add observers to scale reads`,
+    );
+  }
+  if (voterCount % 2 === 0 && voterCount >= 2) {
+    warnings.push(
+      `${voterCount} voters tolerate no more failures than ${voterCount - 1}; an odd number is recommended`,
+    );
+  }
+  return warnings;
+}

@@ -1,0 +1,337 @@
+/**
+ * One ensemble member: the server (tree, sessions, clients) plus fast leader election and Zab. A
+ * deterministic state machine like Server: inputs are ticks, peer messages, client packets and
+ * storage completions; outputs are peer messages, numbered writes to persist and client traffic.
+ *
+ * Roles are objects swapped on each transition (looking → leading/following/observing → looking);
+ * the log is the truth across them: txns logged but not committed stay logged and are part of this
+ * member's history in the next election.
+ */
+import { FastLeaderElection } from "./election.ts";
+import type { PeerMessage, PeerState, Sid, VoteMessage } from "./peer_messages.ts";
+import type { PersistRequest, SnapshotHeader, SnapshotNode } from "./persistence.ts";
+import { QuorumVerifier } from "./quorum.ts";
+import type { ConnectRequest, Request, RequestHeader } from "./records.ts";
+import { Server } from "./server.ts";
+import type { ConnectionId, ConnectionInfo, ServerConfig, ServerOutput } from "./server_io.ts";
+import type { TxnEntry } from "./txn.ts";
+import { ZabLeader } from "./zab_leader.ts";
+import { ZabLearner } from "./zab_learner.ts";
+import type { ZabContext } from "./zab_context.ts";
+import type { Zxid } from "./zxid.ts";
+
+export interface ReplicaConfig {
+  server: ServerConfig;
+  voters: readonly Sid[];
+  observers: readonly Sid[];
+  /** initLimit and syncLimit, in ticks (tickTime each). */
+  initLimitTicks: number;
+  syncLimitTicks: number;
+  /** Committed txns kept in memory for DIFF; default 10000. */
+  committedLogMax?: number;
+  /** Election notification finalize wait, in ticks. */
+  finalizeWaitTicks?: number;
+}
+
+export type ReplicaOutput = ServerOutput | { kind: "send"; to: Sid; message: PeerMessage };
+
+export interface ReplicaStatus {
+  myId: Sid;
+  state: PeerState;
+  leader: Sid | null;
+  acceptedEpoch: number;
+  currentEpoch: number;
+  lastZxid: Zxid;
+  lastLoggedZxid: Zxid;
+  serving: boolean;
+}
+
+export class Replica {
+  readonly server: Server;
+  readonly myId: Sid;
+  readonly #config: ReplicaConfig;
+  readonly #quorum: QuorumVerifier;
+  readonly #election: FastLeaderElection;
+  readonly #context: ZabContext;
+  #state: PeerState = "looking";
+  #leader: ZabLeader | null = null;
+  #learner: ZabLearner | null = null;
+  #leaderSid: Sid | null = null;
+  #acceptedEpoch = 0;
+  #currentEpoch = 0;
+  /** Logged but not committed txns while no role holds them. */
+  #uncommitted: TxnEntry[] = [];
+  readonly #committedLog: TxnEntry[] = [];
+  #outputs: ReplicaOutput[] = [];
+  #writeSeq = 0;
+  readonly #durable: Array<{ writeSeq: number; then: () => void }> = [];
+  #nowMs: number;
+  #nextRoleTickMs: number;
+  #started = false;
+
+  constructor(config: ReplicaConfig, nowMs: number) {
+    this.#config = config;
+    this.myId = config.server.serverId;
+    this.#quorum = new QuorumVerifier({ voters: config.voters, observers: config.observers });
+    this.server = new Server(config.server, nowMs);
+    this.server.setServing(false);
+    this.#nowMs = nowMs;
+    this.#nextRoleTickMs = nowMs + config.server.tickTimeMs;
+    this.#election = new FastLeaderElection({
+      myId: this.myId,
+      quorum: this.#quorum,
+      ...(config.finalizeWaitTicks === undefined ? {} : { finalizeWaitTicks: config.finalizeWaitTicks }),
+    });
+    const replica = this;
+    this.#context = {
+      myId: this.myId,
+      quorum: this.#quorum,
+      server: this.server,
+      initLimitTicks: config.initLimitTicks,
+      syncLimitTicks: config.syncLimitTicks,
+      committed: (entry) => replica.#remember(entry),
+      historyReset: () => replica.#committedLog.splice(0),
+      send: (to, message) => replica.#outputs.push({ kind: "send", to, message }),
+      persist: (request, then) => replica.#persist(request, then),
+      stepDown: (reason) => replica.#stepDown(reason),
+      serving: (on) => replica.server.setServing(on),
+      log: (level, message) => replica.#outputs.push({ kind: "log", level, message }),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Recovery (before start)
+
+  restoreEpochs(epochs: { acceptedEpoch: number; currentEpoch: number }): void {
+    this.#acceptedEpoch = epochs.acceptedEpoch;
+    this.#currentEpoch = epochs.currentEpoch;
+  }
+
+  restoreSnapshot(header: SnapshotHeader): void {
+    this.server.restoreSnapshot(header);
+  }
+
+  restoreNode(node: SnapshotNode): void {
+    this.server.restoreNode(node);
+  }
+
+  /** A logged txn. Like ZooKeeper's loadDataBase, everything logged is applied at start. */
+  replay(entry: TxnEntry): void {
+    this.server.replay(entry);
+    this.#remember(entry);
+  }
+
+  /** Recovery is over: join the ensemble by starting an election. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.server.finishRecovery();
+    this.#lookForLeader();
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Inputs
+
+  tick(nowMs: number): void {
+    if (nowMs < this.#nowMs) return;
+    this.#nowMs = nowMs;
+    this.server.tick(nowMs);
+    // Roles count in ticks of tickTime; a late call catches up at most a few ticks (bounded).
+    for (let catchUp = 0; catchUp < 4 && nowMs >= this.#nextRoleTickMs; catchUp++) {
+      this.#nextRoleTickMs += this.#config.server.tickTimeMs;
+      this.#roleTick();
+    }
+    if (nowMs >= this.#nextRoleTickMs) this.#nextRoleTickMs = nowMs + this.#config.server.tickTimeMs;
+  }
+
+  receive(from: Sid, message: PeerMessage): void {
+    if (!this.#started || from === this.myId || !this.#quorum.isMember(from)) return;
+    if (message.kind === "vote") {
+      this.#onVote(from, message);
+      return;
+    }
+    if (this.#leader !== null) this.#leader.receive(from, message);
+    else if (this.#learner !== null) this.#learner.receive(from, message);
+  }
+
+  /** The connection to a peer broke; its role state with us starts over. */
+  peerLost(sid: Sid): void {
+    this.#leader?.learnerLost(sid);
+    if (this.#learner !== null && this.#learner.leader === sid) this.#stepDown(`lost the connection to leader ${sid}`);
+  }
+
+  /** Storage made every write up to `writeSeq` durable. */
+  persisted(writeSeq: number): void {
+    // Bounded by the writes issued; callbacks may issue more writes, which wait for a later call.
+    const due = [];
+    while (this.#durable.length > 0 && this.#durable[0]!.writeSeq <= writeSeq) due.push(this.#durable.shift()!);
+    for (const { then } of due) then();
+  }
+
+  open(connection: ConnectionId, info: ConnectionInfo): void {
+    this.server.open(connection, info);
+  }
+
+  connect(connection: ConnectionId, request: ConnectRequest): void {
+    this.server.connect(connection, request);
+  }
+
+  request(connection: ConnectionId, header: RequestHeader, request: Request | null): void {
+    this.server.request(connection, header, request);
+  }
+
+  closed(connection: ConnectionId): void {
+    this.server.closed(connection);
+  }
+
+  takeOutputs(): ReplicaOutput[] {
+    const serverOutputs = this.server.takeOutputs();
+    if (this.#outputs.length === 0) return serverOutputs;
+    const outputs = this.#outputs;
+    this.#outputs = [];
+    for (const output of serverOutputs) outputs.push(output);
+    return outputs;
+  }
+
+  status(): ReplicaStatus {
+    return {
+      myId: this.myId,
+      state: this.#state,
+      leader: this.#leaderSid,
+      acceptedEpoch: this.#learner?.acceptedEpoch ?? this.#acceptedEpoch,
+      currentEpoch: this.#learner?.currentEpoch ?? this.#currentEpoch,
+      lastZxid: this.server.tree.lastZxid,
+      lastLoggedZxid: this.#lastLoggedZxid(),
+      serving: this.server.serving,
+    };
+  }
+
+  /** Whether this member leads an established epoch (and which). */
+  get leaderEpoch(): number | null {
+    return this.#leader?.phase === "broadcast" ? this.#leader.epoch : null;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Election
+
+  #lookForLeader(): void {
+    this.#state = "looking";
+    this.#leaderSid = null;
+    for (const output of this.#election.start(this.#electionSelf())) this.#onElectionOutput(output);
+  }
+
+  #electionSelf() {
+    return { currentEpoch: this.#currentEpoch, lastZxid: this.#lastLoggedZxid() };
+  }
+
+  #onVote(from: Sid, vote: VoteMessage): void {
+    const state = this.#state;
+    const outputs = state === "looking"
+      ? this.#election.receive(from, vote)
+      : this.#election.answerWhileNotLooking(from, vote, {
+        leader: this.#leaderSid ?? this.myId,
+        zxid: this.#lastLoggedZxid(),
+        electionEpoch: this.#election.logicalClock,
+        peerEpoch: this.#currentEpoch,
+        state,
+      });
+    for (const output of outputs) this.#onElectionOutput(output);
+  }
+
+  #onElectionOutput(output: ReturnType<FastLeaderElection["tick"]>[number]): void {
+    if (output.kind === "send") {
+      this.#outputs.push({ kind: "send", to: output.to, message: output.message });
+      return;
+    }
+    if (this.#state !== "looking") return;
+    this.#leaderSid = output.leader;
+    if (output.state === "leading") this.#becomeLeader();
+    else this.#becomeLearner(output.leader, output.state === "observing");
+  }
+
+  #becomeLeader(): void {
+    this.#state = "leading";
+    // Everything in our log is our history: as leader it will be committed with NEWLEADER.
+    for (const entry of this.#uncommitted) {
+      this.server.applyCommitted(entry);
+      this.#remember(entry);
+    }
+    this.#uncommitted = [];
+    this.#leader = new ZabLeader(this.#context, {
+      acceptedEpoch: this.#acceptedEpoch,
+      currentEpoch: this.#currentEpoch,
+      committedLog: this.#committedLog,
+    });
+    this.server.setReplication(this.#leader);
+    this.#log("info", `server ${this.myId}: leading`);
+  }
+
+  #becomeLearner(leader: Sid, observer: boolean): void {
+    this.#state = observer ? "observing" : "following";
+    this.#learner = new ZabLearner(this.#context, {
+      leader,
+      observer,
+      acceptedEpoch: this.#acceptedEpoch,
+      currentEpoch: this.#currentEpoch,
+      uncommitted: this.#uncommitted,
+    });
+    this.#uncommitted = [];
+    this.server.setReplication(this.#learner);
+    this.#log("info", `server ${this.myId}: ${this.#state} ${leader}`);
+  }
+
+  #stepDown(reason: string): void {
+    if (this.#state === "looking") return;
+    this.#log("warn", `server ${this.myId}: leaving ${this.#state}: ${reason}`);
+    if (this.#learner !== null) {
+      this.#acceptedEpoch = this.#learner.acceptedEpoch;
+      this.#currentEpoch = this.#learner.currentEpoch;
+      this.#uncommitted = this.#learner.uncommitted;
+    }
+    if (this.#leader !== null) {
+      this.#acceptedEpoch = Math.max(this.#acceptedEpoch, this.#leader.epoch);
+      if (this.#leader.phase !== "discovery") this.#currentEpoch = Math.max(this.#currentEpoch, this.#leader.epoch);
+      this.#uncommitted = this.#leader.uncommitted;
+    }
+    this.#leader = null;
+    this.#learner = null;
+    this.server.setServing(false);
+    this.server.setReplication(null);
+    this.#lookForLeader();
+  }
+
+  #roleTick(): void {
+    if (this.#state === "looking") {
+      for (const output of this.#election.tick()) this.#onElectionOutput(output);
+    } else if (this.#leader !== null) {
+      this.#leader.tick();
+    } else if (this.#learner !== null) {
+      this.#learner.tick();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Storage
+
+  #persist(request: PersistRequest, then?: () => void): void {
+    const writeSeq = ++this.#writeSeq;
+    this.#outputs.push({ kind: "persist", writeSeq, request });
+    if (then !== undefined) this.#durable.push({ writeSeq, then });
+  }
+
+  #lastLoggedZxid(): Zxid {
+    const pending = this.#learner?.uncommitted ?? this.#leader?.uncommitted ?? this.#uncommitted;
+    const last = pending[pending.length - 1];
+    return last === undefined ? this.server.tree.lastZxid : last.header.zxid;
+  }
+
+  #remember(entry: TxnEntry): void {
+    this.#committedLog.push(entry);
+    const max = this.#config.committedLogMax ?? 10_000;
+    if (this.#committedLog.length > max) this.#committedLog.splice(0, this.#committedLog.length - max);
+  }
+
+  #log(level: "info" | "warn", message: string): void {
+    this.#outputs.push({ kind: "log", level, message });
+  }
+}

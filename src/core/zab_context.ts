@@ -1,0 +1,28 @@
+/** What the Zab roles (zab_leader.ts, zab_learner.ts) need from the replica that hosts them. */
+import type { PeerMessage, Sid } from "./peer_messages.ts";
+import type { PersistRequest } from "./persistence.ts";
+import type { QuorumVerifier } from "./quorum.ts";
+import type { Server } from "./server.ts";
+import type { TxnEntry } from "./txn.ts";
+
+export interface ZabContext {
+  readonly myId: Sid;
+  readonly quorum: QuorumVerifier;
+  readonly server: Server;
+  /** Ticks a leader may take to establish its epoch, and a learner to sync (initLimit). */
+  readonly initLimitTicks: number;
+  /** Ticks without hearing from the other side before giving up on it (syncLimit). */
+  readonly syncLimitTicks: number;
+  /** A txn was committed and applied here: remember it (bounded) to DIFF learners later. */
+  committed(entry: TxnEntry): void;
+  /** A snapshot replaced the state: the remembered history no longer leads up to it. */
+  historyReset(): void;
+  send(to: Sid, message: PeerMessage): void;
+  /** Makes `request` durable; `durable` runs once it (and every write before it) is. */
+  persist(request: PersistRequest, durable?: () => void): void;
+  /** Leave this role and start a new election. */
+  stepDown(reason: string): void;
+  /** Start or stop serving clients. */
+  serving(on: boolean): void;
+  log(level: "info" | "warn", message: string): void;
+}

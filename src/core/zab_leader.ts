@@ -1,0 +1,357 @@
+/**
+ * Zab, leader side: discovery (agree on a new epoch with a quorum), synchronisation (bring each
+ * learner to the leader's history with DIFF, TRUNC or SNAP, then NEWLEADER), and broadcast
+ * (pipelined proposals, quorum acks, commits in zxid order). Pure: the replica feeds messages, ticks
+ * and storage completions, and carries out what this asks for through ZabContext.
+ */
+import type {
+  AckEpochMessage,
+  FollowerInfoMessage,
+  ForwardedRequestMessage,
+  PeerMessage,
+  PingMessage,
+  Sid,
+} from "./peer_messages.ts";
+import type { QuorumVerifier } from "./quorum.ts";
+import type { Replication, Server } from "./server.ts";
+import type { TxnEntry } from "./txn.ts";
+import { type Zxid, zxidEpoch, zxidOf } from "./zxid.ts";
+import type { ZabContext } from "./zab_context.ts";
+
+type LearnerPhase = "info" | "epochAcked" | "syncing" | "synced";
+
+interface LearnerHandle {
+  sid: Sid;
+  observer: boolean;
+  phase: LearnerPhase;
+  acceptedEpoch: number;
+  lastZxid: Zxid;
+  appliedZxid: Zxid;
+  currentEpoch: number;
+  lastHeardTick: number;
+}
+
+interface Proposal {
+  entry: TxnEntry;
+  acks: Set<Sid>;
+}
+
+/** Snapshot nodes per SNAP message. */
+const SNAP_NODES_PER_MESSAGE = 1000;
+
+export interface LeaderStart {
+  acceptedEpoch: number;
+  currentEpoch: number;
+  /** Committed txns the replica remembers (oldest first, bounded), for DIFF. */
+  committedLog: readonly TxnEntry[];
+}
+
+export class ZabLeader implements Replication {
+  readonly role = "leader" as const;
+  readonly #context: ZabContext;
+  readonly #server: Server;
+  readonly #quorum: QuorumVerifier;
+  readonly #myId: Sid;
+  #phase: "discovery" | "sync" | "broadcast" = "discovery";
+  #acceptedEpoch: number;
+  #currentEpoch: number;
+  #epoch = -1;
+  #selfEpochAcked = false;
+  #selfNewLeaderAcked = false;
+  readonly #learners = new Map<Sid, LearnerHandle>();
+  readonly #proposals: Proposal[] = [];
+  readonly #committedLog: readonly TxnEntry[];
+  readonly #pendingSyncs: Array<{ to: Sid; requestId: number; zxid: Zxid }> = [];
+  #lastProposedZxid: Zxid;
+  #tick = 0;
+  readonly #startedTick: number;
+
+  constructor(context: ZabContext, start: LeaderStart) {
+    this.#context = context;
+    this.#server = context.server;
+    this.#quorum = context.quorum;
+    this.#myId = context.myId;
+    this.#acceptedEpoch = start.acceptedEpoch;
+    this.#currentEpoch = start.currentEpoch;
+    this.#committedLog = start.committedLog;
+    this.#lastProposedZxid = this.#server.tree.lastZxid;
+    this.#startedTick = 0;
+    this.#tryDiscovery();
+  }
+
+  get phase(): "discovery" | "sync" | "broadcast" {
+    return this.#phase;
+  }
+
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Messages
+
+  receive(from: Sid, message: PeerMessage): void {
+    const learner = this.#learners.get(from);
+    if (learner) learner.lastHeardTick = this.#tick;
+    switch (message.kind) {
+      case "followerInfo":
+        return this.#onFollowerInfo(from, message);
+      case "ackEpoch":
+        return this.#onAckEpoch(from, message);
+      case "ack":
+        return this.#onAck(from, message.zxid);
+      case "request":
+        return this.#onRequest(message);
+      case "ping":
+        return this.#onPing(message);
+      case "sync":
+        return this.#onSync(from, message.requestId);
+      default:
+        this.#context.log("warn", `leader ${this.#myId} ignores ${message.kind} from ${from}`);
+    }
+  }
+
+  #onFollowerInfo(from: Sid, message: FollowerInfoMessage): void {
+    const observer = message.observer || !this.#quorum.isVoter(from);
+    this.#learners.set(from, {
+      sid: from,
+      observer,
+      phase: "info",
+      acceptedEpoch: message.acceptedEpoch,
+      lastZxid: message.lastZxid,
+      appliedZxid: message.lastZxid,
+      currentEpoch: 0,
+      lastHeardTick: this.#tick,
+    });
+    if (this.#epoch >= 0) this.#context.send(from, { kind: "leaderInfo", newEpoch: this.#epoch });
+    else this.#tryDiscovery();
+  }
+
+  /** With followerInfo from a quorum (the leader included), the new epoch is max(accepted) + 1. */
+  #tryDiscovery(): void {
+    if (this.#epoch >= 0) return;
+    const voters = [this.#myId, ...[...this.#learners.values()].filter((l) => !l.observer).map((l) => l.sid)];
+    if (!this.#quorum.containsQuorum(voters)) return;
+    let maxAccepted = this.#acceptedEpoch;
+    for (const learner of this.#learners.values()) maxAccepted = Math.max(maxAccepted, learner.acceptedEpoch);
+    this.#epoch = maxAccepted + 1;
+    this.#acceptedEpoch = this.#epoch;
+    this.#context.persist({ kind: "epochs", acceptedEpoch: this.#epoch }, () => {
+      this.#selfEpochAcked = true;
+      this.#tryStartSync();
+    });
+    for (const learner of this.#learners.values()) {
+      this.#context.send(learner.sid, { kind: "leaderInfo", newEpoch: this.#epoch });
+    }
+  }
+
+  #onAckEpoch(from: Sid, message: AckEpochMessage): void {
+    const learner = this.#learners.get(from);
+    if (!learner || learner.phase !== "info") return;
+    const myLast = this.#server.tree.lastZxid;
+    if (
+      !learner.observer &&
+      (message.currentEpoch > this.#currentEpoch ||
+        (message.currentEpoch === this.#currentEpoch && message.appliedZxid > myLast && zxidEpoch(message.appliedZxid) > zxidEpoch(myLast)))
+    ) {
+      // A follower knows a later epoch than this leader: the election picked the wrong leader.
+      this.#context.stepDown(`follower ${from} has epoch ${message.currentEpoch} > ${this.#currentEpoch}`);
+      return;
+    }
+    learner.phase = "epochAcked";
+    learner.currentEpoch = message.currentEpoch;
+    learner.lastZxid = message.lastZxid;
+    learner.appliedZxid = message.appliedZxid;
+    if (this.#phase === "discovery") this.#tryStartSync();
+    else this.#syncLearner(learner);
+  }
+
+  #tryStartSync(): void {
+    if (this.#phase !== "discovery" || !this.#selfEpochAcked) return;
+    const acked = [this.#myId, ...[...this.#learners.values()].filter((l) => !l.observer && l.phase !== "info").map((l) => l.sid)];
+    if (!this.#quorum.containsQuorum(acked)) return;
+    this.#phase = "sync";
+    this.#currentEpoch = this.#epoch;
+    this.#context.persist({ kind: "epochs", currentEpoch: this.#epoch }, () => {
+      this.#selfNewLeaderAcked = true;
+      this.#tryBroadcast();
+    });
+    for (const learner of this.#learners.values()) {
+      if (learner.phase === "epochAcked") this.#syncLearner(learner);
+    }
+  }
+
+  /** DIFF when the learner's history is a prefix of ours within the log window, TRUNC when it has
+   * more of our epoch than we do, SNAP otherwise. Then outstanding proposals, then NEWLEADER. */
+  #syncLearner(learner: LearnerHandle): void {
+    const myLast = this.#server.tree.lastZxid;
+    const log = this.#committedLog;
+    const base = log.length === 0 ? myLast : log[0]!.header.zxid - 1;
+    const inWindow = (zxid: Zxid) => zxid === base || log.some((entry) => entry.header.zxid === zxid);
+    const sameEpoch = zxidEpoch(learner.lastZxid) === zxidEpoch(myLast);
+    // Equal zxids mean equal histories (one leader per epoch, and each history is a prefix).
+    if (learner.lastZxid === myLast) {
+      this.#context.send(learner.sid, { kind: "diff", entries: [] });
+    } else if (learner.lastZxid < myLast && inWindow(learner.lastZxid)) {
+      this.#context.send(learner.sid, { kind: "diff", entries: log.filter((e) => e.header.zxid > learner.lastZxid) });
+    } else if (learner.lastZxid > myLast && sameEpoch && learner.appliedZxid <= myLast) {
+      this.#context.send(learner.sid, { kind: "trunc", zxid: myLast, entries: [] });
+    } else {
+      this.#sendSnapshot(learner.sid);
+    }
+    learner.phase = "syncing";
+    // Proposals not yet committed follow the sync data, so the learner misses nothing.
+    for (const proposal of this.#proposals) {
+      if (learner.observer) continue;
+      this.#context.send(learner.sid, { kind: "proposal", entry: proposal.entry });
+    }
+    this.#context.send(learner.sid, { kind: "newLeader", epoch: this.#epoch, zxid: zxidOf(this.#epoch, 0) });
+  }
+
+  #sendSnapshot(to: Sid): void {
+    const source = this.#server.snapshotSource();
+    let batch = [];
+    for (let next = source.nodes.next(); !next.done; next = source.nodes.next()) {
+      batch.push(next.value);
+      if (batch.length >= SNAP_NODES_PER_MESSAGE) {
+        this.#context.send(to, { kind: "snap", header: source.header, nodes: batch, done: false });
+        batch = [];
+      }
+    }
+    this.#context.send(to, { kind: "snap", header: source.header, nodes: batch, done: true });
+  }
+
+  #onAck(from: Sid, zxid: Zxid): void {
+    const learner = this.#learners.get(from);
+    if (!learner) return;
+    if (this.#epoch >= 0 && zxid === zxidOf(this.#epoch, 0)) {
+      if (learner.phase !== "syncing") return;
+      learner.phase = "synced";
+      if (this.#phase === "broadcast") this.#context.send(from, { kind: "upToDate" });
+      else this.#tryBroadcast();
+      return;
+    }
+    if (learner.observer) return;
+    for (const proposal of this.#proposals) {
+      if (proposal.entry.header.zxid > zxid) break;
+      proposal.acks.add(from);
+    }
+    this.#tryCommit();
+  }
+
+  /** A quorum acked NEWLEADER (its history is durable there): start serving. */
+  #tryBroadcast(): void {
+    if (this.#phase !== "sync" || !this.#selfNewLeaderAcked) return;
+    const synced = [this.#myId, ...[...this.#learners.values()].filter((l) => !l.observer && l.phase === "synced").map((l) => l.sid)];
+    if (!this.#quorum.containsQuorum(synced)) return;
+    this.#phase = "broadcast";
+    this.#server.startEpoch(this.#epoch);
+    this.#lastProposedZxid = zxidOf(this.#epoch, 0);
+    for (const learner of this.#learners.values()) {
+      if (learner.phase === "synced") this.#context.send(learner.sid, { kind: "upToDate" });
+    }
+    this.#context.log("info", `leader ${this.#myId}: epoch ${this.#epoch} established; serving`);
+    this.#context.serving(true);
+  }
+
+  #onRequest(message: ForwardedRequestMessage): void {
+    if (this.#phase !== "broadcast") return; // the learner's client times out and retries elsewhere
+    this.#server.submitForwarded(message);
+  }
+
+  #onPing(message: PingMessage): void {
+    this.#server.touchSessions(message.sessions);
+  }
+
+  #onSync(from: Sid, requestId: number): void {
+    if (this.#proposals.length === 0) this.#context.send(from, { kind: "syncReply", requestId });
+    else this.#pendingSyncs.push({ to: from, requestId, zxid: this.#lastProposedZxid });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Broadcast
+
+  /** Replication: the server prepared a txn; log it here and send it to the followers. */
+  propose(entry: TxnEntry): void {
+    const proposal: Proposal = { entry, acks: new Set() };
+    this.#proposals.push(proposal);
+    this.#lastProposedZxid = entry.header.zxid;
+    this.#context.persist({ kind: "append", entries: [entry] }, () => {
+      proposal.acks.add(this.#myId);
+      this.#tryCommit();
+    });
+    for (const learner of this.#learners.values()) {
+      if (!learner.observer && (learner.phase === "syncing" || learner.phase === "synced")) {
+        this.#context.send(learner.sid, { kind: "proposal", entry });
+      }
+    }
+  }
+
+  forward(_message: ForwardedRequestMessage): void {
+    throw new Error("the leader prepares requests itself; forward() is for learners");
+  }
+
+  sync(): number {
+    throw new Error("the leader answers sync itself; sync() is for learners");
+  }
+
+  #tryCommit(): void {
+    // Bounded by the outstanding proposals; commits go strictly in zxid order.
+    while (this.#proposals.length > 0 && this.#quorum.containsQuorum(this.#proposals[0]!.acks)) {
+      const { entry } = this.#proposals.shift()!;
+      this.#server.applyCommitted(entry);
+      this.#context.committed(entry);
+      for (const learner of this.#learners.values()) {
+        if (learner.phase !== "syncing" && learner.phase !== "synced") continue;
+        if (learner.observer) this.#context.send(learner.sid, { kind: "inform", entry });
+        else this.#context.send(learner.sid, { kind: "commit", zxid: entry.header.zxid });
+      }
+      this.#answerSyncs(entry.header.zxid);
+    }
+  }
+
+  #answerSyncs(committed: Zxid): void {
+    while (this.#pendingSyncs.length > 0 && this.#pendingSyncs[0]!.zxid <= committed) {
+      const { to, requestId } = this.#pendingSyncs.shift()!;
+      this.#context.send(to, { kind: "syncReply", requestId });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Time
+
+  /** Heartbeats; steps down without a quorum in touch (syncLimit) or not established (initLimit). */
+  tick(): void {
+    this.#tick++;
+    for (const learner of this.#learners.values()) {
+      if (learner.phase === "syncing" || learner.phase === "synced") {
+        this.#context.send(learner.sid, { kind: "ping", sessions: [] });
+      }
+    }
+    if (this.#phase !== "broadcast") {
+      if (this.#tick - this.#startedTick > this.#context.initLimitTicks) {
+        this.#context.stepDown(`no quorum synced within initLimit (${this.#context.initLimitTicks} ticks)`);
+      }
+      return;
+    }
+    const inTouch = [this.#myId];
+    for (const learner of this.#learners.values()) {
+      if (!learner.observer && learner.phase === "synced" && this.#tick - learner.lastHeardTick <= this.#context.syncLimitTicks) {
+        inTouch.push(learner.sid);
+      }
+    }
+    if (!this.#quorum.containsQuorum(inTouch)) {
+      this.#context.stepDown(`lost touch with a quorum for syncLimit (${this.#context.syncLimitTicks} ticks)`);
+    }
+  }
+
+  /** Proposals logged here but not committed: they stay in the log when this role ends. */
+  get uncommitted(): TxnEntry[] {
+    return this.#proposals.map((proposal) => proposal.entry);
+  }
+
+  /** A learner's connection went away: it must start over with followerInfo. */
+  learnerLost(sid: Sid): void {
+    this.#learners.delete(sid);
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * Zab, learner side (follower or observer): tells the leader what it has, accepts the new epoch,
+ * catches up (DIFF, TRUNC or SNAP), acknowledges NEWLEADER once that is durable, then logs and acks
+ * proposals and applies commits in order. Client writes, new sessions and syncs go to the leader.
+ */
+import type { ForwardedRequestMessage, PeerMessage, Sid, SyncMessage } from "./peer_messages.ts";
+import type { Replication, Server } from "./server.ts";
+import type { TxnEntry } from "./txn.ts";
+import type { ZabContext } from "./zab_context.ts";
+import type { Zxid } from "./zxid.ts";
+
+export interface LearnerStart {
+  leader: Sid;
+  observer: boolean;
+  acceptedEpoch: number;
+  currentEpoch: number;
+  /** Logged but not yet committed txns (a previous role's proposals), oldest first. */
+  uncommitted: TxnEntry[];
+}
+
+export class ZabLearner implements Replication {
+  readonly role = "learner" as const;
+  readonly leader: Sid;
+  readonly #context: ZabContext;
+  readonly #server: Server;
+  readonly #observer: boolean;
+  #phase: "discovery" | "sync" | "broadcast" = "discovery";
+  #acceptedEpoch: number;
+  #currentEpoch: number;
+  /** Logged (or being logged) proposals waiting for their commit, in zxid order. */
+  #uncommitted: TxnEntry[];
+  #snapshotNodes: Array<Extract<SyncMessage, { kind: "snap" }>["nodes"][number]> = [];
+  #ticksSinceHeard = 0;
+  #nextSyncId = 1;
+
+  constructor(context: ZabContext, start: LearnerStart) {
+    this.#context = context;
+    this.#server = context.server;
+    this.leader = start.leader;
+    this.#observer = start.observer;
+    this.#acceptedEpoch = start.acceptedEpoch;
+    this.#currentEpoch = start.currentEpoch;
+    this.#uncommitted = start.uncommitted;
+    this.#context.send(this.leader, {
+      kind: "followerInfo",
+      acceptedEpoch: this.#acceptedEpoch,
+      lastZxid: this.lastLoggedZxid,
+      observer: this.#observer,
+    });
+  }
+
+  get phase(): "discovery" | "sync" | "broadcast" {
+    return this.#phase;
+  }
+
+  get lastLoggedZxid(): Zxid {
+    const last = this.#uncommitted[this.#uncommitted.length - 1];
+    return last === undefined ? this.#server.tree.lastZxid : last.header.zxid;
+  }
+
+  /** Proposals logged but not committed: they stay in the log when this role ends. */
+  get uncommitted(): TxnEntry[] {
+    return this.#uncommitted;
+  }
+
+  get acceptedEpoch(): number {
+    return this.#acceptedEpoch;
+  }
+
+  get currentEpoch(): number {
+    return this.#currentEpoch;
+  }
+
+  receive(from: Sid, message: PeerMessage): void {
+    if (from !== this.leader) return;
+    this.#ticksSinceHeard = 0;
+    switch (message.kind) {
+      case "leaderInfo":
+        return this.#onLeaderInfo(message.newEpoch);
+      case "diff":
+      case "trunc":
+      case "snap":
+        return this.#onSync(message);
+      case "proposal":
+        return this.#onProposal(message.entry);
+      case "commit":
+        return this.#onCommit(message.zxid);
+      case "inform":
+        this.#context.persist({ kind: "append", entries: [message.entry] });
+        this.#apply(message.entry);
+        return;
+      case "newLeader":
+        return this.#onNewLeader(message.epoch, message.zxid);
+      case "upToDate":
+        this.#phase = "broadcast";
+        this.#context.serving(true);
+        return;
+      case "syncReply":
+        this.#server.syncAnswered(message.requestId);
+        return;
+      case "ping":
+        return;
+      default:
+        this.#context.log("warn", `learner ${this.#context.myId} ignores ${message.kind} from the leader`);
+    }
+  }
+
+  #onLeaderInfo(newEpoch: number): void {
+    if (this.#phase !== "discovery") return;
+    if (newEpoch < this.#acceptedEpoch) {
+      this.#context.stepDown(`leader ${this.leader} proposed epoch ${newEpoch}, older than accepted ${this.#acceptedEpoch}`);
+      return;
+    }
+    this.#phase = "sync";
+    const ack = () =>
+      this.#context.send(this.leader, {
+        kind: "ackEpoch",
+        currentEpoch: this.#currentEpoch,
+        lastZxid: this.lastLoggedZxid,
+        appliedZxid: this.#server.tree.lastZxid,
+      });
+    if (newEpoch === this.#acceptedEpoch) {
+      ack();
+      return;
+    }
+    this.#acceptedEpoch = newEpoch;
+    this.#context.persist({ kind: "epochs", acceptedEpoch: newEpoch }, ack);
+  }
+
+  #onSync(message: SyncMessage): void {
+    if (message.kind === "snap") {
+      for (const node of message.nodes) this.#snapshotNodes.push(node);
+      if (!message.done) return;
+      const nodes = this.#snapshotNodes;
+      this.#snapshotNodes = [];
+      this.#uncommitted = [];
+      this.#server.resetState();
+      this.#server.restoreSnapshot(message.header);
+      for (const node of nodes) this.#server.restoreNode(node);
+      this.#server.finishRecovery();
+      this.#context.historyReset();
+      this.#context.persist({ kind: "installSnapshot", header: message.header, nodes });
+      return;
+    }
+    if (message.kind === "trunc") {
+      this.#context.persist({ kind: "truncate", zxid: message.zxid });
+      this.#uncommitted = this.#uncommitted.filter((entry) => entry.header.zxid <= message.zxid);
+    }
+    // What we logged before is in the leader's history up to here: it is committed now.
+    for (const entry of this.#uncommitted) this.#apply(entry);
+    this.#uncommitted = [];
+    if (message.entries.length > 0) this.#context.persist({ kind: "append", entries: message.entries });
+    for (const entry of message.entries) this.#apply(entry);
+  }
+
+  #onProposal(entry: TxnEntry): void {
+    if (this.#observer) return;
+    this.#uncommitted.push(entry);
+    const zxid = entry.header.zxid;
+    this.#context.persist({ kind: "append", entries: [entry] }, () => {
+      this.#context.send(this.leader, { kind: "ack", zxid });
+    });
+  }
+
+  #onCommit(zxid: Zxid): void {
+    const next = this.#uncommitted[0];
+    if (next === undefined || next.header.zxid !== zxid) {
+      this.#context.stepDown(`commit of 0x${zxid.toString(16)} does not match the next proposal`);
+      return;
+    }
+    this.#uncommitted.shift();
+    this.#apply(next);
+  }
+
+  #apply(entry: TxnEntry): void {
+    this.#server.applyCommitted(entry);
+    this.#context.committed(entry);
+  }
+
+  #onNewLeader(epoch: number, zxid: Zxid): void {
+    this.#currentEpoch = epoch;
+    // Acked only once everything received so far is durable (writes complete in order).
+    this.#context.persist({ kind: "epochs", currentEpoch: epoch }, () => {
+      this.#context.send(this.leader, { kind: "ack", zxid });
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Replication (the server calls these for its clients)
+
+  propose(_entry: TxnEntry): void {
+    throw new Error("a learner does not prepare txns; its server forwards requests");
+  }
+
+  forward(message: ForwardedRequestMessage): void {
+    this.#context.send(this.leader, message);
+  }
+
+  sync(): number {
+    const requestId = this.#nextSyncId++;
+    this.#context.send(this.leader, { kind: "sync", requestId });
+    return requestId;
+  }
+
+  /** Pings the leader with session activity; gives up on a silent leader. */
+  tick(): void {
+    this.#ticksSinceHeard++;
+    const limit = this.#phase === "broadcast" ? this.#context.syncLimitTicks : this.#context.initLimitTicks;
+    if (this.#ticksSinceHeard > limit) {
+      this.#context.stepDown(`nothing from leader ${this.leader} for ${this.#ticksSinceHeard} ticks`);
+      return;
+    }
+    this.#context.send(this.leader, { kind: "ping", sessions: this.#server.takeTouchedSessions() });
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * A small deterministic ensemble for core tests: replicas wired by an in-memory message queue (FIFO
+ * per link, like TCP), disks that keep exactly what was persisted, virtual time, crashes, restarts
+ * and partitions. Clients talk to a replica's core directly (records, no codec).
+ */
+import type { PeerMessage, Sid } from "../../../src/core/peer_messages.ts";
+import type { SnapshotHeader, SnapshotNode } from "../../../src/core/persistence.ts";
+import type { Reply, Request } from "../../../src/core/records.ts";
+import { Replica } from "../../../src/core/replica.ts";
+import { defaultServerConfig } from "../../../src/core/server_io.ts";
+import type { TxnEntry } from "../../../src/core/txn.ts";
+
+interface Disk {
+  log: TxnEntry[];
+  acceptedEpoch: number;
+  currentEpoch: number;
+  snapshot: { header: SnapshotHeader; nodes: SnapshotNode[] } | null;
+}
+
+export interface EnsembleOptions {
+  voters: number;
+  observers?: number;
+  tickTimeMs?: number;
+}
+
+let connectionIds = 1;
+
+export class Ensemble {
+  readonly replicas = new Map<Sid, Replica>();
+  readonly disks = new Map<Sid, Disk>();
+  readonly voters: Sid[];
+  readonly observers: Sid[];
+  readonly logs: string[] = [];
+  now = 1_000_000;
+  readonly #tickTimeMs: number;
+  #queue: Array<{ from: Sid; to: Sid; message: PeerMessage }> = [];
+  /** Pairs that cannot talk ("a-b", both directions). */
+  readonly #cut = new Set<string>();
+  readonly #clientReplies = new Map<number, { replica: Sid; replies: Reply[]; events: string[]; closed: boolean; sessionId: bigint }>();
+
+  constructor(options: EnsembleOptions) {
+    this.#tickTimeMs = options.tickTimeMs ?? 100;
+    this.voters = Array.from({ length: options.voters }, (_, i) => i + 1);
+    this.observers = Array.from({ length: options.observers ?? 0 }, (_, i) => options.voters + i + 1);
+    for (const sid of [...this.voters, ...this.observers]) {
+      this.disks.set(sid, { log: [], acceptedEpoch: 0, currentEpoch: 0, snapshot: null });
+      this.#boot(sid);
+    }
+  }
+
+  #boot(sid: Sid): void {
+    const replica = new Replica({
+      server: defaultServerConfig({ serverId: sid, tickTimeMs: this.#tickTimeMs, sessionIdSeedMs: this.now, minSessionTimeoutMs: 2 * this.#tickTimeMs, maxSessionTimeoutMs: 200 * this.#tickTimeMs }),
+      voters: this.voters,
+      observers: this.observers,
+      initLimitTicks: 10,
+      syncLimitTicks: 5,
+    }, this.now);
+    const disk = this.disks.get(sid)!;
+    replica.restoreEpochs(disk);
+    if (disk.snapshot) {
+      replica.restoreSnapshot(disk.snapshot.header);
+      for (const node of disk.snapshot.nodes) replica.restoreNode(structuredClone(node));
+    }
+    for (const entry of disk.log) replica.replay(structuredClone(entry));
+    replica.start();
+    this.replicas.set(sid, replica);
+  }
+
+  crash(sid: Sid): void {
+    this.replicas.delete(sid);
+    this.#queue = this.#queue.filter((m) => m.to !== sid && m.from !== sid);
+    for (const [, client] of this.#clientReplies) if (client.replica === sid) client.closed = true;
+    for (const other of this.replicas.values()) other.peerLost(sid);
+  }
+
+  restart(sid: Sid): void {
+    this.#boot(sid);
+  }
+
+  partition(...groups: Sid[][]): void {
+    this.#cut.clear();
+    for (const a of groups) {
+      for (const b of groups) {
+        if (a === b) continue;
+        for (const x of a) for (const y of b) this.#cut.add(`${x}-${y}`);
+      }
+    }
+    for (const key of this.#cut) {
+      const [x, y] = key.split("-").map(Number) as [number, number];
+      this.replicas.get(x)?.peerLost(y);
+    }
+    this.#queue = this.#queue.filter((m) => !this.#cut.has(`${m.from}-${m.to}`));
+  }
+
+  heal(): void {
+    this.#cut.clear();
+  }
+
+  /** Delivers messages and storage completions until nothing is left (bounded). */
+  settle(maxSteps = 100_000): void {
+    for (let step = 0; step < maxSteps; step++) {
+      if (!this.#drainOutputs() && this.#queue.length === 0) return;
+      const next = this.#queue.shift();
+      if (next) this.replicas.get(next.to)?.receive(next.from, structuredClone(next.message));
+    }
+    throw new Error("ensemble did not settle");
+  }
+
+  /** Advances virtual time tick by tick, settling in between. */
+  run(ms: number): void {
+    for (let elapsed = 0; elapsed < ms; elapsed += this.#tickTimeMs / 2) {
+      this.now += this.#tickTimeMs / 2;
+      for (const replica of this.replicas.values()) replica.tick(this.now);
+      this.settle();
+    }
+  }
+
+  /** Runs until a leader serves and every live member follows it (bounded). */
+  stabilize(maxMs = 60_000): Sid {
+    for (let elapsed = 0; elapsed < maxMs; elapsed += this.#tickTimeMs) {
+      this.run(this.#tickTimeMs);
+      const leader = this.leader();
+      if (leader !== null && [...this.replicas.values()].every((r) => r.status().serving && r.status().leader === leader)) {
+        return leader;
+      }
+    }
+    throw new Error(`no stable leader after ${maxMs} ms: ${JSON.stringify([...this.replicas.values()].map((r) => r.status()))}`);
+  }
+
+  leader(): Sid | null {
+    for (const replica of this.replicas.values()) if (replica.leaderEpoch !== null) return replica.myId;
+    return null;
+  }
+
+  #drainOutputs(): boolean {
+    let any = false;
+    for (const [sid, replica] of this.replicas) {
+      const outputs = replica.takeOutputs();
+      if (outputs.length === 0) continue;
+      any = true;
+      let persistedUpTo = 0;
+      for (const output of outputs) {
+        if (output.kind === "send") {
+          if (!this.#cut.has(`${sid}-${output.to}`) && this.replicas.has(output.to)) {
+            this.#queue.push({ from: sid, to: output.to, message: output.message });
+          }
+        } else if (output.kind === "persist") {
+          this.#persist(sid, output.request);
+          persistedUpTo = output.writeSeq;
+        } else if (output.kind === "log") {
+          this.logs.push(`${sid}: ${output.message}`);
+        } else if (output.kind === "reply" || output.kind === "notification" || output.kind === "close" || output.kind === "connectResponse") {
+          const client = this.#clientReplies.get(output.connection);
+          if (!client) continue;
+          if (output.kind === "reply") client.replies.push(output.reply);
+          if (output.kind === "notification") client.events.push(`${output.event.type} ${output.event.path}`);
+          if (output.kind === "close") client.closed = true;
+          if (output.kind === "connectResponse") client.sessionId = output.response.sessionId;
+        }
+      }
+      if (persistedUpTo > 0) replica.persisted(persistedUpTo);
+    }
+    return any;
+  }
+
+  #persist(sid: Sid, request: import("../../../src/core/persistence.ts").PersistRequest): void {
+    const disk = this.disks.get(sid)!;
+    switch (request.kind) {
+      case "append":
+        for (const entry of request.entries) disk.log.push(structuredClone(entry));
+        break;
+      case "truncate":
+        disk.log = disk.log.filter((entry) => entry.header.zxid <= request.zxid);
+        break;
+      case "epochs":
+        if (request.acceptedEpoch !== undefined) disk.acceptedEpoch = request.acceptedEpoch;
+        if (request.currentEpoch !== undefined) disk.currentEpoch = request.currentEpoch;
+        break;
+      case "installSnapshot":
+        disk.snapshot = structuredClone({ header: request.header, nodes: request.nodes });
+        disk.log = [];
+        break;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Clients
+
+  /** Opens a session on `sid`; returns a handle. */
+  client(sid: Sid): EnsembleClient {
+    const connection = connectionIds++;
+    const replica = this.replicas.get(sid)!;
+    this.#clientReplies.set(connection, { replica: sid, replies: [], events: [], closed: false, sessionId: 0n });
+    replica.open(connection, { remoteAddress: "127.0.0.1", remotePort: connection });
+    replica.connect(connection, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 10_000, sessionId: 0n, passwd: new Uint8Array(16), readOnly: false });
+    this.settle();
+    return new EnsembleClient(this, sid, connection, this.#clientReplies.get(connection)!);
+  }
+
+  send(sid: Sid, connection: number, xid: number, request: Request): void {
+    this.replicas.get(sid)?.request(connection, { xid, type: 0 }, request);
+  }
+}
+
+export class EnsembleClient {
+  #xid = 1;
+  constructor(
+    readonly ensemble: Ensemble,
+    readonly sid: Sid,
+    readonly connection: number,
+    readonly state: { replies: Reply[]; events: string[]; closed: boolean; sessionId: bigint },
+  ) {}
+
+  /** Sends and settles; returns the reply (or null if none came, e.g. no quorum). */
+  call(request: Request): Reply | null {
+    const before = this.state.replies.length;
+    this.ensemble.send(this.sid, this.connection, this.#xid++, request);
+    this.ensemble.settle();
+    return this.state.replies[before] ?? null;
+  }
+}
