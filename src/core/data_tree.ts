@@ -11,20 +11,11 @@ import type { ACL, OpResult, Stat } from "./records.ts";
 import { nodeKindOf, type Txn, type TxnHeader } from "./txn.ts";
 import type { Zxid } from "./zxid.ts";
 
-export interface DataNode {
-  data: Uint8Array | null;
-  acl: readonly ACL[];
-  czxid: Zxid;
-  mzxid: Zxid;
-  ctime: number;
-  mtime: number;
-  version: number;
-  /** The persisted create counter C; clients see 2·C − numChildren (see statOf). */
-  cversion: number;
-  aversion: number;
-  /** Internal owner: a session id, CONTAINER_OWNER, or a TTL marker; 0n for persistent nodes. */
-  ephemeralOwner: bigint;
-  pzxid: Zxid;
+/**
+ * A znode in memory: the persisted fields a snapshot stores (StatPersisted, data, ACL; `cversion` is
+ * the create counter C, clients see 2·C − numChildren) plus its children's names.
+ */
+export interface DataNode extends Omit<SnapshotNode, "path"> {
   /** Most znodes are leaves: they share NO_CHILDREN until their first child (saves ~150 B each). */
   children: ReadonlySet<string>;
 }

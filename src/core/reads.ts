@@ -17,7 +17,7 @@ import type {
 } from "./records.ts";
 import { AddWatchMode, EventType, Perms } from "./records.ts";
 import type { ConnectionId } from "./server_io.ts";
-import { WatchManager, WatchMode } from "./watch_manager.ts";
+import { type WatchManager, WatchMode } from "./watch_manager.ts";
 
 export interface ReadContext {
   tree: DataTree;

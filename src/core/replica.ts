@@ -82,20 +82,19 @@ export class Replica {
       quorum: this.#quorum,
       ...(config.finalizeWaitTicks === undefined ? {} : { finalizeWaitTicks: config.finalizeWaitTicks }),
     });
-    const replica = this;
     this.#context = {
       myId: this.myId,
       quorum: this.#quorum,
       server: this.server,
       initLimitTicks: config.initLimitTicks,
       syncLimitTicks: config.syncLimitTicks,
-      committed: (entry) => replica.#remember(entry),
-      historyReset: () => replica.#committedLog.splice(0),
-      send: (to, message) => replica.#outputs.push({ kind: "send", to, message }),
-      persist: (request, then) => replica.#persist(request, then),
-      stepDown: (reason) => replica.#stepDown(reason),
-      serving: (on) => replica.server.setServing(on),
-      log: (level, message) => replica.#outputs.push({ kind: "log", level, message }),
+      committed: (entry) => this.#remember(entry),
+      historyReset: () => this.#committedLog.splice(0),
+      send: (to, message) => this.#outputs.push({ kind: "send", to, message }),
+      persist: (request, then) => this.#persist(request, then),
+      stepDown: (reason) => this.#stepDown(reason),
+      serving: (on) => this.server.setServing(on),
+      log: (level, message) => this.#outputs.push({ kind: "log", level, message }),
     };
   }
 

@@ -594,6 +594,7 @@ export class Server {
 
   /** Leader: a new epoch begins; its txns start at zxid epoch·2^32 + 1. */
   startEpoch(epoch: number): void {
+    this.#sessions.touchAll(this.#nowMs);
     this.#pending.reset();
     this.#lastPreparedZxid = zxidOf(epoch, 0);
   }

@@ -4,7 +4,7 @@
  * outputs after each input; it never needs to know ZooKeeper's rules.
  */
 import type { PersistRequest, SnapshotSource } from "./persistence.ts";
-import type { ConnectRequest, ConnectResponse, Reply, WatcherEvent } from "./records.ts";
+import type { ConnectResponse, Reply, WatcherEvent } from "./records.ts";
 
 /** Opaque number the driver assigns to each client connection. */
 export type ConnectionId = number;

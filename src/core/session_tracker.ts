@@ -65,6 +65,13 @@ export class SessionTracker {
     return true;
   }
 
+  /** A new leader gives every live session a full timeout (it cannot know when they were last seen). */
+  touchAll(nowMs: number): void {
+    for (const session of this.#sessions.values()) {
+      if (!session.closing) this.#expiry.touch(session.id, nowMs, session.timeoutMs);
+    }
+  }
+
   setTimeout(id: bigint, timeoutMs: number, nowMs: number): void {
     const session = this.#sessions.get(id);
     if (!session) return;
