@@ -162,7 +162,9 @@ export class FastLeaderElection {
     const { myId, quorum } = options;
     if (!quorum.isMember(myId)) {
       throw new RangeError(
-        `myId ${myId} is neither a voter nor an observer of [${quorum.members.join(", ")}]; check myid and server.N`,
+        `myId ${myId} is neither a voter nor an observer of [${
+          quorum.members.join(", ")
+        }]; check myid and server.N`,
       );
     }
     const finalizeWaitTicks = options.finalizeWaitTicks ?? FINALIZE_WAIT_TICKS_DEFAULT;
@@ -226,7 +228,9 @@ export class FastLeaderElection {
     this.#recvset.clear();
     this.#outOfElection.clear();
     this.#finalizeTicksLeft = null;
-    this.#initial = this.#isVoter ? { leader: this.myId, zxid: self.lastZxid, peerEpoch: self.currentEpoch } : null;
+    this.#initial = this.#isVoter
+      ? { leader: this.myId, zxid: self.lastZxid, peerEpoch: self.currentEpoch }
+      : null;
     this.#proposal = this.#initial;
     this.#notificationTimeoutTicks = this.notificationTimeoutTicksMin;
     const outputs: ElectionOutput[] = [];
@@ -277,13 +281,18 @@ export class FastLeaderElection {
       if (this.#finalizeTicksLeft > 0) return outputs;
       this.#finalizeTicksLeft = null;
       const proposal = this.#proposal;
-      if (proposal !== null && this.#termPredicate(proposal)) this.#decide(proposal, this.#logicalClock, outputs);
+      if (proposal !== null && this.#termPredicate(proposal)) {
+        this.#decide(proposal, this.#logicalClock, outputs);
+      }
       return outputs;
     }
     assert(this.#resendTicksLeft > 0, "an undecided round must have a re-send scheduled");
     this.#resendTicksLeft -= 1;
     if (this.#resendTicksLeft > 0) return outputs;
-    this.#notificationTimeoutTicks = Math.min(2 * this.#notificationTimeoutTicks, this.notificationTimeoutTicksMax);
+    this.#notificationTimeoutTicks = Math.min(
+      2 * this.#notificationTimeoutTicks,
+      this.notificationTimeoutTicksMax,
+    );
     this.#broadcast(outputs);
     return outputs;
   }
@@ -302,7 +311,11 @@ export class FastLeaderElection {
     const outputs: ElectionOutput[] = [];
     if (!this.#isVoter || !this.#accepts(from, vote) || vote.state !== "looking") return outputs;
     const { leader, zxid, electionEpoch, peerEpoch, state } = current;
-    outputs.push({ kind: "send", to: from, message: { kind: "vote", leader, zxid, electionEpoch, peerEpoch, state } });
+    outputs.push({
+      kind: "send",
+      to: from,
+      message: { kind: "vote", leader, zxid, electionEpoch, peerEpoch, state },
+    });
     return outputs;
   }
 
@@ -435,7 +448,10 @@ export class FastLeaderElection {
   }
 
   #checkCurrent(current: CurrentVote): void {
-    assert(isWellFormed({ kind: "vote", ...current }), `current vote ${JSON.stringify(current)} is malformed`);
+    assert(
+      isWellFormed({ kind: "vote", ...current }),
+      `current vote ${JSON.stringify(current)} is malformed`,
+    );
     assert(this.quorum.isVoter(current.leader), `current vote names ${current.leader}, which is not a voter`);
     assert(
       (current.state === "leading") === (current.leader === this.myId),
@@ -468,8 +484,10 @@ function agreeingSids(votes: ReadonlyMap<Sid, RecordedVote>, vote: RecordedVote)
 const PEER_STATES: ReadonlySet<PeerState> = new Set(["looking", "following", "leading", "observing"]);
 
 function isWellFormed(vote: VoteMessage): boolean {
-  return typeof vote === "object" && vote !== null && vote.kind === "vote" && Number.isSafeInteger(vote.leader) &&
-    isCount(vote.zxid) && isCount(vote.electionEpoch) && isCount(vote.peerEpoch) && PEER_STATES.has(vote.state);
+  return typeof vote === "object" && vote !== null && vote.kind === "vote" &&
+    Number.isSafeInteger(vote.leader) &&
+    isCount(vote.zxid) && isCount(vote.electionEpoch) && isCount(vote.peerEpoch) &&
+    PEER_STATES.has(vote.state);
 }
 
 function isCount(value: number): boolean {

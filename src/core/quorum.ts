@@ -93,7 +93,9 @@ export class QuorumVerifier {
     for (const sid of sids) {
       scanned += 1;
       if (scanned > SIDS_SCANNED_MAX) {
-        throw new RangeError(`containsQuorum was given more than ${SIDS_SCANNED_MAX} sids; pass a finite set`);
+        throw new RangeError(
+          `containsQuorum was given more than ${SIDS_SCANNED_MAX} sids; pass a finite set`,
+        );
       }
       if (this.#voterSet.has(sid)) counted.add(sid);
       if (counted.size >= this.quorumSize) return true;

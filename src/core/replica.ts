@@ -227,14 +227,23 @@ export class Replica {
     const state = this.#state;
     const outputs = state === "looking"
       ? this.#election.receive(from, vote)
-      : this.#election.answerWhileNotLooking(from, vote, {
-        leader: this.#leaderSid ?? this.myId,
-        zxid: this.#lastLoggedZxid(),
-        electionEpoch: this.#election.logicalClock,
-        peerEpoch: this.#currentEpoch,
-        state,
-      });
+      : this.#answerVote(from, vote, state);
     for (const output of outputs) this.#onElectionOutput(output);
+  }
+
+  /**
+   * A looking peer hears the vote this member decided on: every member of the epoch answers with the
+   * same (leader, zxid, peerEpoch), so the late joiner can count them as a quorum.
+   */
+  #answerVote(from: Sid, vote: VoteMessage, state: Exclude<PeerState, "looking">) {
+    const decision = this.#election.decision;
+    return this.#election.answerWhileNotLooking(from, vote, {
+      leader: decision?.leader ?? this.#leaderSid ?? this.myId,
+      zxid: decision?.zxid ?? this.#lastLoggedZxid(),
+      electionEpoch: decision?.electionEpoch ?? this.#election.logicalClock,
+      peerEpoch: decision?.peerEpoch ?? this.#currentEpoch,
+      state,
+    });
   }
 
   #onElectionOutput(output: ReturnType<FastLeaderElection["tick"]>[number]): void {

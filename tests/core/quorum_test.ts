@@ -10,7 +10,11 @@ describe("QuorumVerifier", () => {
   test("quorumSize is a strict majority of the voters, for 1 to 13 voters", () => {
     const expected = [1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7];
     for (let count = 1; count <= 13; count++) {
-      assert.equal(new QuorumVerifier({ voters: range(1, count) }).quorumSize, expected[count - 1], `${count} voters`);
+      assert.equal(
+        new QuorumVerifier({ voters: range(1, count) }).quorumSize,
+        expected[count - 1],
+        `${count} voters`,
+      );
     }
   });
 
@@ -54,12 +58,21 @@ describe("QuorumVerifier", () => {
 
   test("validation: clear errors for bad sids, repeats, overlap and no voters", () => {
     assert.throws(() => new QuorumVerifier({ voters: [] }), /at least one voter/);
-    assert.throws(() => new QuorumVerifier({ voters: [0, 1] }), /voter sid 0 is not an integer in \[1, 255\]/);
+    assert.throws(
+      () => new QuorumVerifier({ voters: [0, 1] }),
+      /voter sid 0 is not an integer in \[1, 255\]/,
+    );
     assert.throws(() => new QuorumVerifier({ voters: [1, 256] }), /voter sid 256 is not an integer/);
     assert.throws(() => new QuorumVerifier({ voters: [1, 2.5] }), /voter sid 2.5 is not an integer/);
     assert.throws(() => new QuorumVerifier({ voters: [1, 2, 2] }), /voter sid 2 is listed twice/);
-    assert.throws(() => new QuorumVerifier({ voters: [1], observers: [7, 7] }), /observer sid 7 is listed twice/);
-    assert.throws(() => new QuorumVerifier({ voters: [1, 2], observers: [2] }), /both as a voter and as an observer/);
+    assert.throws(
+      () => new QuorumVerifier({ voters: [1], observers: [7, 7] }),
+      /observer sid 7 is listed twice/,
+    );
+    assert.throws(
+      () => new QuorumVerifier({ voters: [1, 2], observers: [2] }),
+      /both as a voter and as an observer/,
+    );
     assert.throws(() => new QuorumVerifier({ voters: [1], observers: [-1] }), /observer sid -1/);
   });
 
