@@ -264,13 +264,16 @@ export class Server {
     timeoutMs: number,
     readOnly: boolean | undefined,
   ): void {
+    const session = this.#sessions.get(request.sessionId);
+    const valid = session !== undefined && !session.closing && passwordMatches(request.sessionId, request.passwd);
+    // Unlike ZooKeeper, the session's old connection is closed only once the password checks out, so
+    // a client naming someone else's session id cannot disconnect it.
     const previous = this.#connectionOfSession.get(request.sessionId);
-    if (previous !== undefined && previous !== connection.id) {
+    if (valid && previous !== undefined && previous !== connection.id) {
       const old = this.#connections.get(previous);
       if (old) this.#close(old, "session re-established on another connection");
     }
-    const session = this.#sessions.get(request.sessionId);
-    if (!session || session.closing || !passwordMatches(request.sessionId, request.passwd)) {
+    if (!valid) {
       connection.push({
         kind: "connect",
         zxid: 0,
