@@ -1,44 +1,63 @@
 /**
- * Corral's benchmark set: the core alone, the codec, and end to end (TCP and in-memory), printed as
- * markdown tables and written to bench/RESULTS.md under this runtime's heading. Speed is measured,
- * never asserted.
+ * Corral's benchmark set: the core alone, the codec, end to end (TCP and in-memory) and durable
+ * storage (group commit, snapshots, restart, memory of large trees), printed as markdown tables and
+ * written to bench/RESULTS.md under this runtime's heading. Speed is measured, never asserted.
  *
  *   deno task bench                          (deno run -A bench/main.ts)
  *   node --import tsx bench/main.ts
  *   npx bun bench/main.ts
  *
- * Flags: --quick (under a minute; the full run takes about one), --only=core,codec,loopback (prints
- * those groups and leaves RESULTS.md alone).
+ * Flags: --quick (under a minute; the full run takes about three, half of it storage's
+ * million-znode tree), --only=core,codec,loopback,storage (prints those groups; of RESULTS.md it
+ * rewrites only the storage block of this runtime's section, when storage is among them, and leaves
+ * the rest alone).
+ *
+ * The storage group writes to a temporary directory under os.tmpdir() (about 500 MB at most) and
+ * removes it; the full run peaks at about 1.5 GB of RSS (one million-znode tree at a time).
  */
 import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
 import { argv } from "node:process";
 import { codecTable } from "./codec_bench.ts";
 import { coreSpeedTable, measureZnodeMemory, znodeMemoryTable } from "./core_bench.ts";
 import { loopbackTable } from "./loopback_bench.ts";
 import { renderTable, type Table } from "./markdown_table.ts";
-import { updateResultsFile } from "./results_file.ts";
+import { readResultsSection, updateResultsFile } from "./results_file.ts";
+import { groupBlock, replaceGroupBlock } from "./results_groups.ts";
 import { machineInfo, runtimeInfo } from "./runtime_info.ts";
+import { runStorageBench } from "./storage_bench.ts";
 
-const GROUPS = ["core", "codec", "loopback"] as const;
+const GROUPS = ["core", "codec", "loopback", "storage"] as const;
 type Group = (typeof GROUPS)[number];
 
-const USAGE = "usage: bench/main.ts [--quick] [--only=core,codec,loopback]";
+const USAGE = "usage: bench/main.ts [--quick] [--only=core,codec,loopback,storage]";
 
 interface Settings {
   micro: { timeMs: number; warmupMs: number };
   loopbackDurationMs: number;
   loopbackWarmupMs: number;
+  /** Durable-write rows, per row. */
+  storageDurationMs: number;
+  storageWarmupMs: number;
+  /** Trees snapshotted, restarted and weighed. */
+  storageTreeSizes: number[];
 }
 
 const QUICK: Settings = {
   micro: { timeMs: 300, warmupMs: 100 },
   loopbackDurationMs: 2000,
   loopbackWarmupMs: 300,
+  storageDurationMs: 2000,
+  storageWarmupMs: 300,
+  storageTreeSizes: [100_000],
 };
 const FULL: Settings = {
   micro: { timeMs: 2000, warmupMs: 500 },
   loopbackDurationMs: 5000,
   loopbackWarmupMs: 1000,
+  storageDurationMs: 5000,
+  storageWarmupMs: 1000,
+  storageTreeSizes: [100_000, 1_000_000],
 };
 
 const ZNODES_FOR_MEMORY = 100_000;
@@ -71,20 +90,22 @@ async function main(): Promise<void> {
   const runtime = runtimeInfo();
   const repository = fileURLToPath(new URL("..", import.meta.url));
   const machine = machineInfo(repository);
+  const mode = quick ? "quick (`--quick`)" : "full";
   const heading = [
     `## ${runtime.label}`,
     "",
     `- Date: ${machine.date}`,
-    `- Mode: ${quick ? "quick (`--quick`)" : "full"}`,
+    `- Mode: ${mode}`,
     `- CPU: ${machine.cpuModel}, ${machine.cores} cores`,
     `- Commit: ${machine.commit}`,
   ].join("\n");
   console.log(`${heading}\n`);
 
   const tables: Table[] = [];
-  const add = (table: Table) => {
+  const storageTables: Table[] = [];
+  const add = (table: Table, into = tables) => {
     console.log(`${renderTable(table)}\n`);
-    tables.push(table);
+    into.push(table);
   };
   if (runs("core")) {
     add(znodeMemoryTable(measureZnodeMemory(ZNODES_FOR_MEMORY, ZNODE_DATA_BYTES)));
@@ -104,11 +125,39 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (runs("storage")) {
+    await runStorageBench({
+      treeSizes: settings.storageTreeSizes,
+      dataBytes: ZNODE_DATA_BYTES,
+      clients: CLIENTS,
+      outstandingPerClient: OUTSTANDING_PER_CLIENT,
+      durationMs: settings.storageDurationMs,
+      warmupMs: settings.storageWarmupMs,
+    }, (table) => add(table, storageTables));
+  }
 
-  if (only !== null) return;
   const resultsPath = fileURLToPath(new URL("RESULTS.md", import.meta.url));
-  updateResultsFile(resultsPath, runtime.name, [heading, ...tables.map(renderTable)].join("\n\n"));
-  console.log(`wrote the ${runtime.label} section of ${resultsPath}`);
+  const storageBlock = groupBlock(
+    "storage",
+    [
+      `_Storage group: ${machine.date}, ${mode}, commit ${machine.commit}, ${machine.cpuModel}, ` +
+      `${machine.cores} cores, temporary directory under ${tmpdir()}._`,
+      ...storageTables.map(renderTable),
+    ].join("\n\n"),
+  );
+  if (only === null) {
+    updateResultsFile(
+      resultsPath,
+      runtime.name,
+      [heading, ...tables.map(renderTable), storageBlock].join("\n\n"),
+    );
+    console.log(`wrote the ${runtime.label} section of ${resultsPath}`);
+  } else if (only.has("storage")) {
+    // Only the storage block changes; the rest of the section keeps its earlier run's figures.
+    const section = readResultsSection(resultsPath, runtime.name) ?? heading;
+    updateResultsFile(resultsPath, runtime.name, replaceGroupBlock(section, "storage", storageBlock));
+    console.log(`wrote the storage block of the ${runtime.label} section of ${resultsPath}`);
+  }
 }
 
 await main();

@@ -34,6 +34,12 @@ function readSections(text: string): Map<RuntimeName, string> {
   return sections;
 }
 
+/** `runtime`'s current section in `path` (markers excluded), or null if the file has none. */
+export function readResultsSection(path: string, runtime: RuntimeName): string | null {
+  if (!existsSync(path)) return null;
+  return readSections(readFileSync(path, "utf8")).get(runtime) ?? null;
+}
+
 /** Rewrites `path` with `section` as `runtime`'s section, keeping the other runtimes' sections. */
 export function updateResultsFile(path: string, runtime: RuntimeName, section: string): void {
   const sections = existsSync(path)

@@ -41,6 +41,16 @@ export function decodeCbor(bytes: Uint8Array): unknown {
   return codec.decode(plain);
 }
 
+const TINY = Uint8Array.of(0xf6); // CBOR null
+
+/**
+ * cbor-x keeps a reference to the last buffer it decoded; after recovery that is a whole snapshot or
+ * log segment (hundreds of MB for a large tree). Decoding a tiny value lets it go.
+ */
+export function releaseDecodeBuffer(): void {
+  codec.decode(TINY);
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

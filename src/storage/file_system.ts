@@ -33,7 +33,12 @@ export interface FileSystem {
     path: string,
     chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   ): Promise<number>;
-  /** Deletes a file; no error if it does not exist. */
+  /**
+   * Renames `from` to `to` atomically, replacing `to` if it exists. Like a removal, the change is
+   * durable only once the directory is synced (before that a power loss may undo it).
+   */
+  rename(from: string, to: string): Promise<void>;
+  /** Deletes a file; no error if it does not exist. Durable once the directory is synced. */
   remove(path: string): Promise<void>;
   mkdirp(dir: string): Promise<void>;
   /** fsync of a directory: makes created, renamed and removed names in it durable. */

@@ -231,7 +231,9 @@ async function handleCorruption(
   const bytes = (await options.fs.readFile(segment.path)).length;
   if (corruption.offset < FILE_HEADER_BYTES) await options.fs.remove(segment.path);
   else await truncateFile(options.fs, segment.path, corruption.offset);
-  for (const file of later) await options.fs.remove(file.path);
+  for (const file of [...later].reverse()) await options.fs.remove(file.path);
+  // Else a power loss could bring the later segments back behind the cut.
+  if (later.length > 0) await options.fs.syncDir(options.dir);
   options.logger(
     "warn",
     `truncateCorruptLog: ${corruption.reason} in ${at}; truncated there, dropping ${

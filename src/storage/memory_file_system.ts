@@ -3,7 +3,9 @@
  * and lets tests inject faults:
  * - killProcess(): open handles die, unsynced bytes stay (a later crash() may still drop them).
  * - crash(): every file keeps only what was synced (or, with tearLastWrite, a seeded random prefix
- *   of its unsynced tail); a name whose directory was never synced vanishes; open handles die.
+ *   of its unsynced tail); a name whose directory was never synced vanishes, and a name removed or
+ *   renamed away since its directory was last synced comes back; a truncation not yet synced is
+ *   undone; open handles die.
  * - flipByte(), failNextWrites(), failWhen(): silent corruption and ENOSPC/EIO errors.
  * - latencyMs with an injectable `sleep`, so the simulator can run it on virtual time.
  */
@@ -19,6 +21,7 @@ export type FaultOp =
   | "truncate"
   | "writeFileAtomic"
   | "syncDir"
+  | "rename"
   | "remove";
 export interface FaultContext {
   op: FaultOp;
@@ -49,6 +52,8 @@ interface MemoryNode {
   length: number;
   /** Bytes that survive a crash. */
   synced: number;
+  /** After a truncation below `synced` and until the next sync: what a crash leaves instead. */
+  beforeTruncation?: Uint8Array;
   /** Whether the name survives a crash (its directory was synced after it appeared). */
   nameDurable: boolean;
 }
@@ -78,6 +83,8 @@ function writeInto(node: MemoryNode, bytes: Uint8Array): void {
 export class MemoryFileSystem implements FileSystem {
   readonly #files = new Map<string, MemoryNode>();
   readonly #dirs = new Set<string>(["/", "."]);
+  /** Durable names removed (or renamed away, or replaced) since their directory was last synced. */
+  readonly #undoable = new Map<string, MemoryNode>();
   readonly #prng: Prng;
   readonly #tearLastWrite: boolean;
   readonly #latencyMs: number;
@@ -97,9 +104,20 @@ export class MemoryFileSystem implements FileSystem {
   /** Power loss: unsynced bytes and undurable names go; handles opened before become unusable. */
   crash(): void {
     this.#generation++;
-    for (const [path, node] of this.#files) {
-      if (!node.nameDurable) {
-        this.#files.delete(path);
+    for (const [path, node] of this.#files) if (!node.nameDurable) this.#files.delete(path);
+    const present = new Set(this.#files.values());
+    for (const [path, node] of this.#undoable) {
+      if (this.#files.has(path) || present.has(node)) continue;
+      this.#files.set(path, node);
+      present.add(node);
+    }
+    this.#undoable.clear();
+    for (const node of this.#files.values()) {
+      node.nameDurable = true;
+      if (node.beforeTruncation !== undefined) {
+        node.bytes = node.beforeTruncation;
+        node.length = node.synced = node.bytes.length;
+        delete node.beforeTruncation;
         continue;
       }
       const unsynced = node.length - node.synced;
@@ -169,7 +187,7 @@ export class MemoryFileSystem implements FileSystem {
       // Like NodeFileSystem: the directory is synced after creating; a crash in between loses the name.
       await this.#delay();
       this.#checkGeneration(generation, target);
-      node.nameDurable = true;
+      this.#directorySynced(parentOf(target));
     }
     return this.#handle(target, node, generation);
   }
@@ -187,13 +205,27 @@ export class MemoryFileSystem implements FileSystem {
     this.#checkGeneration(generation, target + TEMPORARY_SUFFIX);
     node.synced = node.length;
     this.#files.set(target, node);
+    this.#directorySynced(parentOf(target));
     return node.length;
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const source = normalize(from);
+    const target = normalize(to);
+    await this.#begin({ op: "rename", path: source });
+    const node = this.#node(source);
+    this.#requireDir(parentOf(target), target);
+    this.#unlink(target);
+    this.#unlink(source);
+    // The same inode under a new name, which needs a directory sync like any new name.
+    node.nameDurable = false;
+    this.#files.set(target, node);
   }
 
   async remove(path: string): Promise<void> {
     const target = normalize(path);
     await this.#begin({ op: "remove", path: target });
-    this.#files.delete(target);
+    this.#unlink(target);
   }
 
   async mkdirp(dir: string): Promise<void> {
@@ -204,7 +236,7 @@ export class MemoryFileSystem implements FileSystem {
   async syncDir(dir: string): Promise<void> {
     const base = normalize(dir);
     await this.#begin({ op: "syncDir", path: base });
-    for (const [path, node] of this.#files) if (parentOf(path) === base) node.nameDurable = true;
+    this.#directorySynced(base);
   }
 
   join(...parts: string[]): string {
@@ -242,10 +274,13 @@ export class MemoryFileSystem implements FileSystem {
       async sync(): Promise<void> {
         await begin("sync");
         node.synced = node.length;
+        delete node.beforeTruncation;
       },
       async truncate(size: number): Promise<void> {
         await begin("truncate");
         if (!(size >= 0 && size <= node.length)) throw new RangeError(`truncate: ${size} > ${node.length}`);
+        // Like ftruncate: the cut is metadata that only a sync makes durable.
+        if (size < node.synced) node.beforeTruncation ??= node.bytes.slice(0, node.synced);
         node.length = size;
         node.synced = Math.min(node.synced, size);
       },
@@ -286,6 +321,20 @@ export class MemoryFileSystem implements FileSystem {
     if (generation !== this.#generation) {
       throw new FileSystemError("EIO", path, "the file system crashed during the operation");
     }
+  }
+
+  /** Every name in `dir` (new, removed, renamed) is now as durable as the files' bytes. */
+  #directorySynced(dir: string): void {
+    for (const [path, node] of this.#files) if (parentOf(path) === dir) node.nameDurable = true;
+    for (const path of [...this.#undoable.keys()]) if (parentOf(path) === dir) this.#undoable.delete(path);
+  }
+
+  /** Drops a name; a crash before its directory is synced brings a durable one back. */
+  #unlink(path: string): void {
+    const node = this.#files.get(path);
+    if (node === undefined) return;
+    if (node.nameDurable && !this.#undoable.has(path)) this.#undoable.set(path, node);
+    this.#files.delete(path);
   }
 
   #requireDir(dir: string, path: string): void {

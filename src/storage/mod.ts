@@ -9,6 +9,11 @@
  *   u32 length | u32 CRC32C(body) | body = TxnEntry.
  * - dataDir/snapshot.<zxid, 16 hex>: "CORRALSN" u32 version, then records: the SnapshotHeader,
  *   node batches (arrays of node tuples, ACLs stored once), an end record { nodeCount }.
+ * - dataDir/acceptedEpoch, dataDir/currentEpoch (Zab): one line "<epoch> crc32c:<8 hex>".
+ * - Intent files, present only while a multi-file change is under way (a crash leaves them for
+ *   recovery to complete): dataLogDir/truncate.<zxid> (Zab TRUNC, log_truncation.ts),
+ *   dataDir/install.<zxid> (a leader's snapshot being installed, Zab SNAP, snapshot_install.ts),
+ *   dataDir/epochs.pending (both epochs being set, epoch_files.ts).
  */
 export { crc32c } from "./crc32c.ts";
 export { errorCodeOf, FileSystemError } from "./file_system.ts";
@@ -24,4 +29,10 @@ export type {
 export { NodeFileSystem } from "./node_file_system.ts";
 export type { StorageLogger } from "./log_recovery.ts";
 export { StorageError, TxnStore } from "./txn_store.ts";
-export type { RecoveryVisitor, TxnStoreOptions, WriteSnapshotOptions } from "./txn_store.ts";
+export type {
+  EpochUpdate,
+  RecoveryResult,
+  RecoveryVisitor,
+  TxnStoreOptions,
+  WriteSnapshotOptions,
+} from "./txn_store.ts";

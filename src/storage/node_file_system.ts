@@ -4,7 +4,7 @@
  * and fsync of the directory after a file is created or renamed (otherwise the new name itself can
  * vanish on power loss).
  */
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename as renameFile, stat, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { errorCodeOf, TEMPORARY_SUFFIX } from "./file_system.ts";
@@ -116,9 +116,13 @@ export class NodeFileSystem implements FileSystem {
       throw error;
     }
     await handle.close();
-    await rename(temporary, path);
+    await renameFile(temporary, path);
     await this.syncDir(dirname(path));
     return total;
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await renameFile(from, to);
   }
 
   async remove(path: string): Promise<void> {

@@ -106,6 +106,17 @@ export class TxnLogWriter {
     if (this.#durableLastZxid === null || zxid > this.#durableLastZxid) this.#durableLastZxid = zxid;
   }
 
+  /**
+   * The files changed under the writer (a Zab truncation or an installed snapshot): the log now ends
+   * at `lastZxid` (null: nothing logged or snapshotted), and the next append starts a new segment.
+   * The current segment is closed as it is: whatever it holds was synced or is being dropped.
+   */
+  async reset(lastZxid: number | null): Promise<void> {
+    await this.close().catch(() => {});
+    this.#lastZxid = lastZxid;
+    this.#durableLastZxid = lastZxid;
+  }
+
   async close(): Promise<void> {
     const current = this.#current;
     this.#current = null;

@@ -44,7 +44,12 @@ describe("TxnEntry encoding", () => {
     await store.close();
     const reopened = await TxnStore.open({ fs, dataDir: "/data" });
     const state = new RecoveredState();
-    assert.deepStrictEqual(await reopened.recover(state), { snapshotZxid: 0, lastZxid: entries.length });
+    assert.deepStrictEqual(await reopened.recover(state), {
+      snapshotZxid: 0,
+      lastZxid: entries.length,
+      acceptedEpoch: 0,
+      currentEpoch: 0,
+    });
     assert.deepStrictEqual(state.txns, entries);
   });
 });

@@ -96,6 +96,45 @@ describe("MemoryFileSystem", () => {
     assert.deepStrictEqual(await fs.list("/d"), []);
   });
 
+  test("removals and renames are undone by a crash until the directory is synced", async () => {
+    const fs = new MemoryFileSystem();
+    await fs.mkdirp("/d");
+    await fs.writeFileAtomic("/d/a", [bytes(1)]);
+    await fs.writeFileAtomic("/d/b", [bytes(2)]);
+    await fs.writeFileAtomic("/d/c", [bytes(3)]);
+    await fs.remove("/d/a");
+    await fs.rename("/d/b", "/d/c");
+    assert.deepStrictEqual(await fs.list("/d"), ["c"]);
+    assert.deepStrictEqual(await fs.readFile("/d/c"), bytes(2));
+    fs.crash();
+    assert.deepStrictEqual(await fs.list("/d"), ["a", "b", "c"]);
+    assert.deepStrictEqual(await fs.readFile("/d/c"), bytes(3));
+    await fs.remove("/d/a");
+    await fs.rename("/d/b", "/d/c");
+    await fs.syncDir("/d");
+    fs.crash();
+    assert.deepStrictEqual(await fs.list("/d"), ["c"]);
+    assert.deepStrictEqual(await fs.readFile("/d/c"), bytes(2));
+    await rejectsWithCode(fs.rename("/d/missing", "/d/x"), "ENOENT");
+  });
+
+  test("a truncation is undone by a crash until the file is synced", async () => {
+    const fs = new MemoryFileSystem({ tearLastWrite: true });
+    await fs.mkdirp("/d");
+    const file = await fs.openAppend("/d/f");
+    await file.append(bytes(1, 2, 3, 4));
+    await file.sync();
+    await file.truncate(1);
+    await file.append(bytes(9));
+    fs.crash();
+    assert.deepStrictEqual(await fs.readFile("/d/f"), bytes(1, 2, 3, 4));
+    const again = await fs.openAppend("/d/f");
+    await again.truncate(2);
+    await again.sync();
+    fs.crash();
+    assert.deepStrictEqual(await fs.readFile("/d/f"), bytes(1, 2));
+  });
+
   test("failNextWrites() fails appends with a Node-style code, possibly after a partial write", async () => {
     const fs = new MemoryFileSystem({ seed: 3 });
     await fs.mkdirp("/d");

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { NodeFileSystem } from "../../src/storage/node_file_system.ts";
 import { TxnStore } from "../../src/storage/txn_store.ts";
 import { createPrng } from "../../src/testing/prng.ts";
-import { captureLog, randomEntries, RecoveredState } from "./support/entries.ts";
+import { captureLog, nodeFor, randomEntries, RecoveredState } from "./support/entries.ts";
 import { range, snapshotOf } from "./support/store_helpers.ts";
 
 describe("NodeFileSystem", () => {
@@ -71,6 +71,18 @@ describe("NodeFileSystem", () => {
     await assert.rejects(stat(path));
   });
 
+  test("rename() replaces the target", async () => {
+    const from = fs.join(root, "from");
+    const to = fs.join(root, "to");
+    await fs.writeFileAtomic(from, [new Uint8Array([1])]);
+    await fs.writeFileAtomic(to, [new Uint8Array([2])]);
+    await fs.rename(from, to);
+    await fs.syncDir(root);
+    assert.deepStrictEqual(await fs.readFile(to), new Uint8Array([1]));
+    await assert.rejects(stat(from));
+    await assert.rejects(fs.rename(from, to));
+  });
+
   test("a TxnStore on disk: log, snapshot, torn tail, restart", async () => {
     const dataDir = fs.join(root, "data");
     const entries = randomEntries(createPrng(9), 1, 300);
@@ -94,11 +106,57 @@ describe("NodeFileSystem", () => {
     const log = captureLog();
     const reopened = await open(log.logger);
     const state = new RecoveredState();
-    assert.deepStrictEqual(await reopened.recover(state), { snapshotZxid: 150, lastZxid: 300 });
+    assert.deepStrictEqual(await reopened.recover(state), {
+      snapshotZxid: 150,
+      lastZxid: 300,
+      acceptedEpoch: 0,
+      currentEpoch: 0,
+    });
     await reopened.close();
     assert.equal(state.nodes.length, 150);
     assert.deepStrictEqual(state.txns, entries.slice(150));
     assert.equal(log.lines.length, 1);
     assert.match(log.lines[0]!, /torn record at the end of the log .* dropping 6 bytes/);
+  });
+
+  test("a TxnStore on disk: Zab truncation, epochs and snapshot install", async () => {
+    const dataDir = fs.join(root, "zab", "data");
+    const dataLogDir = fs.join(root, "zab", "log");
+    const entries = randomEntries(createPrng(4), 1, 200);
+    const open = () =>
+      TxnStore.open({ fs, dataDir, dataLogDir, segmentBytesMax: 4096, logger: captureLog().logger });
+    const store = await open();
+    await store.recover(new RecoveredState());
+    await store.append(entries.slice(0, 150));
+    await store.sync();
+    await store.writeSnapshot(snapshotOf(60, range(1, 60)));
+    await store.truncateAfter(100);
+    await store.append(entries.slice(100, 120));
+    await store.writeEpochs({ acceptedEpoch: 5, currentEpoch: 4 });
+    await store.close();
+    let reopened = await open();
+    let state = new RecoveredState();
+    assert.deepStrictEqual(await reopened.recover(state), {
+      snapshotZxid: 60,
+      lastZxid: 120,
+      acceptedEpoch: 5,
+      currentEpoch: 4,
+    });
+    assert.deepStrictEqual(state.txns, entries.slice(60, 120));
+    await reopened.installSnapshot({ zxid: 110, sessions: [] }, range(1, 110).map((zxid) => nodeFor(zxid)));
+    await reopened.append(entries.slice(110, 115));
+    await reopened.sync();
+    await reopened.close();
+    assert.deepStrictEqual((await fs.list(dataLogDir)).sort(), [
+      "corral_storage_format",
+      "log.000000000000006f",
+    ]);
+    reopened = await open();
+    state = new RecoveredState();
+    const result = await reopened.recover(state);
+    await reopened.close();
+    assert.equal(result.snapshotZxid, 110);
+    assert.equal(state.nodes.length, 110);
+    assert.deepStrictEqual(state.txns, entries.slice(110, 115));
   });
 });

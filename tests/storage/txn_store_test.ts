@@ -18,7 +18,7 @@ describe("TxnStore", () => {
   test("an empty store recovers nothing", async () => {
     const fs = new MemoryFileSystem();
     const { state, result } = await recoverOnce(fs);
-    assert.deepStrictEqual(result, { snapshotZxid: 0, lastZxid: 0 });
+    assert.deepStrictEqual(result, { snapshotZxid: 0, lastZxid: 0, acceptedEpoch: 0, currentEpoch: 0 });
     assert.equal(state.header, null);
     assert.deepStrictEqual(await fs.list(DATA_DIR), ["corral_storage_format"]);
   });
@@ -36,7 +36,7 @@ describe("TxnStore", () => {
     await store.close();
     const { state, result } = await recoverOnce(fs);
     assert.deepStrictEqual(state.txns, entries);
-    assert.deepStrictEqual(result, { snapshotZxid: 0, lastZxid: 600 });
+    assert.deepStrictEqual(result, { snapshotZxid: 0, lastZxid: 600, acceptedEpoch: 0, currentEpoch: 0 });
     const logs = (await fs.list(DATA_DIR)).filter((name) => name.startsWith("log."));
     assert.ok(logs.length > 5, `segments rolled: ${logs}`);
     assert.equal(logs[0], "log.0000000000000001");
@@ -52,7 +52,7 @@ describe("TxnStore", () => {
     assert.deepStrictEqual(await fs.list("/log"), ["corral_storage_format", "log.0000000000000001"]);
     assert.ok((await fs.list(DATA_DIR)).includes("snapshot.0000000000000014"));
     const { result } = await recoverOnce(fs, { dataLogDir: "/log" });
-    assert.deepStrictEqual(result, { snapshotZxid: 20, lastZxid: 20 });
+    assert.deepStrictEqual(result, { snapshotZxid: 20, lastZxid: 20, acceptedEpoch: 0, currentEpoch: 0 });
   });
 
   test("append requires recover() first and zxids that continue the log", async () => {
@@ -100,7 +100,12 @@ describe("TxnStore", () => {
     await appendSynced(store, entries.slice(300));
     await store.close();
     const { state, result: recovered } = await recoverOnce(fs);
-    assert.deepStrictEqual(recovered, { snapshotZxid: 100, lastZxid: 400 });
+    assert.deepStrictEqual(recovered, {
+      snapshotZxid: 100,
+      lastZxid: 400,
+      acceptedEpoch: 0,
+      currentEpoch: 0,
+    });
     assert.deepStrictEqual(state.header, { zxid: 100, sessions: [{ sessionId: -5n, timeoutMs: 3000 }] });
     assert.deepStrictEqual(state.nodes, range(1, 100).map((zxid) => nodeFor(zxid)));
     assert.deepStrictEqual(state.txns, entries.slice(100));

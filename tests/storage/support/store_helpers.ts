@@ -3,7 +3,7 @@ import type { SnapshotSource } from "../../../src/core/persistence.ts";
 import type { TxnEntry } from "../../../src/core/txn.ts";
 import type { MemoryFileSystem } from "../../../src/storage/memory_file_system.ts";
 import { TxnStore } from "../../../src/storage/txn_store.ts";
-import type { TxnStoreOptions } from "../../../src/storage/txn_store.ts";
+import type { RecoveryResult, TxnStoreOptions } from "../../../src/storage/txn_store.ts";
 import { captureLog, nodeFor, RecoveredState } from "./entries.ts";
 
 export const DATA_DIR = "/var/corral/data";
@@ -18,7 +18,7 @@ export async function openRecovered(
     store: TxnStore;
     state: RecoveredState;
     lines: string[];
-    result: { snapshotZxid: number; lastZxid: number };
+    result: RecoveryResult;
   }
 > {
   const log = captureLog();
