@@ -9,6 +9,8 @@
  *
  * Semantics worth knowing:
  * - Requests are pipelined and answered in the order they were made (ZooKeeper's FIFO guarantee).
+ *   Requests made together (in one synchronous stretch, or by continuations one chunk of replies
+ *   resumed) share one socket write, made in a microtask: never delayed by a timer.
  * - On a lost connection, every request queued or in flight rejects with KeeperError CONNECTIONLOSS
  *   (it may or may not have been applied); the client reconnects by itself, keeping the session,
  *   its ephemerals and its watches. Requests made while disconnected wait for the next connection

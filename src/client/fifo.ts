@@ -28,16 +28,12 @@ export class Fifo<T> {
     return item;
   }
 
-  /** Removes the first item matching `predicate`; O(n), for rare operations such as aborts. */
-  removeFirst(predicate: (item: T) => boolean): T | undefined {
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const item = this.#items[i] as T;
-      if (predicate(item)) {
-        this.#items.splice(i, 1);
-        return item;
-      }
-    }
-    return undefined;
+  /** Removes `item` (its first occurrence); O(n), for rare operations such as aborts. */
+  remove(item: T): boolean {
+    const index = this.#items.indexOf(item, this.#head);
+    if (index === -1) return false;
+    this.#items.splice(index, 1);
+    return true;
   }
 
   /** Empties the queue and returns what it held, oldest first. */

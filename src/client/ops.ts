@@ -126,23 +126,28 @@ export function createRequest(
 ): CreateRequest {
   const operation = options.operation ?? "create";
   const mode = options.mode ?? CreateFlags.PERSISTENT;
-  const fail = (detail: string) => new KeeperError(Code.BADARGUMENTS, { operation, path, detail });
   if (!Number.isInteger(mode) || mode < 0 || mode > 6) {
-    throw fail(`unknown create mode ${mode}; use CreateMode.*`);
+    throw badArgument(operation, path, `unknown create mode ${mode}; use CreateMode.*`);
   }
   const acl = options.acl === undefined ? [...OPEN_ACL_UNSAFE] : [...options.acl];
-  if (acl.length === 0) throw fail("the ACL is empty; pass OPEN_ACL_UNSAFE or a list of entries");
+  if (acl.length === 0) {
+    throw badArgument(operation, path, "the ACL is empty; pass OPEN_ACL_UNSAFE or a list of entries");
+  }
   const target = serverPath(chroot, path, operation, isSequential(mode));
   const bytes = toBytes(data);
   if (isTtlMode(mode)) {
     const ttl = options.ttlMs;
     if (ttl === undefined || !Number.isInteger(ttl) || ttl <= 0 || ttl > TTL_MS_MAX) {
-      throw fail(`TTL modes need ttlMs, an integer in [1, 2^40-1], got ${ttl}`);
+      throw badArgument(operation, path, `TTL modes need ttlMs, an integer in [1, 2^40-1], got ${ttl}`);
     }
     return { kind: "createTTL", path: target, data: bytes, acl, flags: mode, ttl: BigInt(ttl) };
   }
   if (options.ttlMs !== undefined) {
-    throw fail("ttlMs is only allowed with CreateMode.PERSISTENT_WITH_TTL or PERSISTENT_SEQUENTIAL_WITH_TTL");
+    throw badArgument(
+      operation,
+      path,
+      "ttlMs is only allowed with CreateMode.PERSISTENT_WITH_TTL or PERSISTENT_SEQUENTIAL_WITH_TTL",
+    );
   }
   if (mode === CreateFlags.CONTAINER) {
     return { kind: "createContainer", path: target, data: bytes, acl, flags: mode, ttl: 0n };
@@ -155,6 +160,10 @@ export function createRequest(
     flags: mode,
     ttl: 0n,
   };
+}
+
+function badArgument(operation: string, path: string, detail: string): KeeperError {
+  return new KeeperError(Code.BADARGUMENTS, { operation, path, detail });
 }
 
 /** The wire ops of a multi, in order. Throws KeeperError BADARGUMENTS for an invalid op. */

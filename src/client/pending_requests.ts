@@ -2,6 +2,9 @@
  * The session machine's request bookkeeping: requests waiting for a connection, requests in flight
  * (matched FIFO against replies, wire protocol §2.3), the credentials re-sent on every connection and
  * the auth packets awaiting their out-of-band reply (xid −4).
+ *
+ * Every per-request operation is O(1), however many requests are in flight: counts are kept, not
+ * recounted, and abandoning finds its request through an index by id.
  */
 import type { RequestKind } from "../core/records.ts";
 import { Fifo } from "./fifo.ts";
@@ -13,6 +16,13 @@ export interface InFlight {
   /** null for the client's own requests (setWatches, closeSession). */
   call: Call | null;
   /** The caller gave up; the reply is matched and then ignored. */
+  abandoned: boolean;
+}
+
+/** A user request waiting for a connection. */
+interface Queued {
+  call: Call;
+  /** The caller gave up: skipped when the queue is sent (removing it from the middle would be O(n)). */
   abandoned: boolean;
 }
 
@@ -29,17 +39,21 @@ export interface AuthInFlight {
 const XID_MAX = 0x7fffffff;
 
 export class PendingRequests {
-  readonly #queued = new Fifo<Call>();
+  readonly #queued = new Fifo<Queued>();
   readonly #inFlight = new Fifo<InFlight>();
   readonly #authInFlight = new Fifo<AuthInFlight>();
   readonly #credentials: StoredCredential[] = [];
+  /** Queued and in-flight user requests by call id, for abandon(); answered ones leave it. */
+  readonly #byId = new Map<number, Queued | InFlight>();
+  /** Queued requests not abandoned. */
+  #queuedCount = 0;
+  /** In-flight user requests, abandoned ones included (they hold their slot until answered). */
+  #inFlightCalls = 0;
   #xid = 0;
 
   /** Requests queued or in flight, the client's own excluded. */
   get outstanding(): number {
-    let count = this.#queued.length;
-    for (const entry of this.#inFlight) if (entry.call !== null) count++;
-    return count;
+    return this.#queuedCount + this.#inFlightCalls;
   }
 
   get credentials(): readonly StoredCredential[] {
@@ -63,15 +77,30 @@ export class PendingRequests {
   }
 
   queue(call: Call): void {
-    this.#queued.push(call);
+    const entry: Queued = { call, abandoned: false };
+    this.#queued.push(entry);
+    this.#byId.set(call.id, entry);
+    this.#queuedCount++;
   }
 
+  /** Empties the queue: the requests to send now, oldest first (each must then be sent() or settled). */
   takeQueued(): Call[] {
-    return this.#queued.takeAll();
+    const calls: Call[] = [];
+    for (const entry of this.#queued.takeAll()) {
+      if (entry.abandoned) continue;
+      this.#byId.delete(entry.call.id);
+      calls.push(entry.call);
+    }
+    this.#queuedCount = 0;
+    return calls;
   }
 
   sent(xid: number, kind: RequestKind, call: Call | null): void {
-    this.#inFlight.push({ xid, kind, call, abandoned: false });
+    const entry: InFlight = { xid, kind, call, abandoned: false };
+    this.#inFlight.push(entry);
+    if (call === null) return;
+    this.#byId.set(call.id, entry);
+    this.#inFlightCalls++;
   }
 
   /**
@@ -83,17 +112,25 @@ export class PendingRequests {
     if (entry === undefined) return `xid out of order: no request in flight, got xid ${xid}`;
     if (entry.xid !== xid) return `xid out of order: expected xid ${entry.xid}, got xid ${xid}`;
     this.#inFlight.shift();
+    if (entry.call !== null) {
+      this.#inFlightCalls--;
+      if (!entry.abandoned) this.#byId.delete(entry.call.id);
+    }
     return entry;
   }
 
   /** Forgets request `id`: a queued one is dropped, an in-flight one marked abandoned. */
   abandon(id: number): void {
-    if (this.#queued.removeFirst((call) => call.id === id) !== undefined) return;
-    for (const entry of this.#inFlight) {
-      if (entry.call !== null && entry.call.id === id) entry.abandoned = true;
+    const entry = this.#byId.get(id);
+    if (entry !== undefined) {
+      this.#byId.delete(id);
+      entry.abandoned = true;
+      if (!("xid" in entry)) this.#queuedCount--;
+      return;
     }
+    // Not a request: an addAuth waiting for its credential to be accepted.
     for (const credential of this.#credentials) removeId(credential.waiters, id);
-    for (const entry of this.#authInFlight) removeId(entry.ids, id);
+    for (const auth of this.#authInFlight) removeId(auth.ids, id);
   }
 
   /** The stored credential equal to `credential`, added when new. */
@@ -128,7 +165,10 @@ export class PendingRequests {
       if (entry.kind === "closeSession") closeSessionPending = true;
       if (entry.call !== null && !entry.abandoned) ids.push(entry.call.id);
     }
-    for (const call of this.#queued.takeAll()) ids.push(call.id);
+    for (const entry of this.#queued.takeAll()) if (!entry.abandoned) ids.push(entry.call.id);
+    this.#byId.clear();
+    this.#queuedCount = 0;
+    this.#inFlightCalls = 0;
     for (const entry of this.#authInFlight.takeAll()) entry.credential.waiters.unshift(...entry.ids);
     return { ids, closeSessionPending };
   }

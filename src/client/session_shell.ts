@@ -7,32 +7,17 @@ import { Code } from "../core/errors.ts";
 import type { Request, Response } from "../core/records.ts";
 import type { Socket, SocketHandler, Transport } from "../transport/transport.ts";
 import { Fifo } from "./fifo.ts";
+import { FrameBatch } from "./frame_batch.ts";
 import { KeeperError } from "./keeper_error.ts";
 import type { Credential, MachineOutput, WatchRemoval } from "./machine_io.ts";
+import { PendingCall, type RequestOptions, SlotWaiter } from "./pending_call.ts";
 import type { SessionMachine } from "./session_machine.ts";
 import { refusalOf } from "./session_end.ts";
-import type { SessionState, WatchListener } from "./types.ts";
+import type { SessionState } from "./types.ts";
 
-export interface RequestOptions {
-  signal?: AbortSignal | undefined;
-  /** For error messages: "create", "getData", ... */
-  operation: string;
-  /** The client path, for error messages. */
-  path?: string | undefined;
-  watch?: { path: string; listener: WatchListener } | undefined;
-  removeOnSuccess?: WatchRemoval | undefined;
-}
+export type { RequestOptions } from "./pending_call.ts";
 
 export type StateListener = (state: SessionState) => void;
-
-interface PendingCall {
-  settle(err: number, response: Response | null, detail: string | undefined): void;
-}
-
-interface SlotWaiter {
-  resolve(): void;
-  reject(error: unknown): void;
-}
 
 /** How long close() waits for connection attempts still in progress to settle. */
 const SOCKET_CLOSE_WAIT_MS = 2000;
@@ -56,6 +41,31 @@ export class SessionShell {
   #timerAt = 0;
   #started = false;
   #idleWaiters: (() => void)[] = [];
+  /** Frames go out once per microtask checkpoint, in order, one socket write for all of them. */
+  readonly #batch = new FrameBatch((attempt, bytes) => this.#sockets.get(attempt)?.write(bytes));
+  // Callbacks allocated once per shell rather than once per request or timer.
+  readonly #abortCall = (call: PendingCall): void => {
+    if (!this.#calls.delete(call.id)) return;
+    this.#machine.abandon(call.id);
+    this.#pump();
+    call.abort();
+  };
+  readonly #abortSlotWaiter = (waiter: SlotWaiter): void => {
+    this.#slotWaiters.remove(waiter);
+    waiter.refuse(waiter.options.signal!.reason);
+  };
+  readonly #slotGranted = (waiter: SlotWaiter): Promise<Response | null> => {
+    this.#slotsReserved--;
+    // Aborted between getting the slot and running this: do not send after all.
+    const signal = waiter.options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.#submit(waiter.request, waiter.options);
+  };
+  readonly #onTimer = (): void => {
+    this.#timer = null;
+    this.#machine.tick(now());
+    this.#pump();
+  };
 
   constructor(
     machine: SessionMachine,
@@ -77,7 +87,8 @@ export class SessionShell {
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    this.#run((now) => this.#machine.start(now));
+    this.#machine.start(now());
+    this.#pump();
   }
 
   onState(listener: StateListener): () => void {
@@ -98,31 +109,24 @@ export class SessionShell {
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#slotWaiters.length === 0 && this.#slotFree()) return this.#submit(request, options);
-    return this.#waitForSlot(signal).then(() => {
-      this.#slotsReserved--;
-      // Aborted between getting the slot and running this: do not send after all.
-      if (signal?.aborted) return Promise.reject(signal.reason);
-      return this.#submit(request, options);
-    });
+    const waiter = new SlotWaiter(request, options, this.#abortSlotWaiter);
+    this.#slotWaiters.push(waiter);
+    return waiter.promise.then(this.#slotGranted);
   }
 
   /** Adds a credential; resolves once a server accepted it. */
   addAuth(credential: Credential, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return this.#track(
-      signal,
-      { operation: "addAuth", path: undefined },
-      (id, now) => this.#machine.addAuth(id, credential, now),
-    )
-      .then(() => undefined);
+    const call = this.#newCall({ signal, operation: "addAuth", path: undefined });
+    this.#machine.addAuth(call.id, credential, now());
+    this.#pump();
+    return call.promise.then(toVoid);
   }
 
   /** Removes local watches at once (see SessionMachine.removeWatches). */
   removeLocal(removal: WatchRemoval): number {
-    let removed = 0;
-    this.#run(() => {
-      removed = this.#machine.removeWatches(removal);
-    });
+    const removed = this.#machine.removeWatches(removal);
+    this.#pump();
     return removed;
   }
 
@@ -164,7 +168,8 @@ export class SessionShell {
 
   /** closeSession, then close the socket; resolves once every socket is closed (bounded wait). */
   async close(): Promise<void> {
-    this.#run((now) => this.#machine.close(now));
+    this.#machine.close(now());
+    this.#pump();
     if (!this.#machine.ended) {
       await this.waitForState(["closed", "expired", "authFailed"], { timeoutMs: 60_000, what: "close" })
         .catch(() => undefined);
@@ -178,71 +183,35 @@ export class SessionShell {
     return this.#machine.outstanding + this.#slotsReserved < this.#maxOutstanding;
   }
 
-  #waitForSlot(signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const waiter: SlotWaiter = {
-        resolve: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        reject: (error) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(error);
-        },
-      };
-      const onAbort = () => {
-        this.#slotWaiters.removeFirst((item) => item === waiter);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#slotWaiters.push(waiter);
-    });
-  }
-
   #admitSlotWaiters(): void {
+    if (this.#slotWaiters.length === 0) return;
     if (this.#machine.ended) {
-      for (const waiter of this.#slotWaiters.takeAll()) waiter.reject(this.#terminalError("request"));
+      for (const waiter of this.#slotWaiters.takeAll()) waiter.refuse(this.#terminalError("request"));
       return;
     }
     while (this.#slotWaiters.length > 0 && this.#slotFree()) {
       this.#slotsReserved++;
-      this.#slotWaiters.shift()!.resolve();
+      this.#slotWaiters.shift()!.grant();
     }
   }
 
   #submit(request: Request, options: RequestOptions): Promise<Response | null> {
-    return this.#track(options.signal, options, (id, now) => {
-      this.#machine.submit(
-        { id, request, watch: options.watch, removeOnSuccess: options.removeOnSuccess },
-        now,
-      );
-    });
+    const call = this.#newCall(options);
+    this.#machine.submit(
+      { id: call.id, request, watch: options.watch, removeOnSuccess: options.removeOnSuccess },
+      now(),
+    );
+    this.#pump();
+    return call.promise;
   }
 
-  /** Registers a pending call, runs `input` with its id, and settles from the machine's reply output. */
-  #track(
-    signal: AbortSignal | undefined,
-    context: { operation: string; path?: string | undefined },
-    input: (id: number, now: number) => void,
-  ): Promise<Response | null> {
-    const id = this.#nextId++;
-    const promise = new Promise<Response | null>((resolve, reject) => {
-      const onAbort = () => {
-        if (!this.#calls.delete(id)) return;
-        this.#run(() => this.#machine.abandon(id));
-        reject(signal!.reason);
-      };
-      this.#calls.set(id, {
-        settle: (err, response, detail) => {
-          signal?.removeEventListener("abort", onAbort);
-          if (err === 0) resolve(response);
-          else reject(new KeeperError(err, { operation: context.operation, path: context.path, detail }));
-        },
-      });
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-    this.#run((now) => input(id, now));
-    return promise;
+  /** Registers a pending call under a new id; the machine's reply output with that id settles it. */
+  #newCall(
+    context: { signal?: AbortSignal | undefined; operation: string; path?: string | undefined },
+  ): PendingCall {
+    const call = new PendingCall(this.#nextId++, context, this.#abortCall);
+    this.#calls.set(call.id, call);
+    return call;
   }
 
   #terminalError(operation: string): KeeperError {
@@ -253,9 +222,12 @@ export class SessionShell {
   // -------------------------------------------------------------------------------------------------
   // Running the machine
 
-  /** Feeds one input, then carries out every output (also those caused by listeners re-entering). */
-  #run(input: (nowMs: number) => void): void {
-    input(now());
+  /**
+   * Carries out every output of the input just fed (also those caused by listeners re-entering: a
+   * re-entrant call returns at once and the outer loop picks its outputs up). Every input is followed
+   * by a call to this.
+   */
+  #pump(): void {
     if (this.#draining) return;
     this.#draining = true;
     try {
@@ -276,7 +248,7 @@ export class SessionShell {
         this.#connect(output.attempt, output.host, output.port, output.timeoutMs);
         return;
       case "send":
-        this.#sockets.get(output.attempt)?.write(output.bytes);
+        this.#batch.add(output.attempt, output.bytes);
         return;
       case "close":
         this.#closeSocket(output.attempt);
@@ -288,10 +260,10 @@ export class SessionShell {
         return;
       }
       case "state":
-        for (const listener of [...this.#stateListeners]) invokeListener(() => listener(output.state));
+        for (const listener of [...this.#stateListeners]) invokeListener(listener, output.state);
         return;
       case "event":
-        for (const listener of output.listeners) invokeListener(() => listener(output.event));
+        for (const listener of output.listeners) invokeListener(listener, output.event);
         return;
     }
   }
@@ -304,26 +276,30 @@ export class SessionShell {
       this.#notifyIdle();
       return;
     }
-    if (this.#timer !== null && this.#timerAt === deadline) return;
+    // A timer due no later than the deadline is kept: if it fires early, tick() finds nothing due and
+    // the timer is set again for the real deadline. Every send moves the ping deadline, and moving the
+    // timer each time would cost a clearTimeout and a setTimeout per request.
+    if (this.#timer !== null && this.#timerAt <= deadline) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timerAt = deadline;
     // +1 ms: timers may fire a little early relative to performance.now().
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#run((nowMs) => this.#machine.tick(nowMs));
-    }, Math.max(0, Math.ceil(deadline - now())) + 1);
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, Math.ceil(deadline - now())) + 1);
   }
 
   #connect(attempt: number, host: string, port: number, timeoutMs: number): void {
     this.#connecting.add(attempt);
     const handler: SocketHandler = {
-      onData: (chunk) => this.#run((nowMs) => this.#machine.socketData(attempt, chunk, nowMs)),
+      onData: (chunk) => {
+        this.#machine.socketData(attempt, chunk, now());
+        this.#pump();
+      },
       onClose: (error) => {
         this.#sockets.delete(attempt);
         const reason = error === undefined
           ? undefined
           : `connection to ${host}:${port} failed: ${error.message}`;
-        this.#run((nowMs) => this.#machine.socketClosed(attempt, nowMs, reason));
+        this.#machine.socketClosed(attempt, now(), reason);
+        this.#pump();
       },
     };
     this.#transport()
@@ -337,15 +313,15 @@ export class SessionShell {
             return;
           }
           this.#sockets.set(attempt, socket);
-          this.#run((nowMs) => {
-            if (!this.#machine.socketOpened(attempt, nowMs)) this.#closeSocket(attempt);
-          });
+          if (!this.#machine.socketOpened(attempt, now())) this.#closeSocket(attempt);
+          this.#pump();
         },
         (error: unknown) => {
           this.#connecting.delete(attempt);
           this.#unwanted.delete(attempt);
           const message = error instanceof Error ? error.message : String(error);
-          this.#run((nowMs) => this.#machine.socketClosed(attempt, nowMs, message));
+          this.#machine.socketClosed(attempt, now(), message);
+          this.#pump();
         },
       );
   }
@@ -353,6 +329,8 @@ export class SessionShell {
   #closeSocket(attempt: number): void {
     const socket = this.#sockets.get(attempt);
     if (socket !== undefined) {
+      // Frames still batched for this socket go first: close() flushes what the socket holds.
+      this.#batch.flush();
       this.#sockets.delete(attempt);
       socket.close();
     } else if (this.#connecting.has(attempt)) {
@@ -361,6 +339,7 @@ export class SessionShell {
   }
 
   #socketsGone(): Promise<void> {
+    this.#batch.flush();
     for (const socket of this.#sockets.values()) socket.close();
     this.#sockets.clear();
     if (this.#connecting.size === 0) return Promise.resolve();
@@ -388,12 +367,14 @@ function now(): number {
  * Calls a user listener. A throwing listener must not break the client's bookkeeping, so its error
  * is rethrown on a fresh task, where the runtime reports it like any uncaught error.
  */
-function invokeListener(call: () => void): void {
+function invokeListener<T>(listener: (value: T) => void, value: T): void {
   try {
-    call();
+    listener(value);
   } catch (error) {
     setTimeout(() => {
       throw error;
     }, 0);
   }
 }
+
+function toVoid(): void {}

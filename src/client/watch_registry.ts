@@ -88,36 +88,26 @@ export class WatchRegistry {
    * watches cleared (the Java client's dispatch rules, §6.7).
    */
   take(type: number, path: string): WatchListener[] {
+    // Helpers are methods, not closures: this runs once per notification.
     const reached = new Set<WatchListener>();
-    const takeOneShot = (list: WatchListName) => {
-      for (const listener of this.removeAll(list, path)) reached.add(listener);
-    };
-    const keep = (list: WatchListName, at: string) => {
-      const listeners = this.#table(list).get(at);
-      if (listeners !== undefined) { for (const listener of listeners) reached.add(listener); }
-    };
-    const keepRecursive = () => {
-      keep("persistentRecursive", path);
-      for (const ancestor of ancestorsOf(path)) keep("persistentRecursive", ancestor);
-    };
     switch (type) {
       case EventType.NodeCreated:
       case EventType.NodeDataChanged:
-        takeOneShot("data");
-        takeOneShot("exist");
-        keep("persistent", path);
-        keepRecursive();
+        this.#takeOneShot(reached, "data", path);
+        this.#takeOneShot(reached, "exist", path);
+        this.#keep(reached, "persistent", path);
+        this.#keepRecursive(reached, path);
         break;
       case EventType.NodeChildrenChanged:
-        takeOneShot("child");
-        keep("persistent", path);
+        this.#takeOneShot(reached, "child", path);
+        this.#keep(reached, "persistent", path);
         break;
       case EventType.NodeDeleted:
-        takeOneShot("data");
-        takeOneShot("exist");
-        takeOneShot("child");
-        keep("persistent", path);
-        keepRecursive();
+        this.#takeOneShot(reached, "data", path);
+        this.#takeOneShot(reached, "exist", path);
+        this.#takeOneShot(reached, "child", path);
+        this.#keep(reached, "persistent", path);
+        this.#keepRecursive(reached, path);
         break;
       default:
         // Types 5-7 are client-local and -1 is never sent by a server: nothing to reach.
@@ -167,6 +157,23 @@ export class WatchRegistry {
 
   clear(): void {
     for (const table of this.#lists.values()) table.clear();
+  }
+
+  /** One-shot listeners of `list` at `path` join `reached` and are cleared. */
+  #takeOneShot(reached: Set<WatchListener>, list: WatchListName, path: string): void {
+    for (const listener of this.removeAll(list, path)) reached.add(listener);
+  }
+
+  /** Listeners of `list` at `at` join `reached` and stay. */
+  #keep(reached: Set<WatchListener>, list: WatchListName, at: string): void {
+    const listeners = this.#table(list).get(at);
+    if (listeners !== undefined) { for (const listener of listeners) reached.add(listener); }
+  }
+
+  /** Recursive watches at `path` or any ancestor. */
+  #keepRecursive(reached: Set<WatchListener>, path: string): void {
+    this.#keep(reached, "persistentRecursive", path);
+    for (const ancestor of ancestorsOf(path)) this.#keep(reached, "persistentRecursive", ancestor);
   }
 
   #table(list: WatchListName): Map<string, Set<WatchListener>> {
