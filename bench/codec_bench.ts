@@ -1,6 +1,6 @@
 /**
- * Jute codec: encode + decode of the frames that dominate a ZooKeeper workload. The same cases as
- * wire_bench.ts (which prints tinybench's own table), batched and returned as a table.
+ * Jute codec: encode + decode of the frames that dominate a ZooKeeper workload, batched and
+ * returned as a table (`--only=codec`).
  */
 import type { Stat } from "../src/core/records.ts";
 import { decodeRequest, decodeResponse, encodeReply, encodeRequest } from "../src/wire/client_protocol.ts";
