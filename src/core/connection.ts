@@ -11,7 +11,7 @@ export type PendingEntry =
   /** The handshake of a new session: answered when its createSession txn is applied. */
   | { kind: "connect"; zxid: Zxid; response: ConnectResponse; ready: boolean }
   /** A write: answered when its txn is applied (`reply` is then filled in). */
-  | { kind: "write"; zxid: Zxid; reply: Reply | null; closesSession: boolean }
+  | { kind: "write"; xid: number; zxid: Zxid; reply: Reply | null; closesSession: boolean }
   /**
    * sync: answered once everything prepared before it is applied; on a learner, once the leader
    * answered (`remote` names the request, cleared when the answer came).

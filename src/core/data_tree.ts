@@ -198,7 +198,15 @@ export class DataTree {
     const parentPath = parentOf(txn.path);
     const parent = this.#nodes.get(parentPath);
     if (!parent) return { err: Code.NONODE };
-    if (this.#nodes.has(txn.path)) return { err: Code.NODEEXISTS };
+    if (this.#nodes.has(txn.path)) {
+      // Only during replay onto a fuzzy snapshot (prep rules it out otherwise): the node was captured
+      // after this create, its parent maybe before; bring the parent's counter and pzxid forward.
+      if (txn.parentCVersion > parent.cversion) {
+        parent.cversion = txn.parentCVersion;
+        parent.pzxid = header.zxid;
+      }
+      return { err: Code.NODEEXISTS };
+    }
     const node = newNode(txn.acl, {
       data: txn.data,
       czxid: header.zxid,
@@ -223,7 +231,11 @@ export class DataTree {
     const node = this.#nodes.get(path);
     const parentPath = parentOf(path);
     const parent = this.#nodes.get(parentPath);
-    if (!node || !parent) return { err: Code.NONODE };
+    if (!node || !parent) {
+      // Replay onto a fuzzy snapshot that missed the child but caught its parent earlier.
+      if (parent && zxid > parent.pzxid) parent.pzxid = zxid;
+      return { err: Code.NONODE };
+    }
     removeChild(parent, nameOf(path));
     if (zxid > parent.pzxid) parent.pzxid = zxid;
     this.#remove(path, node);

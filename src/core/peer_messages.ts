@@ -37,6 +37,11 @@ export interface FollowerInfoMessage {
   acceptedEpoch: number;
   lastZxid: Zxid;
   observer: boolean;
+  /**
+   * Which role of the learner sent it (counts up per role): a resend of the same attempt is a
+   * duplicate, a new attempt replaces the leader's state for this learner.
+   */
+  attempt: number;
 }
 
 /** Leader → learner: the proposed new epoch. */
@@ -115,6 +120,11 @@ export interface ForwardedRequestMessage {
   identities: Id[];
 }
 
+/** Leader → learner, every tick: the leader is alive. */
+export interface HeartbeatMessage {
+  kind: "heartbeat";
+}
+
 /** Learner → leader: sessions that showed activity, and their timeouts (session touches). */
 export interface PingMessage {
   kind: "ping";
@@ -146,6 +156,7 @@ export type PeerMessage =
   | CommitMessage
   | InformMessage
   | ForwardedRequestMessage
+  | HeartbeatMessage
   | PingMessage
   | SyncRequestMessage
   | SyncReplyMessage;

@@ -18,7 +18,7 @@ import type { TxnEntry } from "./txn.ts";
 import { ZabLeader } from "./zab_leader.ts";
 import { ZabLearner } from "./zab_learner.ts";
 import type { ZabContext } from "./zab_context.ts";
-import type { Zxid } from "./zxid.ts";
+import { type Zxid, zxidEpoch } from "./zxid.ts";
 
 export interface ReplicaConfig {
   server: ServerConfig;
@@ -64,7 +64,10 @@ export class Replica {
   readonly #committedLog: TxnEntry[] = [];
   #outputs: ReplicaOutput[] = [];
   #writeSeq = 0;
-  readonly #durable: Array<{ writeSeq: number; then: () => void }> = [];
+  /** Callbacks for writes becoming durable, stamped with the role that asked (see #role). */
+  readonly #durable: Array<{ writeSeq: number; role: number; then: () => void }> = [];
+  /** Counts roles; callbacks of an ended role are dropped (its writes still count as durable). */
+  #role = 0;
   #nowMs: number;
   #nextRoleTickMs: number;
   #started = false;
@@ -164,7 +167,7 @@ export class Replica {
     // Bounded by the writes issued; callbacks may issue more writes, which wait for a later call.
     const due = [];
     while (this.#durable.length > 0 && this.#durable[0]!.writeSeq <= writeSeq) due.push(this.#durable.shift()!);
-    for (const { then } of due) then();
+    for (const { role, then } of due) if (role === this.#role) then();
   }
 
   open(connection: ConnectionId, info: ConnectionInfo): void {
@@ -220,7 +223,9 @@ export class Replica {
   }
 
   #electionSelf() {
-    return { currentEpoch: this.#currentEpoch, lastZxid: this.#lastLoggedZxid() };
+    const lastZxid = this.#lastLoggedZxid();
+    // Sync data may be logged before NEWLEADER raises currentEpoch: vote with the epoch we hold.
+    return { currentEpoch: Math.max(this.#currentEpoch, zxidEpoch(lastZxid)), lastZxid };
   }
 
   #onVote(from: Sid, vote: VoteMessage): void {
@@ -232,16 +237,22 @@ export class Replica {
   }
 
   /**
-   * A looking peer hears the vote this member decided on: every member of the epoch answers with the
-   * same (leader, zxid, peerEpoch), so the late joiner can count them as a quorum.
+   * A looking peer hears whom this member follows: every member of the epoch answers with the same
+   * (leader, peerEpoch), so the late joiner can count them as a quorum.
    */
   #answerVote(from: Sid, vote: VoteMessage, state: Exclude<PeerState, "looking">) {
     const decision = this.#election.decision;
+    // Once the epoch is established every member reports it (ZOOKEEPER-1732); before, the decided vote.
+    const established = this.#leader?.phase === "broadcast"
+      ? this.#leader.epoch
+      : this.#learner?.phase === "broadcast"
+      ? this.#learner.currentEpoch
+      : null;
     return this.#election.answerWhileNotLooking(from, vote, {
-      leader: decision?.leader ?? this.#leaderSid ?? this.myId,
+      leader: this.#leaderSid ?? decision?.leader ?? this.myId,
       zxid: decision?.zxid ?? this.#lastLoggedZxid(),
       electionEpoch: decision?.electionEpoch ?? this.#election.logicalClock,
-      peerEpoch: decision?.peerEpoch ?? this.#currentEpoch,
+      peerEpoch: established ?? decision?.peerEpoch ?? this.#currentEpoch,
       state,
     });
   }
@@ -258,6 +269,7 @@ export class Replica {
   }
 
   #becomeLeader(): void {
+    this.#role++;
     this.#state = "leading";
     // Everything in our log is our history: as leader it will be committed with NEWLEADER.
     for (const entry of this.#uncommitted) {
@@ -275,9 +287,11 @@ export class Replica {
   }
 
   #becomeLearner(leader: Sid, observer: boolean): void {
+    this.#role++;
     this.#state = observer ? "observing" : "following";
     this.#learner = new ZabLearner(this.#context, {
       leader,
+      attempt: this.#role,
       observer,
       acceptedEpoch: this.#acceptedEpoch,
       currentEpoch: this.#currentEpoch,
@@ -297,12 +311,13 @@ export class Replica {
       this.#uncommitted = this.#learner.uncommitted;
     }
     if (this.#leader !== null) {
-      this.#acceptedEpoch = Math.max(this.#acceptedEpoch, this.#leader.epoch);
+      this.#acceptedEpoch = Math.max(this.#acceptedEpoch, this.#leader.epoch, this.#leader.maxAcceptedEpochSeen);
       if (this.#leader.phase !== "discovery") this.#currentEpoch = Math.max(this.#currentEpoch, this.#leader.epoch);
       this.#uncommitted = this.#leader.uncommitted;
     }
     this.#leader = null;
     this.#learner = null;
+    this.#role++;
     this.server.setServing(false);
     this.server.setReplication(null);
     this.#lookForLeader();
@@ -324,7 +339,7 @@ export class Replica {
   #persist(request: PersistRequest, then?: () => void): void {
     const writeSeq = ++this.#writeSeq;
     this.#outputs.push({ kind: "persist", writeSeq, request });
-    if (then !== undefined) this.#durable.push({ writeSeq, then });
+    if (then !== undefined) this.#durable.push({ writeSeq, role: this.#role, then });
   }
 
   #lastLoggedZxid(): Zxid {

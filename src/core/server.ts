@@ -85,7 +85,7 @@ const CONTAINER_DELETIONS_PER_CHECK_MAX = 10_000;
 
 export class Server {
   readonly config: ServerConfig;
-  tree = new DataTree();
+  tree: DataTree = new DataTree();
   #pending: PendingChanges;
   readonly #watches = new WatchManager();
   #sessions: SessionTracker;
@@ -117,6 +117,11 @@ export class Server {
   #replication: Replication | null = null;
   /** False while an ensemble member is not synced with a leader: no clients then. */
   #serving = true;
+  /** Learner: reconnects of sessions not known here yet, waiting for a sync with the leader. */
+  readonly #revalidations = new Map<
+    number,
+    { connection: ConnectionId; request: ConnectRequest; timeoutMs: number; readOnly: boolean | undefined }
+  >();
   /** Learner: sessions with activity since the last ping to the leader. */
   #touched = new Map<bigint, number>();
 
@@ -263,8 +268,17 @@ export class Server {
     request: ConnectRequest,
     timeoutMs: number,
     readOnly: boolean | undefined,
+    caughtUp = false,
   ): void {
     const session = this.#sessions.get(request.sessionId);
+    if (session === undefined && !caughtUp && this.#replication?.role === "learner") {
+      // A learner may not have applied the session's creation yet: catch up with the leader (a
+      // sync) before calling the session expired. Requests behind the handshake wait meanwhile.
+      const requestId = this.#replication.sync();
+      this.#revalidations.set(requestId, { connection: connection.id, request, timeoutMs, readOnly });
+      connection.push({ kind: "connect", zxid: -1, ready: false, response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(PASSWORD_BYTES), readOnly } });
+      return;
+    }
     const valid = session !== undefined && !session.closing && passwordMatches(request.sessionId, request.passwd);
     // Unlike ZooKeeper, the session's old connection is closed only once the password checks out, so
     // a client naming someone else's session id cannot disconnect it.
@@ -322,7 +336,7 @@ export class Server {
   #submitWrite(connection: Connection, header: RequestHeader, request: Request): void {
     if (!this.#serving) return;
     if (this.#replication?.role === "learner") {
-      connection.push({ kind: "write", zxid: 0, reply: null, closesSession: request.kind === "closeSession" });
+      connection.push({ kind: "write", xid: header.xid, zxid: 0, reply: null, closesSession: request.kind === "closeSession" });
       this.#replication.forward({
         kind: "request",
         sessionId: connection.sessionId ?? 0n,
@@ -343,7 +357,7 @@ export class Server {
   ): void {
     const origin = { identities: connection.identities };
     const zxid = this.#submit(connection.sessionId ?? 0n, header.xid, prepare, origin);
-    connection.push({ kind: "write", zxid, reply: null, closesSession });
+    connection.push({ kind: "write", xid: header.xid, zxid, reply: null, closesSession });
     this.#waiting.set(zxid, connection.id);
   }
 
@@ -459,17 +473,19 @@ export class Server {
   }
 
   #answer(zxid: Zxid, sessionId: bigint, cxid: number, txn: Txn, result: ApplyResult): void {
-    // Requests prepared here are found by zxid; a learner's forwarded ones by session, in order.
+    // Requests prepared here are found by zxid; a learner's forwarded ones by session and xid on
+    // the connection that sent them (a reconnected client's old requests must not match new ones).
     const local = this.#waiting.get(zxid);
     if (local !== undefined) this.#waiting.delete(zxid);
     const connectionId = local ?? (this.#replication?.role === "learner" ? this.#connectionOfSession.get(sessionId) : undefined);
     if (connectionId === undefined) return;
     const connection = this.#connections.get(connectionId);
     if (!connection) return;
-    const key = local === undefined ? 0 : zxid;
-    const entry = connection.find((e) =>
-      (e.kind === "write" && e.zxid === key && e.reply === null) || (e.kind === "connect" && e.zxid === key && !e.ready)
-    );
+    const entry = local !== undefined
+      ? connection.find((e) => (e.kind === "write" || e.kind === "connect") && e.zxid === zxid)
+      : txn.type === "createSession"
+      ? connection.find((e) => e.kind === "connect" && e.zxid === 0 && !e.ready)
+      : connection.find((e) => e.kind === "write" && e.zxid === 0 && e.reply === null && e.xid === cxid);
     if (entry?.kind === "connect") entry.ready = true;
     if (entry?.kind === "write") {
       entry.reply = { header: { xid: cxid, zxid, err: result.err }, body: result.err === 0 ? replyBody(txn, result) : null };
@@ -631,6 +647,15 @@ export class Server {
 
   /** Learner: the leader answered sync `requestId`; every commit before it has been applied. */
   syncAnswered(requestId: number): void {
+    const revalidation = this.#revalidations.get(requestId);
+    if (revalidation !== undefined) {
+      this.#revalidations.delete(requestId);
+      const connection = this.#connections.get(revalidation.connection);
+      if (!connection || connection.closing) return;
+      connection.shift(); // the placeholder handshake entry
+      this.#resumeSession(connection, revalidation.request, revalidation.timeoutMs, revalidation.readOnly, true);
+      return;
+    }
     for (const connection of this.#connections.values()) {
       const entry = connection.find((e) => e.kind === "sync" && e.remote === requestId);
       if (entry?.kind !== "sync") continue;

@@ -29,6 +29,7 @@ interface LearnerHandle {
   appliedZxid: Zxid;
   currentEpoch: number;
   lastHeardTick: number;
+  attempt: number;
 }
 
 interface Proposal {
@@ -63,6 +64,7 @@ export class ZabLeader implements Replication {
   readonly #committedLog: readonly TxnEntry[];
   readonly #pendingSyncs: Array<{ to: Sid; requestId: number; zxid: Zxid }> = [];
   #lastProposedZxid: Zxid;
+  #maxAcceptedEpochSeen = 0;
   #tick = 0;
   readonly #startedTick: number;
 
@@ -112,6 +114,19 @@ export class ZabLeader implements Replication {
   }
 
   #onFollowerInfo(from: Sid, message: FollowerInfoMessage): void {
+    const known = this.#learners.get(from);
+    if (known !== undefined && known.attempt === message.attempt) {
+      // A resend (the learner sends followerInfo every tick until it hears leaderInfo).
+      if (known.phase === "info" && this.#epoch >= 0) this.#context.send(from, { kind: "leaderInfo", newEpoch: this.#epoch });
+      return;
+    }
+    this.#maxAcceptedEpochSeen = Math.max(this.#maxAcceptedEpochSeen, message.acceptedEpoch);
+    if (this.#epoch >= 0 && message.acceptedEpoch > this.#epoch) {
+      // The learner accepted a later epoch from a leader that never established it; it can never
+      // follow ours. Re-elect: the next epoch will be above everything seen (liveness, not safety).
+      this.#context.stepDown(`learner ${from} accepted epoch ${message.acceptedEpoch}, later than ours (${this.#epoch})`);
+      return;
+    }
     const observer = message.observer || !this.#quorum.isVoter(from);
     this.#learners.set(from, {
       sid: from,
@@ -122,6 +137,7 @@ export class ZabLeader implements Replication {
       appliedZxid: message.lastZxid,
       currentEpoch: 0,
       lastHeardTick: this.#tick,
+      attempt: message.attempt,
     });
     if (this.#epoch >= 0) this.#context.send(from, { kind: "leaderInfo", newEpoch: this.#epoch });
     else this.#tryDiscovery();
@@ -325,7 +341,7 @@ export class ZabLeader implements Replication {
     this.#tick++;
     for (const learner of this.#learners.values()) {
       if (learner.phase === "syncing" || learner.phase === "synced") {
-        this.#context.send(learner.sid, { kind: "ping", sessions: [] });
+        this.#context.send(learner.sid, { kind: "heartbeat" });
       }
     }
     if (this.#phase !== "broadcast") {
@@ -343,6 +359,11 @@ export class ZabLeader implements Replication {
     if (!this.#quorum.containsQuorum(inTouch)) {
       this.#context.stepDown(`lost touch with a quorum for syncLimit (${this.#context.syncLimitTicks} ticks)`);
     }
+  }
+
+  /** The highest acceptedEpoch any learner reported: the next epoch must exceed it. */
+  get maxAcceptedEpochSeen(): number {
+    return this.#maxAcceptedEpochSeen;
   }
 
   /** Proposals logged here but not committed: they stay in the log when this role ends. */

@@ -9,8 +9,25 @@ import type { TxnEntry } from "./txn.ts";
 import type { ZabContext } from "./zab_context.ts";
 import type { Zxid } from "./zxid.ts";
 
+/** What only a leader sends; anything else does not prove the leader is alive. */
+const LEADER_KINDS: ReadonlySet<PeerMessage["kind"]> = new Set([
+  "leaderInfo",
+  "diff",
+  "trunc",
+  "snap",
+  "proposal",
+  "commit",
+  "inform",
+  "newLeader",
+  "upToDate",
+  "syncReply",
+  "heartbeat",
+]);
+
 export interface LearnerStart {
   leader: Sid;
+  /** Counts this member's learner roles: tells the leader a resend from a new attempt. */
+  attempt: number;
   observer: boolean;
   acceptedEpoch: number;
   currentEpoch: number;
@@ -32,6 +49,7 @@ export class ZabLearner implements Replication {
   #snapshotNodes: Array<Extract<SyncMessage, { kind: "snap" }>["nodes"][number]> = [];
   #ticksSinceHeard = 0;
   #nextSyncId = 1;
+  readonly #attempt: number;
 
   constructor(context: ZabContext, start: LearnerStart) {
     this.#context = context;
@@ -41,11 +59,18 @@ export class ZabLearner implements Replication {
     this.#acceptedEpoch = start.acceptedEpoch;
     this.#currentEpoch = start.currentEpoch;
     this.#uncommitted = start.uncommitted;
+    this.#attempt = start.attempt;
+    this.#sendFollowerInfo();
+  }
+
+  /** Sent again every tick until leaderInfo comes: the leader may not have decided yet. */
+  #sendFollowerInfo(): void {
     this.#context.send(this.leader, {
       kind: "followerInfo",
       acceptedEpoch: this.#acceptedEpoch,
       lastZxid: this.lastLoggedZxid,
       observer: this.#observer,
+      attempt: this.#attempt,
     });
   }
 
@@ -73,6 +98,10 @@ export class ZabLearner implements Replication {
 
   receive(from: Sid, message: PeerMessage): void {
     if (from !== this.leader) return;
+    // Until leaderInfo, anything else from this leader is what it streamed to a previous role of
+    // ours on the same connection: ignore it (the stream is FIFO, so leaderInfo marks the boundary).
+    if (this.#phase === "discovery" && message.kind !== "leaderInfo") return;
+    if (!LEADER_KINDS.has(message.kind)) return; // e.g. the ping of a peer that thinks we lead
     this.#ticksSinceHeard = 0;
     switch (message.kind) {
       case "leaderInfo":
@@ -98,7 +127,7 @@ export class ZabLearner implements Replication {
       case "syncReply":
         this.#server.syncAnswered(message.requestId);
         return;
-      case "ping":
+      case "heartbeat":
         return;
       default:
         this.#context.log("warn", `learner ${this.#context.myId} ignores ${message.kind} from the leader`);
@@ -119,10 +148,7 @@ export class ZabLearner implements Replication {
         lastZxid: this.lastLoggedZxid,
         appliedZxid: this.#server.tree.lastZxid,
       });
-    if (newEpoch === this.#acceptedEpoch) {
-      ack();
-      return;
-    }
+    // Persisted even when equal: our in-memory acceptedEpoch may be a hint never written down.
     this.#acceptedEpoch = newEpoch;
     this.#context.persist({ kind: "epochs", acceptedEpoch: newEpoch }, ack);
   }
@@ -210,6 +236,7 @@ export class ZabLearner implements Replication {
       this.#context.stepDown(`nothing from leader ${this.leader} for ${this.#ticksSinceHeard} ticks`);
       return;
     }
+    if (this.#phase === "discovery") this.#sendFollowerInfo();
     this.#context.send(this.leader, { kind: "ping", sessions: this.#server.takeTouchedSessions() });
   }
 }

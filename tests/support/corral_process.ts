@@ -20,6 +20,8 @@ export interface CorralProcessOptions {
   startTimeoutMs?: number;
   /** The script to run; default src/cli/main.ts. */
   entry?: string;
+  /** Runtime flags placed before the script, e.g. `["--cpu-prof", "--cpu-prof-dir=/tmp/p"]` under Node. */
+  runtimeArgs?: readonly string[];
 }
 
 export interface CorralProcess {
@@ -50,7 +52,7 @@ export async function startCorralProcess(options: CorralProcessOptions = {}): Pr
     resolveAddress = resolve;
   });
   let stdoutSoFar = "";
-  const child = spawnProcess(command!, [...prefix, main, ...serveArgs], {
+  const child = spawnProcess(command!, [...prefix, ...(options.runtimeArgs ?? []), main, ...serveArgs], {
     cwd: repoRoot(),
     env: options.env,
     onStdout: (text) => {

@@ -20,6 +20,11 @@ export interface RealZooKeeperOptions {
   jvmProperties?: Record<string, string>;
   /** How long to wait for `ruok` → `imok`; default 30 s. */
   startTimeoutMs?: number;
+  /**
+   * JVM flags before the -D properties. Default: a small JVM that starts fast (C1 only, serial GC,
+   * 256 MB heap), for tests. Benchmarks pass [] to get the JVM's own defaults, as Debian runs it.
+   */
+  jvmFlags?: readonly string[];
 }
 
 export interface RealZooKeeper {
@@ -39,6 +44,9 @@ export interface RealZooKeeper {
 }
 
 const portAttemptsMax = 3;
+
+/** Start fast and small: tests run several servers on two cores. */
+const testJvmFlags = ["-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"];
 
 /** Starts ZooKeeper and resolves once it answers `ruok` with `imok` and reports `Mode: standalone`. */
 export async function startRealZooKeeper(options: RealZooKeeperOptions = {}): Promise<RealZooKeeper> {
@@ -84,12 +92,7 @@ async function startOnPort(port: number, options: RealZooKeeperOptions): Promise
     ...options.jvmProperties,
   };
   const args = [
-    // Start fast and small: tests run several servers on two cores.
-    "-Xms32m",
-    "-Xmx256m",
-    "-XX:+UseSerialGC",
-    "-XX:TieredStopAtLevel=1",
-    "-Xshare:auto",
+    ...(options.jvmFlags ?? testJvmFlags),
     ...Object.entries(properties).map(([key, value]) => `-D${key}=${value}`),
     "-cp",
     zooKeeperClasspath(),

@@ -1,0 +1,129 @@
+/**
+ * The servers the ZooKeeper comparison measures, each a separate process on 127.0.0.1 with its data
+ * in a fresh temporary directory and fsync on: Apache ZooKeeper 3.8 (Debian's jars, the JVM's default
+ * flags as Debian's zkServer.sh uses them, forceSync=yes) and `corral serve --data-dir` under Node,
+ * Deno or Bun. Startup reuses the test support that the compatibility tests use.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compatAvailability, findOnPath } from "../tests/support/compat_availability.ts";
+import { runtimeCommand, startCorralProcess } from "../tests/support/corral_process.ts";
+import { fourLetterWord } from "../tests/support/four_letter_word.ts";
+import { startRealZooKeeper } from "../tests/support/real_zookeeper.ts";
+import type { RuntimeName } from "../tests/support/runtime.ts";
+
+export type TargetKind = "zookeeper" | RuntimeName;
+
+export interface BenchTarget {
+  kind: TargetKind;
+  /** "Apache ZooKeeper 3.8.0 (OpenJDK 17.0.15)", "Corral on Node 20.20.2". */
+  label: string;
+  /** The server processes whose CPU time is charged to this target (one while standalone). */
+  pids: number[];
+  /** "host:port" of each server. */
+  servers: string[];
+  /** Stops every process by its pid and removes the temporary directories. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** What ZooKeeper needs and is missing, with the apt-get line that installs it; null when nothing is. */
+export function zooKeeperMissing(): { missing: string; command: string } | null {
+  const available = compatAvailability();
+  const missing: string[] = [];
+  const packages: string[] = [];
+  if (!available.java) {
+    missing.push("java");
+    packages.push("default-jre-headless");
+  }
+  if (!available.zookeeper) {
+    missing.push("Debian's zookeeper jars (/usr/share/java/zookeeper.jar)");
+    packages.push("zookeeper");
+  }
+  if (missing.length === 0) return null;
+  return { missing: missing.join(" and "), command: `apt-get install -y ${packages.join(" ")}` };
+}
+
+export async function startZooKeeperTarget(): Promise<BenchTarget> {
+  const server = await startRealZooKeeper({
+    // fsync every group commit (ZooKeeper's default), written out so the config says so.
+    extraConfig: { forceSync: "yes" },
+    // The JVM's own defaults (heap, GC, tiered JIT), as Debian's zkServer.sh starts it.
+    jvmFlags: [],
+    startTimeoutMs: 60_000,
+  });
+  let version = "3.8";
+  try {
+    const srvr = await fourLetterWord(server.host, server.port, "srvr", 5000);
+    version = /Zookeeper version: ([\d.]+)/.exec(srvr)?.[1] ?? version;
+  } catch {
+    // The label just says 3.8.
+  }
+  return {
+    kind: "zookeeper",
+    label: `Apache ZooKeeper ${version} (${javaVersion()})`,
+    pids: [server.pid],
+    servers: [server.connectString],
+    stop: () => server.stop(),
+  };
+}
+
+export interface CorralTargetOptions {
+  /** For Node only: write a V8 CPU profile (--cpu-prof) into this directory when the server exits. */
+  cpuProfileDir?: string;
+}
+
+export async function startCorralTarget(which: RuntimeName, options: CorralTargetOptions = {}): Promise<BenchTarget> {
+  const label = `Corral on ${runtimeVersion(which)}`;
+  const dataDir = mkdtempSync(join(tmpdir(), `corral-vszk-${which}-`));
+  // Node refuses --cpu-prof in NODE_OPTIONS, so it goes on the command line.
+  const runtimeArgs = which === "node" && options.cpuProfileDir !== undefined
+    ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]
+    : [];
+  try {
+    const server = await startCorralProcess({
+      runtime: which,
+      runtimeArgs,
+      args: ["--data-dir", dataDir],
+      startTimeoutMs: 120_000,
+    });
+    let stopped = false;
+    return {
+      kind: which,
+      label,
+      pids: [server.pid],
+      servers: [server.connectString],
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        try {
+          await server.stop();
+        } finally {
+          rmSync(dataDir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** "Node 20.20.2", "Deno 2.9.6", "Bun 1.4.5"; throws if the runtime cannot be found. */
+function runtimeVersion(which: RuntimeName): string {
+  const [command] = runtimeCommand(which);
+  const probe = spawnSync(command!, ["--version"], { encoding: "utf8", timeout: 30_000 });
+  const first = (probe.stdout ?? "").trim().split("\n")[0] ?? "";
+  const number = /(\d+\.\d+\.\d+)/.exec(first)?.[1] ?? "(version unknown)";
+  const name = which === "node" ? "Node" : which === "deno" ? "Deno" : "Bun";
+  return `${name} ${number}`;
+}
+
+function javaVersion(): string {
+  const java = findOnPath("java") ?? "java";
+  const probe = spawnSync(java, ["-version"], { encoding: "utf8", timeout: 30_000 });
+  const version = /version "([^"]+)"/.exec(probe.stderr ?? "")?.[1];
+  const vendor = /OpenJDK/.test(probe.stderr ?? "") ? "OpenJDK" : "Java";
+  return version === undefined ? "Java" : `${vendor} ${version}`;
+}

@@ -1,0 +1,115 @@
+/**
+ * Checks the clients' history against the final committed history:
+ * - no acknowledged write lost: every write a client saw succeed is in the committed history, at
+ *   the zxid of its reply, as that client's request (session and xid);
+ * - at most once: no client request became two txns;
+ * - per-client FIFO: a session's txns are in the order it sent them;
+ * - monotonic: the zxids a session sees in replies never go back (across reconnects too);
+ * - linearizable writes: if write A completed before write B was invoked, zxid(A) < zxid(B);
+ * - sync: a sync returns a zxid at least that of every write completed before it was invoked.
+ * Replies out of order on a connection are caught by the clients as they happen.
+ */
+import { Code } from "../../core/errors.ts";
+import type { TxnEntry } from "../../core/txn.ts";
+import { type Zxid, zxidHex } from "../../core/zxid.ts";
+import { type OpRecord, WRITE_KINDS } from "../history.ts";
+import { hex } from "./reference_replay.ts";
+import type { Report } from "./violation.ts";
+
+export function checkHistory(
+  entries: readonly TxnEntry[],
+  ops: readonly OpRecord[],
+  report: Report,
+): void {
+  const byZxid = new Map(entries.map((entry) => [entry.header.zxid, entry]));
+  checkAcknowledgedWrites(byZxid, ops, report);
+  checkAtMostOnceAndFifo(entries, report);
+  checkMonotonic(ops, report);
+  checkRealTimeOrder(ops, report);
+}
+
+/** A write the client saw succeed (a multi replies OK even when a sub-op failed: see its results). */
+export function isAcknowledgedWrite(op: OpRecord): boolean {
+  if (op.reply === null || op.reply.header.err !== Code.OK || !WRITE_KINDS.has(op.request.kind)) return false;
+  const body = op.reply.body;
+  return body?.kind !== "multi" || body.results.every((result) => result.type !== "error");
+}
+
+function describe(op: OpRecord): string {
+  const path = "path" in op.request ? ` ${op.request.path}` : "";
+  return `client ${op.client} session 0x${hex(op.sessionId)} xid ${op.xid} ${op.request.kind}${path} (server ${op.sid}, invoked at ${op.invokeMs.toFixed(1)} ms)`;
+}
+
+function checkAcknowledgedWrites(byZxid: ReadonlyMap<Zxid, TxnEntry>, ops: readonly OpRecord[], report: Report): void {
+  for (const op of ops) {
+    if (!isAcknowledgedWrite(op)) continue;
+    const zxid = op.reply!.header.zxid;
+    const entry = byZxid.get(zxid);
+    if (entry === undefined) {
+      report("no acknowledged write lost", `${describe(op)} succeeded at ${zxidHex(zxid)}, which is not in the final committed history`);
+    } else if (entry.header.sessionId !== op.sessionId || entry.header.cxid !== op.xid) {
+      report(
+        "no acknowledged write lost",
+        `${describe(op)} succeeded at ${zxidHex(zxid)}, but the committed txn there belongs to session 0x${hex(entry.header.sessionId)} xid ${entry.header.cxid}`,
+      );
+    } else if (op.request.kind !== "closeSession" && (entry.txn.type === "error" || entry.txn.type === "multiError")) {
+      report("no acknowledged write lost", `${describe(op)} succeeded at ${zxidHex(zxid)}, but the committed txn there is a failure (${entry.txn.type})`);
+    }
+  }
+}
+
+function checkAtMostOnceAndFifo(entries: readonly TxnEntry[], report: Report): void {
+  const lastCxid = new Map<bigint, { cxid: number; zxid: Zxid }>();
+  for (const entry of entries) {
+    const { sessionId, cxid, zxid } = entry.header;
+    if (cxid <= 0) continue; // session creation and expiry carry no client xid
+    const last = lastCxid.get(sessionId);
+    if (last !== undefined && cxid === last.cxid) {
+      report("at most once", `session 0x${hex(sessionId)} xid ${cxid} is committed twice, at ${zxidHex(last.zxid)} and ${zxidHex(zxid)}`);
+    } else if (last !== undefined && cxid < last.cxid) {
+      report("per-client FIFO order", `session 0x${hex(sessionId)}: xid ${cxid} is committed at ${zxidHex(zxid)}, after xid ${last.cxid} at ${zxidHex(last.zxid)}`);
+    }
+    lastCxid.set(sessionId, { cxid, zxid });
+  }
+}
+
+function checkMonotonic(ops: readonly OpRecord[], report: Report): void {
+  const completed = ops.filter((op) => op.reply !== null && op.reply.header.zxid > 0);
+  completed.sort((a, b) => a.completeMs! - b.completeMs! || a.index - b.index);
+  const seen = new Map<bigint, OpRecord>();
+  for (const op of completed) {
+    const previous = seen.get(op.sessionId);
+    if (previous !== undefined && op.reply!.header.zxid < previous.reply!.header.zxid) {
+      report(
+        "a client never sees older state after newer",
+        `${describe(op)} replied with ${zxidHex(op.reply!.header.zxid)} after ${describe(previous)} replied with ${zxidHex(previous.reply!.header.zxid)}`,
+      );
+    }
+    if (previous === undefined || op.reply!.header.zxid >= previous.reply!.header.zxid) seen.set(op.sessionId, op);
+  }
+}
+
+/** Linearizable writes, and syncs that see every write completed before them. */
+function checkRealTimeOrder(ops: readonly OpRecord[], report: Report): void {
+  const writes = ops.filter(isAcknowledgedWrite).sort((a, b) => a.completeMs! - b.completeMs! || a.index - b.index);
+  const probes = ops
+    .filter((op) => isAcknowledgedWrite(op) || (op.request.kind === "sync" && op.reply?.header.err === Code.OK))
+    .sort((a, b) => a.invokeMs - b.invokeMs || a.index - b.index);
+  let done = 0;
+  let latest: OpRecord | null = null;
+  for (const op of probes) {
+    for (; done < writes.length && writes[done]!.completeMs! < op.invokeMs; done++) {
+      const write = writes[done]!;
+      if (latest === null || write.reply!.header.zxid > latest.reply!.header.zxid) latest = write;
+    }
+    if (latest === null) continue;
+    const zxid = op.reply!.header.zxid;
+    const bound = latest.reply!.header.zxid;
+    if (op.request.kind === "sync" ? zxid < bound : zxid <= bound) {
+      report(
+        op.request.kind === "sync" ? "sync sees every earlier write" : "writes are linearizable",
+        `${describe(op)} got ${zxidHex(zxid)}, but ${describe(latest)} had completed at ${latest.completeMs!.toFixed(1)} ms with ${zxidHex(bound)} before it was invoked`,
+      );
+    }
+  }
+}

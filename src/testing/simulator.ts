@@ -1,0 +1,334 @@
+/**
+ * One deterministic simulation run: a seed fixes everything (fault plan, latencies, crashes, client
+ * operations). Phases, as in TigerBeetle's VOPR:
+ * 1. fault phase: clients run their workload while the nemesis injects faults;
+ * 2. liveness phase: faults stop, partitions heal, crashed members restart, clients go idle; the
+ *    ensemble must converge within a bound: a serving leader, every member serving and synced
+ *    with it, and a fresh client write acknowledged;
+ * 3. final checks of the whole history (see src/testing/checkers/).
+ * The first violation ends the run; the result carries it with the command that replays it.
+ */
+import type { Sid } from "../core/peer_messages.ts";
+import type { Request } from "../core/records.ts";
+import { treeDigest } from "../core/tree_digest.ts";
+import { zxidHex } from "../core/zxid.ts";
+import { CommitChecker } from "./checkers/commit_checker.ts";
+import { checkHistory, isAcknowledgedWrite } from "./checkers/history_checker.ts";
+import { replayReference } from "./checkers/reference_replay.ts";
+import { checkSessions } from "./checkers/session_checker.ts";
+import type { Violation } from "./checkers/violation.ts";
+import { checkWatches } from "./checkers/watch_checker.ts";
+import { EventQueue } from "./event_queue.ts";
+import { History } from "./history.ts";
+import { Nemesis, type NemesisStats } from "./nemesis.ts";
+import { createPrng, type Prng } from "./prng.ts";
+import { SimClient } from "./sim_client.ts";
+import { SimCluster } from "./sim_cluster.ts";
+import { QUIET_NETWORK } from "./sim_network.ts";
+import { DEFAULT_OPTIONS, defaultPlan, type FaultPlan, type SimOptions, swarmPlan, TICK_TIME_MS } from "./sim_options.ts";
+import { forkPrng } from "./sim_random.ts";
+import { Workload } from "./sim_workload.ts";
+
+export interface SimStats {
+  events: number;
+  virtualMs: number;
+  /** Virtual ms the liveness phase took to converge. */
+  convergeMs: number;
+  messagesSent: number;
+  messagesDropped: number;
+  connectionBreaks: number;
+  faults: NemesisStats;
+  /** Txns in the final committed history. */
+  txns: number;
+  epochs: number;
+  ops: number;
+  acknowledgedWrites: number;
+  unknownOutcomes: number;
+  watchEvents: number;
+  snapshotsWritten: number;
+  tornAppends: number;
+}
+
+export interface SimResult {
+  seed: number;
+  options: SimOptions;
+  plan: FaultPlan;
+  failure: Violation | null;
+  stats: SimStats;
+  /** The command that replays this run. */
+  replay: string;
+  /** With a failure: the fault trace and the last replica log lines. */
+  diagnostics?: { trace: readonly string[]; logs: readonly string[]; members: readonly string[] };
+}
+
+const CHECK_EVERY_MS = TICK_TIME_MS / 2;
+const EVENTS_PER_SLICE = 256;
+
+/** The command line that replays a run with these options. */
+export function replayCommand(options: Pick<SimOptions, "seed" | "voters" | "observers" | "ticks" | "clients" | "swarm" | "codec">): string {
+  const extra = [
+    options.observers !== DEFAULT_OPTIONS.observers ? ` --observers ${options.observers}` : "",
+    options.clients !== DEFAULT_OPTIONS.clients ? ` --clients ${options.clients}` : "",
+    options.swarm ? "" : " --no-swarm",
+    options.codec?.name === "cbor" ? " --cbor" : "",
+  ].join("");
+  return `SEED=${options.seed} deno task sim --servers ${options.voters} --ticks ${options.ticks}${extra}`;
+}
+
+export function runSimulation(partial: Partial<SimOptions> & { seed: number }): SimResult {
+  return new Simulation({ ...DEFAULT_OPTIONS, ...partial }).run();
+}
+
+class Simulation {
+  readonly #options: SimOptions;
+  readonly #plan: FaultPlan;
+  readonly #prng: Prng;
+  readonly #queue = new EventQueue(0);
+  readonly #history = new History();
+  readonly #checker: CommitChecker;
+  readonly #cluster: SimCluster;
+  readonly #nemesis: Nemesis;
+  readonly #clients: SimClient[] = [];
+  #failure: Violation | null = null;
+  #convergeMs = 0;
+  /** Txns in the final committed history (known once the final checks ran). */
+  #txns = 0;
+
+  constructor(options: SimOptions) {
+    if (!(options.voters >= 1 && options.voters <= 13)) throw new RangeError(`voters must be 1 to 13, got ${options.voters}`);
+    this.#options = options;
+    this.#prng = createPrng(options.seed);
+    const planPrng = forkPrng(this.#prng);
+    this.#plan = { ...(options.swarm ? swarmPlan(planPrng, options.voters) : defaultPlan(options.voters)), ...options.plan };
+    const report = (invariant: string, message: string) => this.#report(invariant, message);
+    this.#checker = new CommitChecker(report);
+    this.#cluster = new SimCluster({
+      queue: this.#queue,
+      prng: forkPrng(this.#prng),
+      plan: this.#plan,
+      voters: options.voters,
+      observers: options.observers,
+      checker: this.#checker,
+      violation: report,
+      ...(options.codec === undefined ? {} : { codec: options.codec }),
+      ...(options.verbose === undefined ? {} : { verbose: options.verbose }),
+    });
+    const cluster = this.#cluster;
+    const clients = this.#clients;
+    this.#nemesis = new Nemesis({
+      scheduler: this.#queue,
+      prng: forkPrng(this.#prng),
+      plan: this.#plan,
+      target: {
+        members: cluster.members,
+        voters: cluster.voters,
+        network: cluster.network,
+        isDown: (sid) => cluster.isDown(sid),
+        crash: (sid) => cluster.crash(sid),
+        restart: (sid) => cluster.restart(sid),
+        leader: () => cluster.leader(),
+        disk: (sid) => cluster.disk(sid),
+        clock: (sid) => cluster.clock(sid),
+        clients: () => clients,
+        trace: (message) => cluster.trace(message),
+      },
+    });
+  }
+
+  #report(invariant: string, message: string): void {
+    if (this.#failure === null) this.#failure = { invariant, message, atMs: this.#queue.nowMs };
+  }
+
+  run(): SimResult {
+    try {
+      this.#cluster.start();
+      for (let i = 0; i < this.#options.clients; i++) this.#clients.push(this.#newClient(i + 1, null));
+      for (const client of this.#clients) client.start();
+      const faultEndMs = this.#options.ticks * TICK_TIME_MS;
+      this.#nemesis.start(faultEndMs);
+      this.#runUntil(faultEndMs);
+      if (this.#failure === null) this.#liveness();
+      if (this.#failure === null) this.#finalChecks();
+    } catch (error) {
+      this.#report("no exception", error instanceof Error ? `${error.stack ?? error.message}` : String(error));
+    }
+    return this.#result();
+  }
+
+  #newClient(id: number, source: { next(): Request[] } | null): SimClient {
+    const cluster = this.#cluster;
+    const prng = forkPrng(this.#prng);
+    return new SimClient({
+      id,
+      scheduler: this.#queue,
+      prng,
+      history: this.#history,
+      client: this.#plan.client,
+      source: source ?? new Workload(forkPrng(prng), { client: id, workload: this.#plan.workload }),
+      wire: {
+        replicas: () => cluster.members,
+        connect: (client, sid, request) => cluster.connectClient(client, sid, request),
+        send: (connection, header, request) => cluster.sendClient(connection, header, request),
+        close: (connection) => cluster.closeClient(connection),
+      },
+    });
+  }
+
+  /** Runs events until `untilMs`, stopping early on a failure or when `done` says so. */
+  #runUntil(untilMs: number, done?: () => boolean): boolean {
+    for (let sliceEnd = this.#queue.nowMs; sliceEnd < untilMs;) {
+      sliceEnd = Math.min(untilMs, sliceEnd + CHECK_EVERY_MS);
+      for (;;) {
+        const ran = this.#queue.runUntil(sliceEnd, EVENTS_PER_SLICE);
+        if (this.#failure !== null) return false;
+        if (this.#queue.executed > this.#options.eventsMax) {
+          this.#report("bounded run", `more than ${this.#options.eventsMax} events by ${this.#queue.nowMs.toFixed(0)} ms: something loops`);
+          return false;
+        }
+        if (ran < EVENTS_PER_SLICE) break;
+      }
+      if (done?.()) return true;
+    }
+    return false;
+  }
+
+  /** Heal everything, stop faults and wait for the ensemble to serve again. */
+  #liveness(): void {
+    const cluster = this.#cluster;
+    const startMs = this.#queue.nowMs;
+    this.#nemesis.stop();
+    cluster.trace("liveness phase: heal, restart everyone, stop faults");
+    cluster.network.heal();
+    cluster.network.clearSpikes();
+    cluster.network.setFaults({ ...QUIET_NETWORK, delayMsMin: this.#plan.network.delayMsMin, delayMsMax: this.#plan.network.delayMsMax });
+    for (const sid of cluster.members) {
+      cluster.disk(sid).setSlowFactor(1);
+      cluster.restart(sid);
+    }
+    for (const client of this.#clients) client.setActive(false);
+    let probeWrites = 0;
+    let acknowledged = false;
+    const probe = this.#newClient(this.#clients.length + 1, {
+      next: () => [{ kind: "create", path: `/probe-${++probeWrites}`, data: null, acl: [{ perms: 31, id: { scheme: "world", id: "anyone" } }], flags: 0, ttl: 0n }],
+    });
+    probe.start();
+    const firstProbeOp = this.#history.ops.length;
+    const converged = () => {
+      if (!acknowledged) {
+        acknowledged = this.#history.ops.slice(firstProbeOp).some((op) => op.client === probe.id && op.reply?.header.err === 0);
+        if (acknowledged) probe.setActive(false);
+      }
+      return acknowledged && this.#synced() !== null;
+    };
+    if (this.#runUntil(startMs + this.#options.livenessMsMax, converged)) {
+      this.#convergeMs = this.#queue.nowMs - startMs;
+      probe.stop();
+      for (const client of this.#clients) client.stop();
+      return;
+    }
+    if (this.#failure !== null) return;
+    const states = cluster.members.map((sid) => {
+      const status = cluster.replica(sid)?.status();
+      return status === undefined ? `${sid}: down` : `${sid}: ${status.state} leader ${status.leader} serving ${status.serving} zxid ${zxidHex(status.lastZxid)} epochs ${status.acceptedEpoch}/${status.currentEpoch}`;
+    });
+    this.#report(
+      "liveness",
+      `the ensemble did not converge within ${this.#options.livenessMsMax} ms after faults stopped (probe write ${acknowledged ? "acknowledged" : "never acknowledged"}):\n  ${states.join("\n  ")}`,
+    );
+  }
+
+  /** The leader if every member serves under it at the same last zxid, else null. */
+  #synced(): Sid | null {
+    const cluster = this.#cluster;
+    const leader = cluster.leader();
+    if (leader === null) return null;
+    const lastZxid = cluster.replica(leader)!.status().lastZxid;
+    for (const sid of cluster.members) {
+      const status = cluster.replica(sid)?.status();
+      if (!status || !status.serving || status.leader !== leader || status.lastZxid !== lastZxid) return null;
+    }
+    return leader;
+  }
+
+  #finalChecks(): void {
+    const report = (invariant: string, message: string) => this.#report(invariant, message);
+    for (const problem of this.#history.online) report("per-client FIFO order", problem);
+    const cluster = this.#cluster;
+    const leader = this.#synced();
+    if (leader === null) {
+      report("liveness", "the ensemble stopped being converged before the final checks");
+      return;
+    }
+    const leaderReplica = cluster.replica(leader)!;
+    const lastZxid = leaderReplica.server.tree.lastZxid;
+    const chain = this.#checker.historyTo(lastZxid);
+    if ("broken" in chain) {
+      report("committed history is complete", chain.broken);
+      return;
+    }
+    const entries = chain.entries;
+    const inHistory = new Set(entries.map((entry) => entry.header.zxid));
+    for (const [zxid, sid] of this.#checker.servingCommits) {
+      if (!inHistory.has(zxid)) {
+        report("committed txns are never lost", `server ${sid} applied ${zxidHex(zxid)} while serving, but it is not in the final history (ending at ${zxidHex(lastZxid)})`);
+      }
+    }
+    const digestAt = new Set([...this.#checker.states.keys()].filter((zxid) => inHistory.has(zxid) || zxid === 0));
+    digestAt.add(lastZxid);
+    const reference = replayReference(entries, { ops: this.#history.ops, digestAt, report });
+    for (const zxid of digestAt) {
+      const observed = this.#checker.states.get(zxid);
+      if (observed !== undefined && observed.digest !== reference.digests.get(zxid)) {
+        report("equal trees at equal zxids", `server ${observed.sid} (${observed.where}) held a tree at ${zxidHex(zxid)} that differs from the committed history's`);
+      }
+    }
+    const expected = reference.digests.get(lastZxid);
+    for (const sid of cluster.members) {
+      const replica = cluster.replica(sid)!;
+      if (treeDigest(replica.server.tree) !== expected) {
+        report("equal trees at equal zxids", `server ${sid}'s final tree at ${zxidHex(replica.server.tree.lastZxid)} differs from the committed history's`);
+      }
+    }
+    checkHistory(entries, this.#history.ops, report);
+    checkWatches(this.#history.connections.values(), this.#history.ops, reference, report);
+    checkSessions(reference, {
+      leaderSessions: new Set(leaderReplica.server.sessions().map((session) => session.sessionId)),
+      connections: this.#history.connections.values(),
+      report,
+    });
+    this.#txns = entries.length;
+  }
+
+  #result(): SimResult {
+    const ops = this.#history.ops;
+    const disks = this.#cluster.members.map((sid) => this.#cluster.disk(sid).stats);
+    const network = this.#cluster.network.stats;
+    const stats: SimStats = {
+      events: this.#queue.executed,
+      virtualMs: this.#queue.nowMs,
+      convergeMs: this.#convergeMs,
+      messagesSent: network.sent,
+      messagesDropped: network.dropped,
+      connectionBreaks: network.breaks,
+      faults: this.#nemesis.stats,
+      txns: this.#txns,
+      epochs: this.#checker.leaders.size,
+      ops: ops.length,
+      acknowledgedWrites: ops.filter(isAcknowledgedWrite).length,
+      unknownOutcomes: ops.filter((op) => op.reply === null).length,
+      watchEvents: [...this.#history.connections.values()].reduce((sum, c) => sum + c.items.filter((item) => item.kind === "event").length, 0),
+      snapshotsWritten: disks.reduce((sum, disk) => sum + disk.snapshotsWritten, 0),
+      tornAppends: disks.reduce((sum, disk) => sum + disk.tornAppends, 0),
+    };
+    return {
+      seed: this.#options.seed,
+      options: this.#options,
+      plan: this.#plan,
+      failure: this.#failure,
+      stats,
+      replay: replayCommand(this.#options),
+      ...(this.#failure === null ? {} : { diagnostics: this.#cluster.diagnostics() }),
+    };
+  }
+}
+

@@ -1,0 +1,243 @@
+/**
+ * Framing for the connections between ensemble members (election votes and Zab share one
+ * connection per pair of members):
+ *
+ *   frame = u32 N | u32 CRC32C(body) | body        N = 4 + body length (the CRC and the body)
+ *
+ * Integers are big-endian; the body is one CBOR value (src/storage/cbor_codec.ts: the options that
+ * give the same bytes on every runtime and round-trip bigint and Uint8Array exactly). Because N
+ * counts everything after itself, src/wire/frame_decoder.ts splits the stream.
+ *
+ * The body is a PeerFrame: a core PeerMessage, or one of the connection's own frames (kinds prefixed
+ * "link", apart from the core's), `linkHello` (the first frame each side sends: who it is, whom it
+ * meant to reach, which protocol it speaks) and `linkHeartbeat` (keeps an idle connection proven
+ * alive; the core's own leader heartbeat is a PeerMessage like any other). Decoded bodies are checked field by field
+ * against the message shapes (one level deep into txns and snapshot nodes) so that a peer bug or a
+ * stray connection is reported as a bad frame instead of reaching the core.
+ */
+import type { PeerMessage, PeerState, Sid } from "../core/peer_messages.ts";
+import { decodeCbor, encodeCbor } from "../storage/cbor_codec.ts";
+import { crc32c } from "../storage/crc32c.ts";
+import { FrameDecoder, FrameError } from "./frame_decoder.ts";
+
+/** Bumped on any change to the frames or the messages' shapes; both sides must speak the same one. */
+export const PEER_PROTOCOL_VERSION = 1;
+
+/**
+ * Default bound on one frame (body plus CRC). A SNAP chunk holds 1000 znodes and a DIFF holds the
+ * committed txns a learner lacks, so frames can be far larger than a client's jute.maxbuffer.
+ */
+export const DEFAULT_PEER_MAX_FRAME_BYTES = 128 * 1024 * 1024;
+
+/** The first frame on a connection, sent by both sides. */
+export interface PeerHello {
+  kind: "linkHello";
+  protocolVersion: number;
+  /** The sender's server id. */
+  from: Sid;
+  /** The server id the sender meant to reach (catches a server.N line with another member's port). */
+  to: Sid;
+}
+
+export interface PeerHeartbeat {
+  kind: "linkHeartbeat";
+}
+
+export type PeerFrame = PeerMessage | PeerHello | PeerHeartbeat;
+
+/** A frame that cannot be decoded: the connection must be closed (the stream is out of step). */
+export class PeerFrameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PeerFrameError";
+  }
+}
+
+/** Encodes one frame; throws PeerFrameError if it exceeds `maxFrameBytes`. */
+export function encodePeerFrame(frame: PeerFrame, maxFrameBytes = DEFAULT_PEER_MAX_FRAME_BYTES): Uint8Array {
+  const body = encodeCbor(frame);
+  const length = 4 + body.length;
+  if (length > maxFrameBytes) {
+    throw new PeerFrameError(
+      `a ${frame.kind} message encodes to ${length} bytes, more than the peer frame limit of ${maxFrameBytes} bytes`,
+    );
+  }
+  const out = new Uint8Array(4 + length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, length);
+  view.setUint32(4, crc32c(body));
+  out.set(body, 8);
+  return out;
+}
+
+/**
+ * Splits a peer byte stream into checked frames. As with FrameDecoder, drain next() until it returns
+ * null before the pushed chunk is reused (decoded values never refer to the chunk).
+ */
+export class PeerFrameDecoder {
+  readonly #frames: FrameDecoder;
+  readonly #maxFrameBytes: number;
+  #failed: PeerFrameError | null = null;
+
+  constructor(options: { maxFrameBytes?: number } = {}) {
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_PEER_MAX_FRAME_BYTES;
+    this.#frames = new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes });
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.#failed === null) this.#frames.push(chunk);
+  }
+
+  /** The next frame, or null until more bytes arrive. Throws PeerFrameError now and on every later call. */
+  next(): PeerFrame | null {
+    if (this.#failed !== null) throw this.#failed;
+    try {
+      let payload: Uint8Array | null;
+      try {
+        payload = this.#frames.next();
+      } catch (error) {
+        if (!(error instanceof FrameError)) throw error;
+        throw new PeerFrameError(
+          `peer frame length ${error.length} is outside [4, ${this.#maxFrameBytes}]: the other side is not a ` +
+            `Corral peer of this version, or sent a message larger than the limit`,
+        );
+      }
+      return payload === null ? null : decodePayload(payload);
+    } catch (error) {
+      if (error instanceof PeerFrameError) this.#failed = error;
+      throw error;
+    }
+  }
+}
+
+function decodePayload(payload: Uint8Array): PeerFrame {
+  if (payload.length < 4) {
+    throw new PeerFrameError(`peer frame of ${payload.length} bytes is shorter than its 4-byte CRC`);
+  }
+  const body = payload.subarray(4);
+  const expected = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0);
+  const actual = crc32c(body);
+  if (expected !== actual) {
+    throw new PeerFrameError(
+      `peer frame of ${body.length} bytes fails its CRC32C check (0x${hex(actual)}, expected 0x${hex(expected)}): ` +
+        `the stream is damaged`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = decodeCbor(body);
+  } catch (error) {
+    throw new PeerFrameError(`peer frame body is not valid CBOR: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return checkPeerFrame(value);
+}
+
+function hex(value: number): string {
+  return value.toString(16).padStart(8, "0");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Shapes
+
+type FieldType = "int" | "bigint" | "boolean" | "string" | "state" | "array" | "object" | "entry" | "entries" | "nodes" | "header";
+
+/** The fields each frame kind must have (every kind is listed, so a new message kind fails to compile). */
+const SHAPES: Record<PeerFrame["kind"], Record<string, FieldType>> = {
+  linkHello: { protocolVersion: "int", from: "int", to: "int" },
+  linkHeartbeat: {},
+  vote: { leader: "int", zxid: "int", electionEpoch: "int", peerEpoch: "int", state: "state" },
+  followerInfo: { acceptedEpoch: "int", lastZxid: "int", observer: "boolean", attempt: "int" },
+  leaderInfo: { newEpoch: "int" },
+  ackEpoch: { currentEpoch: "int", lastZxid: "int", appliedZxid: "int" },
+  diff: { entries: "entries" },
+  trunc: { zxid: "int", entries: "entries" },
+  snap: { header: "header", nodes: "nodes", done: "boolean" },
+  newLeader: { epoch: "int", zxid: "int" },
+  upToDate: {},
+  proposal: { entry: "entry" },
+  ack: { zxid: "int" },
+  commit: { zxid: "int" },
+  inform: { entry: "entry" },
+  request: { sessionId: "bigint", cxid: "int", request: "object", identities: "array" },
+  heartbeat: {},
+  ping: { sessions: "array" },
+  sync: { requestId: "int" },
+  syncReply: { requestId: "int" },
+};
+
+const STATES = new Set<PeerState>(["looking", "following", "leading", "observing"]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+/** Returns `value` as a PeerFrame, or throws PeerFrameError naming the first field that is wrong. */
+export function checkPeerFrame(value: unknown): PeerFrame {
+  if (!isRecord(value) || typeof value["kind"] !== "string") {
+    throw new PeerFrameError("peer frame body is not an object with a string `kind`");
+  }
+  const kind = value["kind"];
+  const shape = Object.hasOwn(SHAPES, kind) ? SHAPES[kind as PeerFrame["kind"]] : undefined;
+  if (shape === undefined) throw new PeerFrameError(`peer frame has an unknown kind ${JSON.stringify(kind.slice(0, 40))}`);
+  for (const [field, type] of Object.entries(shape)) {
+    if (!fieldMatches(value[field], type)) {
+      throw new PeerFrameError(`peer ${kind} message: field ${field} is not ${describeType(type)}`);
+    }
+  }
+  return value as unknown as PeerFrame;
+}
+
+function fieldMatches(value: unknown, type: FieldType): boolean {
+  switch (type) {
+    case "int":
+      return typeof value === "number" && Number.isSafeInteger(value);
+    case "bigint":
+      return typeof value === "bigint";
+    case "boolean":
+      return typeof value === "boolean";
+    case "string":
+      return typeof value === "string";
+    case "state":
+      return typeof value === "string" && STATES.has(value as PeerState);
+    case "array":
+      return Array.isArray(value);
+    case "object":
+      return isRecord(value) && typeof value["kind"] === "string";
+    case "entry":
+      return isTxnEntry(value);
+    case "entries":
+      return Array.isArray(value) && value.every(isTxnEntry);
+    case "header":
+      return isRecord(value) && fieldMatches(value["zxid"], "int") && Array.isArray(value["sessions"]);
+    case "nodes":
+      return Array.isArray(value) && value.every((node) => isRecord(node) && typeof node["path"] === "string");
+  }
+}
+
+function isTxnEntry(value: unknown): boolean {
+  if (!isRecord(value) || !isRecord(value["header"]) || !isRecord(value["txn"])) return false;
+  const header = value["header"];
+  return fieldMatches(header["zxid"], "int") && typeof header["sessionId"] === "bigint" &&
+    typeof value["txn"]["type"] === "string";
+}
+
+function describeType(type: FieldType): string {
+  switch (type) {
+    case "int":
+      return "a safe integer";
+    case "state":
+      return "a peer state (looking, following, leading, observing)";
+    case "object":
+      return "an object with a kind";
+    case "entry":
+      return "a txn entry";
+    case "entries":
+      return "an array of txn entries";
+    case "header":
+      return "a snapshot header";
+    case "nodes":
+      return "an array of snapshot nodes";
+    default:
+      return `a ${type}`;
+  }
+}
