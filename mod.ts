@@ -20,3 +20,11 @@ export { serve, type ServeOptions, type ServerHandle } from "./src/driver/server
 export { consoleLogger, type Logger, silentLogger } from "./src/driver/logger.ts";
 export { defaultServerConfig, type ServerConfig } from "./src/core/server_io.ts";
 export type { Transport } from "./src/transport/transport.ts";
+export {
+  type EmbeddedReplica,
+  ensembleConnectString,
+  Replica,
+  type ReplicaServer,
+  startReplica,
+  type StartReplicaOptions,
+} from "./src/driver/start_replica.ts";

@@ -19,8 +19,13 @@ Options for serve (they override zoo.cfg):
   --truncate-corrupt-log  if the log is corrupt before its end, cut it there and start (losing
                           every txn after that point) instead of refusing to start
 
-Corral prints "corral: serving on <host>:<port> (<runtime>, standalone)" once it listens, and
-shuts down cleanly on SIGINT or SIGTERM.
+An ensemble: a zoo.cfg with two or more server.N=host:quorumPort:electionPort[:observer] lines
+(the same file on every member), initLimit and syncLimit (ticks), and dataDir/myid holding this
+member's N. Members talk to each other on the quorum port only (election and Zab share it; the
+election port is not used); a server.N line ending in :observer is an observer.
+
+Corral prints "corral: serving on <host>:<port> (<runtime>, standalone)" (or "..., member N of an
+ensemble of M, quorum port P)") once it listens, and shuts down cleanly on SIGINT or SIGTERM.
 `;
 
 export type LogLevelName = "debug" | "info" | "warn" | "error";

@@ -1,11 +1,16 @@
-/** `corral serve`: a standalone server from a zoo.cfg and/or flags, until SIGINT or SIGTERM. */
+/**
+ * `corral serve`: a standalone server, or one member of an ensemble (zoo.cfg with two or more
+ * server.N lines and dataDir/myid), from a zoo.cfg and/or flags, until SIGINT or SIGTERM.
+ */
 import { defaultServerConfig, type ServerConfig } from "../core/server_io.ts";
 import { consoleLogger } from "../driver/logger.ts";
 import { serveDurable } from "../driver/durable_server.ts";
+import { serveReplica } from "../driver/replica_driver.ts";
 import { serve } from "../driver/server_driver.ts";
 import { NodeFileSystem } from "../storage/node_file_system.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { ServeArgs } from "./args.ts";
+import { EnsemblePlanError, type EnsemblePlan, MYID_FILE, planEnsemble } from "./ensemble_plan.ts";
 import type { CliRuntime } from "./runtime.ts";
 import { parseZooCfg, type ZooCfg } from "./zoo_cfg.ts";
 
@@ -26,24 +31,36 @@ export interface ServePlan {
   dataLogDir: string | null;
   snapRetainCount: number;
   truncateCorruptLog: boolean;
+  /** Null: standalone. */
+  ensemble: EnsemblePlan | null;
   warnings: string[];
 }
 
 /** Thrown for settings that cannot be served; the message is for the operator. */
 export class ServePlanError extends Error {}
 
-export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number): ServePlan {
+/**
+ * Merges zoo.cfg and flags. With two or more server.N lines the plan is an ensemble member's, and
+ * `myIdText` is the content of dataDir/myid (null: missing).
+ */
+export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, myIdText: string | null = null): ServePlan {
   const warnings = [...(cfg?.warnings ?? [])];
   const servers = cfg?.servers ?? [];
-  if (servers.length > 1) {
-    throw new ServePlanError(
-      `${args.configPath} lists ${servers.length} servers (server.N lines), but corral serve runs standalone only for now; ` +
-        "remove the server.N lines to serve standalone",
-    );
+  const dataDir = args.dataDir ?? cfg?.dataDir ?? null;
+  let ensemble: EnsemblePlan | null = null;
+  if (cfg !== null && servers.length > 1) {
+    try {
+      ensemble = planEnsemble(cfg, args.configPath ?? "zoo.cfg", dataDir, myIdText, warnings);
+    } catch (error) {
+      if (error instanceof EnsemblePlanError) throw new ServePlanError(error.message);
+      throw error;
+    }
   }
-  const port = args.port ?? cfg?.clientPort ?? servers[0]?.clientPort ?? null;
+  // A single server.N line is a standalone server (ZooKeeper's standaloneEnabled default).
+  const me = ensemble === null ? servers[0] : servers.find((server) => server.id === ensemble.myId);
+  const port = args.port ?? cfg?.clientPort ?? me?.clientPort ?? null;
   if (port === null) throw new ServePlanError(`${args.configPath} sets no clientPort; add clientPort=2181 or pass --port <n>`);
-  const host = args.host ?? cfg?.clientPortAddress ?? servers[0]?.clientHost ?? "0.0.0.0";
+  const host = args.host ?? cfg?.clientPortAddress ?? me?.clientHost ?? "0.0.0.0";
   const tickTimeMs = args.tickTimeMs ?? cfg?.tickTimeMs ?? DEFAULT_TICK_TIME_MS;
   const config = defaultServerConfig({
     tickTimeMs,
@@ -58,7 +75,6 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number): S
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) {
     throw new ServePlanError(`minSessionTimeout (${config.minSessionTimeoutMs} ms) is larger than maxSessionTimeout (${config.maxSessionTimeoutMs} ms)`);
   }
-  const dataDir = args.dataDir ?? cfg?.dataDir ?? null;
   if (dataDir === null) warnings.push("no dataDir: the data lives in memory and is lost when corral exits");
   return {
     host,
@@ -71,6 +87,7 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number): S
     dataLogDir: cfg?.dataLogDir ?? null,
     snapRetainCount: cfg?.autopurgeSnapRetainCount ?? 3,
     truncateCorruptLog: args.truncateCorruptLog,
+    ensemble,
     warnings,
   };
 }
@@ -80,14 +97,17 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
   let plan: ServePlan;
   try {
     const cfg = args.configPath === null ? null : parseZooCfg(await readConfig(args.configPath, runtime), { source: args.configPath });
-    plan = planServe(args, cfg, Date.now());
+    const dataDir = args.dataDir ?? cfg?.dataDir ?? null;
+    const myIdText = cfg !== null && cfg.servers.length > 1 && dataDir !== null ? await readMyId(dataDir, runtime) : null;
+    plan = planServe(args, cfg, Date.now(), myIdText);
   } catch (error) {
     console.error(`corral: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   for (const warning of plan.warnings) console.error(`corral: warning: ${warning}`);
   const transport = await defaultTransport();
-  let handle;
+  let handle: { port: number; close(): Promise<void>; stopped?: Promise<Error | null> };
+  let role = "standalone";
   try {
     const options = {
       transport,
@@ -98,27 +118,43 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
       maxFrameBytes: plan.maxFrameBytes,
       fourLetterWhitelist: plan.fourLetterWhitelist,
       logger: consoleLogger(args.logLevel),
+      ...(plan.dataDir === null ? {} : { dataDir: plan.dataDir }),
+      ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
     };
-    handle = plan.dataDir === null ? await serve(options) : await serveDurable({
-      ...options,
+    const store = plan.dataDir === null ? null : {
       fs: new NodeFileSystem(),
       dataDir: plan.dataDir,
       ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
       snapRetainCount: plan.snapRetainCount,
       truncateCorruptLog: plan.truncateCorruptLog,
-    });
+    };
+    const ensemble = plan.ensemble;
+    if (ensemble !== null && store !== null) {
+      handle = await serveReplica({ ...options, ...ensemble, store });
+      role = `${ensemble.observer ? "observer" : "member"} ${ensemble.myId} of an ensemble of ${ensemble.members.length}, ` +
+        `quorum port ${ensemble.quorumListen.port}`;
+    } else {
+      handle = store === null ? await serve(options) : await serveDurable({ ...options, ...store });
+    }
   } catch (error) {
     console.error(`corral: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
-  const signal = await new Promise<string>((resolve) => {
+  const reason = await new Promise<string>((resolve) => {
     const remove = runtime.onShutdownSignal((received) => {
       remove();
-      resolve(received);
+      resolve(`${received} received`);
     });
-    console.log(`corral: serving on ${formatHost(plan.host)}:${handle.port} (${runtime.name}, standalone)`);
+    // An ensemble member stops on its own when its storage fails.
+    void handle.stopped?.then((error) => {
+      if (error === null) return;
+      remove();
+      resolve(`stopped: ${error.message}`);
+    });
+    console.log(`corral: serving on ${formatHost(plan.host)}:${handle.port} (${runtime.name}, ${role})`);
   });
-  console.error(`corral: ${signal} received, shutting down`);
+  const failed = reason.startsWith("stopped");
+  console.error(`corral: ${reason}, shutting down`);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"late">((resolve) => {
     timer = setTimeout(() => resolve("late"), SHUTDOWN_DEADLINE_MS);
@@ -129,7 +165,17 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
     console.error(`corral: shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
     return 1;
   }
-  return 0;
+  return failed ? 1 : 0;
+}
+
+/** dataDir/myid's text, or null when it does not exist. */
+async function readMyId(dataDir: string, runtime: CliRuntime): Promise<string | null> {
+  try {
+    return await runtime.readTextFile(`${dataDir.replace(/\/+$/, "")}/${MYID_FILE}`);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ENOENT") return null;
+    throw new Error(`cannot read ${dataDir}/${MYID_FILE}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 async function readConfig(path: string, runtime: CliRuntime): Promise<string> {

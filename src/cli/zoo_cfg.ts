@@ -34,8 +34,12 @@ export interface ZooCfg {
   juteMaxBuffer: number;
   initLimit: number | null;
   syncLimit: number | null;
-  /** `server.N` lines, kept for ensembles. */
+  /** `server.N` lines: two or more make an ensemble. */
   servers: ZooCfgServer[];
+  /** `peerType`: this server's role; the server.N line's role wins if they disagree (as in ZooKeeper). */
+  peerType: "participant" | "observer" | null;
+  /** Bind the quorum port on all interfaces instead of this server's server.N host. */
+  quorumListenOnAllIPs: boolean;
   autopurgeSnapRetainCount: number;
   autopurgePurgeIntervalHours: number;
   snapCount: number;
@@ -75,6 +79,8 @@ export function defaultZooCfg(): ZooCfg {
     initLimit: null,
     syncLimit: null,
     servers: [],
+    peerType: null,
+    quorumListenOnAllIPs: false,
     autopurgeSnapRetainCount: 3,
     autopurgePurgeIntervalHours: 0,
     snapCount: 100_000,
@@ -151,6 +157,13 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
         break;
       case "syncLimit":
         cfg.syncLimit = integer(v, { min: 1 }, "syncLimit (ticks)", fail);
+        break;
+      case "peerType":
+        if (v !== "participant" && v !== "observer") fail(`peerType must be participant or observer, got ${JSON.stringify(v)}`);
+        cfg.peerType = v as "participant" | "observer";
+        break;
+      case "quorumListenOnAllIPs":
+        cfg.quorumListenOnAllIPs = boolean(v, entry.key, fail);
         break;
       case "autopurge.snapRetainCount":
         cfg.autopurgeSnapRetainCount = Math.max(3, integer(v, { min: 0 }, "autopurge.snapRetainCount", fail));

@@ -464,8 +464,9 @@ export class Server {
     if (txn.type === "createSession" && !this.#sessions.get(header.sessionId)) {
       this.#sessions.add(header.sessionId, txn.timeoutMs, this.#nowMs);
     }
-    if (txn.type === "closeSession") this.#sessionClosed(header.sessionId);
+    // Answer before forgetting the session: a learner finds the closing client through it.
     this.#answer(header.zxid, header.sessionId, header.cxid, txn, result);
+    if (txn.type === "closeSession") this.#sessionClosed(header.sessionId);
     for (const connectionId of this.#syncWaiting) {
       const connection = this.#connections.get(connectionId);
       if (connection) this.#flush(connection);

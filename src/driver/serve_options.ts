@@ -33,6 +33,8 @@ export interface ServerCore {
   connections(): ConnectionStatus[];
   sessions(): SessionDump[];
   dataWatches(): Map<string, bigint[]>;
+  /** False while the core refuses clients (an ensemble member without a leader); absent means true. */
+  readonly serving?: boolean;
 }
 
 export interface Clock {
@@ -68,6 +70,8 @@ export interface ServeOptions {
   durableLog?: DurableLog;
   /** Only reported by `conf`. */
   dataDir?: string;
+  /** Only reported by `conf`: myid of an ensemble member; standalone servers report 0. */
+  serverId?: number;
   dataLogDir?: string;
 }
 

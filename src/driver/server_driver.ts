@@ -75,7 +75,12 @@ export async function serveCore<C extends ServerCore>(core: C, options: ServeOpt
 const IGNORE_SOCKET: SocketHandler = { onData() {}, onClose() {} };
 const textEncoder = new TextEncoder();
 
-class ServerDriver<C extends ServerCore> {
+/**
+ * The client side of a server: listener, connections, framing, four-letter words, the timer and the
+ * persister around one core. `serve` and `serveCore` run a standalone Server with it; the replica
+ * driver (replica_driver.ts) runs a Replica with it and feeds peer input through `input`.
+ */
+export class ServerDriver<C extends ServerCore> {
   readonly #core: C;
   readonly #options: ServeOptions;
   readonly #clock: Clock;
@@ -147,6 +152,19 @@ class ServerDriver<C extends ServerCore> {
   close(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;
+  }
+
+  /**
+   * Feeds the core an input that does not come from a client socket (a peer's messages, a lost
+   * peer, the start of an election): ticks it, runs `call`, and carries out the outputs.
+   */
+  input(what: string, call: () => void): void {
+    if (this.#stopping !== null) return;
+    this.#callCore(what, () => {
+      this.#core.tick(this.#clock.now());
+      call();
+    });
+    this.#drain();
   }
 
   async #stop(): Promise<void> {
@@ -523,7 +541,7 @@ class ServerDriver<C extends ServerCore> {
   }
 
   #fourLetterSource(nowMs: number) {
-    return fourLetterSource({
+    const source = fourLetterSource({
       core: this.#core,
       stats: this.#stats,
       connections: this.#connections,
@@ -536,9 +554,12 @@ class ServerDriver<C extends ServerCore> {
         maxClientCnxns: this.#maxClientCnxns,
         minSessionTimeoutMs: this.#options.config.minSessionTimeoutMs,
         maxSessionTimeoutMs: this.#options.config.maxSessionTimeoutMs,
-        serverId: 0,
+        serverId: this.#options.serverId ?? 0,
       }),
     });
+    // An ensemble member without a leader answers most words with "not currently serving".
+    source.serving = this.#core.serving ?? true;
+    return source;
   }
 }
 

@@ -148,7 +148,7 @@ describe("serve plan (zoo.cfg + flags)", () => {
   test("an ensemble config and a missing client port are refused with an explanation", () => {
     const ensemble = parseZooCfg("clientPort=2181\nserver.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\n");
     assert.throws(() => planServe(serveArgs(["zoo.cfg"]), ensemble, 0), (error: Error) =>
-      error instanceof ServePlanError && /lists 3 servers/.test(error.message));
+      error instanceof ServePlanError && /lists 3 servers \(an ensemble\) but no dataDir/.test(error.message));
     assert.throws(() => planServe(serveArgs(["zoo.cfg"]), parseZooCfg("tickTime=2000"), 0), /sets no clientPort/);
     const single = parseZooCfg("server.1=a:1:2;127.0.0.1:2190\n");
     const plan = planServe(serveArgs(["zoo.cfg"]), single, 0);

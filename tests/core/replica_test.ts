@@ -111,3 +111,14 @@ describe("replica: election and Zab", () => {
     assertConverged(ensemble);
   });
 });
+
+test("a client's closeSession through a follower is answered, and its ephemerals go", () => {
+  const ensemble = new Ensemble({ voters: 3 });
+  const leader = ensemble.stabilize();
+  const follower = [1, 2, 3].find((sid) => sid !== leader)!;
+  const client = ensemble.client(follower);
+  assert.equal(client.call(create("/eph", "", 1))?.header.err, 0);
+  assert.equal(client.call({ kind: "closeSession" })?.header.err, 0);
+  assert.ok(client.state.closed, "the connection is closed after the reply");
+  assert.equal(ensemble.replicas.get(leader)!.server.tree.get("/eph"), undefined);
+});

@@ -1,0 +1,502 @@
+/**
+ * The connections between ensemble members, over any Transport (TCP on Deno, Bun and Node, or a
+ * MemoryNetwork). Election votes and Zab travel on one connection per pair of members, on one port
+ * per member (zoo.cfg's quorum port; its election port is not used).
+ *
+ * Who dials: the member with the higher server id dials the lower one; the lower one only accepts.
+ * So each pair has exactly one connection and no tie-breaking is needed when both start at once
+ * (ZooKeeper keeps the connection the higher id initiated, for the same reason). Both sides start
+ * with a `linkHello` frame naming themselves and whom they meant to reach; a connection is "up" once
+ * the other side's hello checks out.
+ *
+ * What the core sees is TCP's promise per pair: messages arrive in order, and `onPeerLost(sid)`
+ * marks every break after which some may have been lost. Messages sent while no connection is up
+ * wait in a bounded queue and go out, in order, when one comes up (the first election votes, a new
+ * learner's FOLLOWERINFO); when a connection breaks, what was written to it is gone. A peer that
+ * does not read (its unsent bytes exceed `queueBytesMax`), a damaged stream, or silence longer than
+ * `idleTimeoutMs` (heartbeats flow every `heartbeatMs`) drop the connection: the dialer reconnects
+ * with exponential backoff between `reconnectDelayMinMs` and `reconnectDelayMaxMs`.
+ *
+ * Callbacks are never made from inside send(): onPeerLost for a connection dropped there is
+ * delivered from a microtask, and the core is never re-entered.
+ */
+import type { PeerMessage, Sid } from "../core/peer_messages.ts";
+import { concatBytes } from "../storage/record_framing.ts";
+import type { Listener, Socket, SocketHandler, Transport } from "../transport/transport.ts";
+import {
+  DEFAULT_PEER_MAX_FRAME_BYTES,
+  encodePeerFrame,
+  PEER_PROTOCOL_VERSION,
+  type PeerFrame,
+  PeerFrameDecoder,
+} from "../wire/peer_codec.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+
+/** Where a member accepts peer connections. */
+export interface PeerEndpoint {
+  id: Sid;
+  host: string;
+  port: number;
+}
+
+export interface PeerNetworkOptions {
+  myId: Sid;
+  transport: Transport;
+  /** Where this member accepts connections from members with higher ids (port 0: a free port). */
+  listen: { host: string; port: number };
+  /** The other members; an entry for myId is ignored. */
+  peers: readonly PeerEndpoint[];
+  /** Messages from `from` that arrived together, in order. */
+  onMessages(from: Sid, messages: PeerMessage[]): void;
+  /** The connection to `sid` broke: messages sent to it since it came up may be lost. */
+  onPeerLost(sid: Sid): void;
+  logger?: Logger;
+  /** Largest frame sent or accepted; default 128 MiB. */
+  maxFrameBytes?: number;
+  /** Unsent bytes per peer (queued while down, or in the socket) before the connection is dropped; default 64 MiB. */
+  queueBytesMax?: number;
+  /** Backoff between connection attempts; defaults 50 ms doubling up to 2000 ms. */
+  reconnectDelayMinMs?: number;
+  reconnectDelayMaxMs?: number;
+  /** Bound on connecting and on the hello exchange; default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** Heartbeat period on an idle-or-not connection; default 1000 ms. */
+  heartbeatMs?: number;
+  /** A connection that delivers nothing for this long is dropped; default 10000 ms. */
+  idleTimeoutMs?: number;
+  /** Milliseconds clock; default Date.now. */
+  now?: () => number;
+}
+
+export interface PeerLinkStatus {
+  id: Sid;
+  /** up: connected and greeted; down: not connected; dropping: closed, peerLost not yet delivered. */
+  state: "up" | "down" | "dropping";
+  queuedBytes: number;
+  /** Connections that came up so far. */
+  connects: number;
+}
+
+const HEARTBEAT: PeerFrame = { kind: "linkHeartbeat" };
+
+/** One accepted or dialed socket, before and after its hello. */
+class PeerConnection {
+  readonly socket: Socket;
+  readonly dialed: boolean;
+  readonly decoder: PeerFrameDecoder;
+  readonly openedAtMs: number;
+  /** The member on the other side, once its hello checked out. */
+  peer: Sid | null = null;
+  lastHeardMs: number;
+  closed = false;
+
+  constructor(socket: Socket, dialed: boolean, maxFrameBytes: number, nowMs: number) {
+    this.socket = socket;
+    this.dialed = dialed;
+    this.decoder = new PeerFrameDecoder({ maxFrameBytes });
+    this.openedAtMs = nowMs;
+    this.lastHeardMs = nowMs;
+  }
+}
+
+/** This member's side of the pair with one other member. */
+class PeerLink {
+  readonly endpoint: PeerEndpoint;
+  /** Whether we dial (our id is higher). */
+  readonly dials: boolean;
+  state: "up" | "down" | "dropping" = "down";
+  connection: PeerConnection | null = null;
+  /** A dial or a hello in progress (dialer side). */
+  attempt: PeerConnection | null = null;
+  dialing = false;
+  queue: Uint8Array[] = [];
+  queuedBytes = 0;
+  delayMs: number;
+  retryTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  connects = 0;
+  failures = 0;
+
+  constructor(endpoint: PeerEndpoint, dials: boolean, delayMs: number) {
+    this.endpoint = endpoint;
+    this.dials = dials;
+    this.delayMs = delayMs;
+  }
+
+  get id(): Sid {
+    return this.endpoint.id;
+  }
+}
+
+export class PeerNetwork {
+  readonly #options: PeerNetworkOptions;
+  readonly #myId: Sid;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #maxFrameBytes: number;
+  readonly #queueBytesMax: number;
+  readonly #delayMinMs: number;
+  readonly #delayMaxMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #heartbeatMs: number;
+  readonly #idleTimeoutMs: number;
+  readonly #links = new Map<Sid, PeerLink>();
+  /** Accepted sockets whose hello has not arrived yet. */
+  readonly #greeting = new Set<PeerConnection>();
+  readonly #heartbeatFrame: Uint8Array;
+  #listener: Listener | null = null;
+  #timer: ReturnType<typeof setInterval> | undefined = undefined;
+  #closed = false;
+
+  private constructor(options: PeerNetworkOptions) {
+    this.#options = options;
+    this.#myId = options.myId;
+    this.#logger = options.logger ?? silentLogger;
+    this.#now = options.now ?? Date.now;
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_PEER_MAX_FRAME_BYTES;
+    this.#queueBytesMax = options.queueBytesMax ?? 64 * 1024 * 1024;
+    this.#delayMinMs = options.reconnectDelayMinMs ?? 50;
+    this.#delayMaxMs = Math.max(this.#delayMinMs, options.reconnectDelayMaxMs ?? 2000);
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.#heartbeatMs = options.heartbeatMs ?? 1000;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
+    this.#heartbeatFrame = encodePeerFrame(HEARTBEAT);
+    for (const endpoint of options.peers) {
+      if (endpoint.id === this.#myId) continue;
+      if (this.#links.has(endpoint.id)) throw new RangeError(`peer ${endpoint.id} is listed twice`);
+      this.#links.set(endpoint.id, new PeerLink(endpoint, this.#myId > endpoint.id, this.#delayMinMs));
+    }
+    if (!(this.#idleTimeoutMs > this.#heartbeatMs)) {
+      throw new RangeError(`idleTimeoutMs (${this.#idleTimeoutMs}) must exceed heartbeatMs (${this.#heartbeatMs})`);
+    }
+  }
+
+  /** Listens, then starts dialing the members with lower ids. */
+  static async start(options: PeerNetworkOptions): Promise<PeerNetwork> {
+    const network = new PeerNetwork(options);
+    await network.#start();
+    return network;
+  }
+
+  async #start(): Promise<void> {
+    const { host, port } = this.#options.listen;
+    this.#listener = await this.#options.transport.listen({ host, port }, (socket) => this.#accept(socket));
+    this.#logger.log("info", `server ${this.#myId}: accepting ensemble peers on ${host}:${this.#listener.port}`);
+    // Heartbeats, idle connections and hello deadlines are all checked at the heartbeat's pace.
+    this.#timer = setInterval(() => this.#onTimer(), this.#heartbeatMs);
+    for (const link of this.#links.values()) if (link.dials) this.#dial(link);
+  }
+
+  /** The port peers connect to. */
+  get port(): number {
+    return this.#listener?.port ?? this.#options.listen.port;
+  }
+
+  /** Queues `message` for `to` (dropped for an unknown id or after close). Never calls back. */
+  send(to: Sid, message: PeerMessage): void {
+    const link = this.#links.get(to);
+    if (link === undefined || this.#closed || link.state === "dropping") return;
+    let frame: Uint8Array;
+    try {
+      frame = encodePeerFrame(message, this.#maxFrameBytes);
+    } catch (error) {
+      // The core expects this message to arrive; losing it silently would stall it, so the link breaks.
+      this.#drop(link, `cannot send a ${message.kind} message: ${describe(error)}`, "error");
+      return;
+    }
+    const connection = link.connection;
+    if (link.state === "up" && connection !== null) {
+      connection.socket.write(frame);
+      if (connection.socket.bufferedBytes > this.#queueBytesMax) {
+        this.#drop(link, `${connection.socket.bufferedBytes} bytes are waiting to be sent (more than ${this.#queueBytesMax}): the peer is not reading`, "warn");
+      }
+      return;
+    }
+    link.queue.push(frame);
+    link.queuedBytes += frame.length;
+    if (link.queuedBytes > this.#queueBytesMax) {
+      this.#drop(link, `${link.queuedBytes} bytes queued while it is unreachable (more than ${this.#queueBytesMax})`, "warn");
+    }
+  }
+
+  /** Whether the connection to `sid` is up. */
+  connected(sid: Sid): boolean {
+    return this.#links.get(sid)?.state === "up";
+  }
+
+  links(): PeerLinkStatus[] {
+    return [...this.#links.values()].map((link) => ({
+      id: link.id,
+      state: link.state,
+      queuedBytes: link.queuedBytes + (link.connection?.socket.bufferedBytes ?? 0),
+      connects: link.connects,
+    }));
+  }
+
+  /** Stops listening and dialing and closes every connection (no onPeerLost after this). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const link of this.#links.values()) {
+      clearTimeout(link.retryTimer);
+      link.queue = [];
+      link.queuedBytes = 0;
+      for (const connection of [link.connection, link.attempt]) if (connection !== null) this.#closeSocket(connection);
+    }
+    for (const connection of this.#greeting) this.#closeSocket(connection);
+    this.#greeting.clear();
+    await this.#listener?.close();
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Dialing (to members with lower ids)
+
+  #dial(link: PeerLink): void {
+    if (this.#closed || link.dialing || link.state !== "down") return;
+    link.dialing = true;
+    const { host, port } = link.endpoint;
+    let connection: PeerConnection | null = null;
+    // Events that come before connect() resolves (an adapter may deliver them first) wait here.
+    const early: Array<Uint8Array | null> = [];
+    const handler: SocketHandler = {
+      onData: (chunk) => {
+        if (connection !== null) this.#onData(connection, chunk);
+        else early.push(chunk.slice());
+      },
+      onClose: () => {
+        if (connection !== null) this.#onClose(connection);
+        else early.push(null);
+      },
+    };
+    this.#options.transport.connect({ host, port, timeoutMs: this.#connectTimeoutMs }, handler).then(
+      (socket) => {
+        link.dialing = false;
+        const opened = new PeerConnection(socket, true, this.#maxFrameBytes, this.#now());
+        connection = opened;
+        if (this.#closed) {
+          this.#closeSocket(opened);
+          return;
+        }
+        link.attempt = opened;
+        socket.write(encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: this.#myId, to: link.id }));
+        for (const event of early) {
+          if (event === null) this.#onClose(opened);
+          else this.#onData(opened, event);
+        }
+      },
+      (error) => {
+        link.dialing = false;
+        this.#retryLater(link, describe(error));
+      },
+    );
+  }
+
+  #retryLater(link: PeerLink, why: string): void {
+    if (this.#closed || !link.dials) return;
+    link.failures++;
+    // The first failure of a streak is worth a line; the retries that follow are not.
+    this.#logger.log(link.failures === 1 ? "info" : "debug", `server ${this.#myId}: cannot reach peer ${link.id} (${why}); retrying in ${link.delayMs} ms`);
+    clearTimeout(link.retryTimer);
+    link.retryTimer = setTimeout(() => this.#dial(link), link.delayMs);
+    link.delayMs = Math.min(link.delayMs * 2, this.#delayMaxMs);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Accepting (from members with higher ids)
+
+  #accept(socket: Socket): SocketHandler {
+    const connection = new PeerConnection(socket, false, this.#maxFrameBytes, this.#now());
+    if (this.#closed) {
+      this.#closeSocket(connection);
+    } else {
+      this.#greeting.add(connection);
+    }
+    return {
+      onData: (chunk) => this.#onData(connection, chunk),
+      onClose: () => this.#onClose(connection),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Socket events
+
+  #onData(connection: PeerConnection, chunk: Uint8Array): void {
+    if (connection.closed || this.#closed) return;
+    connection.lastHeardMs = this.#now();
+    connection.decoder.push(chunk);
+    const messages: PeerMessage[] = [];
+    try {
+      // Bounded by the chunk: every frame takes at least 8 of its bytes.
+      for (let frame = connection.decoder.next(); frame !== null; frame = connection.decoder.next()) {
+        if (frame.kind === "linkHeartbeat") continue;
+        if (frame.kind === "linkHello") {
+          this.#onHello(connection, frame);
+          if (connection.closed) return;
+          continue;
+        }
+        if (connection.peer === null) throw new Error(`a ${frame.kind} message arrived before the hello`);
+        messages.push(frame);
+      }
+    } catch (error) {
+      this.#fail(connection, describe(error));
+    }
+    const from = connection.peer;
+    if (messages.length > 0 && from !== null && this.#links.get(from)?.connection === connection) {
+      this.#options.onMessages(from, messages);
+    }
+  }
+
+  #onHello(connection: PeerConnection, hello: Extract<PeerFrame, { kind: "linkHello" }>): void {
+    if (connection.peer !== null) throw new Error("a second hello on one connection");
+    if (hello.protocolVersion !== PEER_PROTOCOL_VERSION) {
+      throw new Error(`peer ${hello.from} speaks peer protocol version ${hello.protocolVersion}, this server ${PEER_PROTOCOL_VERSION}: run the same Corral version on every member`);
+    }
+    if (hello.to !== this.#myId) {
+      throw new Error(`peer ${hello.from} meant to reach server ${hello.to}, but this is server ${this.#myId}: check the server.N lines`);
+    }
+    const link = this.#links.get(hello.from);
+    if (link === undefined) throw new Error(`server ${hello.from} is not a member of this ensemble`);
+    if (connection.dialed) {
+      if (link.attempt !== connection) throw new Error(`unexpected hello from ${hello.from}`);
+      link.attempt = null;
+      if (link.state === "dropping") {
+        // A drop whose onPeerLost is still queued: the break is reported before the new connection.
+        link.state = "down";
+        this.#options.onPeerLost(link.id);
+        if (connection.closed || this.#closed) return;
+      }
+    } else {
+      if (!(hello.from > this.#myId)) {
+        throw new Error(`server ${hello.from} dialed server ${this.#myId}, but only higher ids dial lower ones`);
+      }
+      this.#greeting.delete(connection);
+      connection.socket.write(encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: this.#myId, to: hello.from }));
+      const old = link.connection;
+      if (old !== null || link.state === "dropping") {
+        // The peer redialed before we noticed (or reported) its old connection break: that break comes first.
+        if (old !== null) this.#closeSocket(old);
+        link.connection = null;
+        link.state = "down";
+        this.#logger.log("info", `server ${this.#myId}: peer ${link.id} reconnected; its old connection is gone`);
+        this.#options.onPeerLost(link.id);
+        if (connection.closed || this.#closed) return;
+      }
+    }
+    connection.peer = hello.from;
+    this.#up(link, connection);
+  }
+
+  #up(link: PeerLink, connection: PeerConnection): void {
+    link.connection = connection;
+    link.state = "up";
+    link.connects++;
+    link.failures = 0;
+    link.delayMs = this.#delayMinMs;
+    this.#logger.log("info", `server ${this.#myId}: connected to peer ${link.id}${link.queue.length > 0 ? ` (sending ${link.queue.length} queued messages)` : ""}`);
+    if (link.queue.length > 0) {
+      const queued = link.queue;
+      link.queue = [];
+      link.queuedBytes = 0;
+      connection.socket.write(queued.length === 1 ? queued[0]! : concatBytes(queued));
+    }
+  }
+
+  #onClose(connection: PeerConnection): void {
+    const wasClosed = connection.closed;
+    connection.closed = true;
+    this.#greeting.delete(connection);
+    if (this.#closed) return;
+    const link = connection.peer === null ? this.#attemptOwner(connection) : this.#links.get(connection.peer);
+    if (link === undefined) return;
+    if (link.attempt === connection) {
+      link.attempt = null;
+      this.#retryLater(link, "the connection closed during the hello");
+      return;
+    }
+    if (link.connection !== connection) return;
+    link.connection = null;
+    link.state = "down";
+    if (!wasClosed) this.#logger.log("info", `server ${this.#myId}: connection to peer ${link.id} closed by the other side`);
+    this.#options.onPeerLost(link.id);
+    if (link.dials) this.#retryLater(link, "connection lost");
+  }
+
+  #attemptOwner(connection: PeerConnection): PeerLink | undefined {
+    for (const link of this.#links.values()) if (link.attempt === connection) return link;
+    return undefined;
+  }
+
+  #onTimer(): void {
+    if (this.#closed) return;
+    const nowMs = this.#now();
+    for (const link of this.#links.values()) {
+      const connection = link.connection;
+      if (link.state === "up" && connection !== null) {
+        if (nowMs - connection.lastHeardMs > this.#idleTimeoutMs) {
+          this.#drop(link, `nothing heard for ${nowMs - connection.lastHeardMs} ms`, "warn");
+          continue;
+        }
+        connection.socket.write(this.#heartbeatFrame);
+      }
+      const attempt = link.attempt;
+      if (attempt !== null && nowMs - attempt.openedAtMs > this.#connectTimeoutMs) {
+        this.#fail(attempt, `no hello within ${this.#connectTimeoutMs} ms`);
+      }
+    }
+    for (const connection of [...this.#greeting]) {
+      if (nowMs - connection.openedAtMs > this.#connectTimeoutMs) this.#fail(connection, `no hello within ${this.#connectTimeoutMs} ms`);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Breaking connections
+
+  /** A connection that is not up yet, or is up, misbehaved: close it (onClose does the rest). */
+  #fail(connection: PeerConnection, why: string): void {
+    if (connection.closed) return;
+    const link = connection.peer === null ? undefined : this.#links.get(connection.peer);
+    if (link !== undefined && link.connection === connection) {
+      this.#drop(link, why, "warn");
+      return;
+    }
+    this.#logger.log("warn", `server ${this.#myId}: closing a peer connection from ${connection.socket.remoteAddress}:${connection.socket.remotePort}: ${why}`);
+    this.#closeSocket(connection);
+    this.#greeting.delete(connection);
+    const owner = this.#attemptOwner(connection);
+    if (owner !== undefined) {
+      owner.attempt = null;
+      this.#retryLater(owner, why);
+    }
+  }
+
+  /**
+   * Breaks the link on our side: everything queued or unsent is lost, so the core hears onPeerLost
+   * (from a microtask: we may be inside the core's output drain); until then sends are dropped too.
+   */
+  #drop(link: PeerLink, why: string, level: "warn" | "error"): void {
+    if (link.state === "dropping") return;
+    this.#logger.log(level, `server ${this.#myId}: dropping the connection to peer ${link.id}: ${why}`);
+    const connection = link.connection;
+    link.connection = null;
+    link.queue = [];
+    link.queuedBytes = 0;
+    link.state = "dropping";
+    if (connection !== null) this.#closeSocket(connection);
+    queueMicrotask(() => {
+      if (this.#closed || link.state !== "dropping") return;
+      link.state = "down";
+      this.#options.onPeerLost(link.id);
+      if (link.dials) this.#retryLater(link, why);
+    });
+  }
+
+  #closeSocket(connection: PeerConnection): void {
+    if (connection.closed) return;
+    connection.closed = true;
+    connection.socket.close();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

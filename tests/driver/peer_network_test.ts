@@ -1,0 +1,269 @@
+/**
+ * The peer network over a MemoryNetwork and over real TCP (the runtime's own adapter): ordered
+ * delivery, messages sent before a connection exists, reconnecting after a member restarts,
+ * peerLost on every break, the bounded queue, and connections that misbehave.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { PeerMessage, Sid } from "../../src/core/peer_messages.ts";
+import { MemoryLogger } from "../../src/driver/logger.ts";
+import { PeerNetwork, type PeerNetworkOptions } from "../../src/driver/peer_network.ts";
+import { defaultTransport } from "../../src/transport/auto.ts";
+import { MemoryNetwork } from "../../src/transport/memory.ts";
+import type { Socket, Transport } from "../../src/transport/transport.ts";
+import { encodePeerFrame, PEER_PROTOCOL_VERSION, PeerFrameDecoder } from "../../src/wire/peer_codec.ts";
+import { freePort } from "../support/free_port.ts";
+import { waitFor } from "../support/wait_for.ts";
+
+const WAIT = { timeoutMs: 10_000 };
+const ack = (zxid: number): PeerMessage => ({ kind: "ack", zxid });
+
+/** One member's network plus what it was told. */
+class Member {
+  readonly id: Sid;
+  readonly received = new Map<Sid, number[]>();
+  readonly lost: Sid[] = [];
+  readonly logger = new MemoryLogger();
+  network: PeerNetwork | null = null;
+
+  constructor(id: Sid) {
+    this.id = id;
+  }
+
+  async start(options: Omit<PeerNetworkOptions, "myId" | "onMessages" | "onPeerLost" | "logger">): Promise<this> {
+    this.network = await PeerNetwork.start({
+      ...options,
+      myId: this.id,
+      logger: this.logger,
+      onMessages: (from, messages) => {
+        const list = this.received.get(from) ?? [];
+        for (const message of messages) list.push(message.kind === "ack" ? message.zxid : -1);
+        this.received.set(from, list);
+      },
+      onPeerLost: (sid) => this.lost.push(sid),
+    });
+    return this;
+  }
+
+  from(sid: Sid): number[] {
+    return this.received.get(sid) ?? [];
+  }
+
+  async stop(): Promise<void> {
+    await this.network?.close();
+    this.network = null;
+  }
+}
+
+interface Layout {
+  transport(id: Sid): Transport;
+  host(id: Sid): string;
+  port(id: Sid): number;
+}
+
+async function memoryLayout(ids: Sid[]): Promise<Layout> {
+  const network = new MemoryNetwork();
+  return { transport: (id) => network.transport(`peer${id}`), host: (id) => `peer${id}`, port: (id) => 7000 + id };
+}
+
+async function tcpLayout(ids: Sid[]): Promise<Layout> {
+  const transport = await defaultTransport();
+  const ports = new Map<Sid, number>();
+  for (const id of ids) ports.set(id, await freePort());
+  return { transport: () => transport, host: () => "127.0.0.1", port: (id) => ports.get(id)! };
+}
+
+function startMember(layout: Layout, ids: Sid[], id: Sid, extra: Partial<PeerNetworkOptions> = {}): Promise<Member> {
+  return new Member(id).start({
+    transport: layout.transport(id),
+    listen: { host: layout.host(id), port: layout.port(id) },
+    peers: ids.map((peer) => ({ id: peer, host: layout.host(peer), port: layout.port(peer) })),
+    heartbeatMs: 100,
+    idleTimeoutMs: 3000,
+    reconnectDelayMinMs: 20,
+    reconnectDelayMaxMs: 200,
+    ...extra,
+  });
+}
+
+async function stopAll(members: Member[]): Promise<void> {
+  await Promise.all(members.map((member) => member.stop()));
+}
+
+for (const [name, makeLayout] of [["memory network", memoryLayout], ["TCP", tcpLayout]] as const) {
+  describe(`peer network over ${name}`, () => {
+    test("every pair connects once; messages arrive in order, including those sent before the connection", async () => {
+      const ids = [1, 2, 3];
+      const layout = await makeLayout(ids);
+      const members: Member[] = [];
+      try {
+        // Member 1 sends before anyone else exists; its messages wait for the connections.
+        members.push(await startMember(layout, ids, 1));
+        for (let i = 0; i < 50; i++) members[0]!.network!.send(3, ack(i));
+        members.push(await startMember(layout, ids, 2), await startMember(layout, ids, 3));
+        for (const member of members) {
+          for (const peer of ids) {
+            if (peer === member.id) continue;
+            for (let i = 0; i < 200; i++) member.network!.send(peer, ack(1000 + i));
+          }
+        }
+        const expectedFrom = (from: Sid, to: Sid) => [...(from === 1 && to === 3 ? Array.from({ length: 50 }, (_, i) => i) : []), ...Array.from({ length: 200 }, (_, i) => 1000 + i)];
+        await waitFor(() => members.every((m) => ids.every((p) => p === m.id || m.from(p).length === expectedFrom(p, m.id).length)), { ...WAIT, what: "all messages" });
+        for (const member of members) {
+          for (const peer of ids) if (peer !== member.id) assert.deepEqual(member.from(peer), expectedFrom(peer, member.id), `${peer} → ${member.id}`);
+          assert.deepEqual(member.lost, [], `member ${member.id} lost nobody`);
+          assert.ok(member.network!.links().every((link) => link.state === "up" && link.connects === 1), JSON.stringify(member.network!.links()));
+        }
+      } finally {
+        await stopAll(members);
+      }
+    });
+
+    test("a member that restarts is reported lost and reconnected (both directions of dialing)", async () => {
+      const ids = [1, 2, 3];
+      const layout = await makeLayout(ids);
+      const members = [await startMember(layout, ids, 1), await startMember(layout, ids, 2), await startMember(layout, ids, 3)];
+      try {
+        await waitFor(() => members.every((m) => ids.every((p) => p === m.id || m.network!.connected(p))), { ...WAIT, what: "a full mesh" });
+        // 2 is dialed by 3 and dials 1.
+        await members[1]!.stop();
+        await waitFor(() => members[0]!.lost.includes(2) && members[2]!.lost.includes(2), { ...WAIT, what: "1 and 3 to report 2 lost" });
+        members[1] = await startMember(layout, ids, 2);
+        await waitFor(() => members.every((m) => ids.every((p) => p === m.id || m.network!.connected(p))), { ...WAIT, what: "the mesh again" });
+        members[2]!.network!.send(2, ack(7));
+        members[0]!.network!.send(2, ack(8));
+        members[1]!.network!.send(1, ack(9));
+        await waitFor(() => members[1]!.from(3).includes(7) && members[1]!.from(1).includes(8) && members[0]!.from(2).includes(9), { ...WAIT, what: "messages after the restart" });
+        assert.deepEqual(members[0]!.lost, [2]);
+        assert.deepEqual(members[2]!.lost, [2]);
+      } finally {
+        await stopAll(members);
+      }
+    });
+
+    test("more than queueBytesMax unsent bytes drop the link and report the peer lost once", async () => {
+      const ids = [1, 2];
+      const layout = await makeLayout(ids);
+      const one = await startMember(layout, ids, 1, { queueBytesMax: 4096 });
+      try {
+        // 2 is not running: everything waits in the queue until it overflows.
+        for (let i = 0; i < 1000; i++) one.network!.send(2, ack(i));
+        await waitFor(() => one.lost.length > 0, { ...WAIT, what: "peerLost for the overflowing queue" });
+        assert.deepEqual(one.lost, [2]);
+        assert.ok(one.logger.has("queued while it is unreachable"), "the drop is logged with its reason");
+        // Sends after the loss are queued for the next connection and delivered.
+        one.network!.send(2, ack(5000));
+        const two = await startMember(layout, ids, 2);
+        try {
+          await waitFor(() => two.from(1).length > 0, { ...WAIT, what: "the message sent after the loss" });
+          assert.deepEqual(two.from(1), [5000]);
+        } finally {
+          await two.stop();
+        }
+      } finally {
+        await one.stop();
+      }
+    });
+  });
+}
+
+describe("peer network: connections that misbehave", () => {
+  async function rawConnect(transport: Transport, port: number, received: Uint8Array[], closed: { value: boolean }): Promise<Socket> {
+    return await transport.connect({ host: `peer${port - 7000}`, port }, {
+      onData: (chunk) => received.push(chunk.slice()),
+      onClose: () => {
+        closed.value = true;
+      },
+    });
+  }
+
+  test("garbage, a wrong target or version, a stranger, a lower id dialing, and silence all get the socket closed", async () => {
+    const memory = new MemoryNetwork();
+    const ids = [1, 2, 3];
+    const layout: Layout = { transport: (id) => memory.transport(`peer${id}`), host: (id) => `peer${id}`, port: (id) => 7000 + id };
+    // The member is 2: 3 may dial it, 1 may not.
+    const member = await startMember(layout, ids, 2, { heartbeatMs: 50, idleTimeoutMs: 300, connectTimeoutMs: 300 });
+    const stranger = memory.transport("stranger");
+    try {
+      const attempts: Array<[string, Uint8Array | null, RegExp]> = [
+        ["garbage", new Uint8Array([0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9]), /CRC32C/],
+        ["a wrong target", encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: 3, to: 1 }), /meant to reach server 1/],
+        ["another protocol version", encodePeerFrame({ kind: "linkHello", protocolVersion: 99, from: 3, to: 2 }), /protocol version 99/],
+        ["a non-member", encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: 9, to: 2 }), /not a member/],
+        ["a lower id dialing", encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: 1, to: 2 }), /only higher ids dial lower ones/],
+        ["a message before the hello", encodePeerFrame({ kind: "ack", zxid: 1 }), /before the hello/],
+        ["no hello at all", null, /no hello within 300 ms/],
+      ];
+      for (const [what, bytes, logged] of attempts) {
+        const closed = { value: false };
+        const socket = await rawConnect(stranger, 7002, [], closed);
+        if (bytes !== null) socket.write(bytes);
+        await waitFor(() => closed.value, { ...WAIT, what: `the socket to close after ${what}` });
+        assert.ok(member.logger.lines.some((line) => logged.test(line.message)), `${what}: ${JSON.stringify(member.logger.lines.slice(-3))}`);
+      }
+      // A proper hello from 3, then silence: up, then dropped for idleness and reported lost.
+      const received: Uint8Array[] = [];
+      const closed = { value: false };
+      const socket = await rawConnect(stranger, 7002, received, closed);
+      socket.write(encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: 3, to: 2 }));
+      await waitFor(() => member.network!.connected(3), { ...WAIT, what: "3's connection to be up" });
+      socket.write(encodePeerFrame({ kind: "ack", zxid: 77 }));
+      await waitFor(() => closed.value, { ...WAIT, what: "the silent peer to be dropped" });
+      assert.deepEqual(member.from(3), [77]);
+      assert.deepEqual(member.lost, [3]);
+      assert.ok(member.logger.has("nothing heard for"));
+      const decoder = new PeerFrameDecoder();
+      for (const chunk of received) decoder.push(chunk);
+      const kinds = [];
+      for (let frame = decoder.next(); frame !== null; frame = decoder.next()) kinds.push(frame.kind);
+      assert.equal(kinds[0], "linkHello", "the acceptor answers with its own hello");
+      assert.ok(kinds.slice(1).every((kind) => kind === "linkHeartbeat") && kinds.length > 1, `then heartbeats: ${kinds.join(",")}`);
+    } finally {
+      await member.stop();
+    }
+  });
+
+  test("a connected peer that does not keep up is dropped, reported lost once, and redialed", async () => {
+    const memory = new MemoryNetwork();
+    const layout: Layout = { transport: (id) => memory.transport(`peer${id}`), host: (id) => `peer${id}`, port: (id) => 7000 + id };
+    const members = [await startMember(layout, [1, 2], 1), await startMember(layout, [1, 2], 2, { queueBytesMax: 4096 })];
+    try {
+      await waitFor(() => members[1]!.network!.connected(1), { ...WAIT, what: "the connection" });
+      // Written in one go, far more than 4096 bytes are in flight before the peer reads any.
+      for (let i = 0; i < 1000; i++) members[1]!.network!.send(1, ack(i));
+      await waitFor(() => members[1]!.lost.length > 0 && members[0]!.lost.length > 0, { ...WAIT, what: "both sides to see the break" });
+      assert.deepEqual(members[1]!.lost, [1]);
+      assert.ok(members[1]!.logger.has("the peer is not reading"));
+      await waitFor(() => members[1]!.network!.connected(1) && members[0]!.network!.connected(2), { ...WAIT, what: "the redial" });
+      members[1]!.network!.send(1, ack(5000));
+      await waitFor(() => members[0]!.from(2).includes(5000), { ...WAIT, what: "a message on the new connection" });
+      const got = members[0]!.from(2);
+      assert.deepEqual(got, [...got.slice(0, -1).map((_, i) => i), 5000], "what arrived is a prefix of what was sent, then the new message");
+    } finally {
+      await stopAll(members);
+    }
+  });
+
+  test("a peer that redials replaces its old connection, which counts as lost first", async () => {
+    const memory = new MemoryNetwork();
+    const layout: Layout = { transport: (id) => memory.transport(`peer${id}`), host: (id) => `peer${id}`, port: (id) => 7000 + id };
+    const member = await startMember(layout, [1, 2], 1);
+    const stranger = memory.transport("stranger");
+    try {
+      const hello = encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: 2, to: 1 });
+      const first = await rawConnect(stranger, 7001, [], { value: false });
+      first.write(hello);
+      first.write(encodePeerFrame({ kind: "ack", zxid: 1 }));
+      await waitFor(() => member.from(2).length === 1, { ...WAIT, what: "the first connection's message" });
+      const second = await rawConnect(stranger, 7001, [], { value: false });
+      second.write(hello);
+      second.write(encodePeerFrame({ kind: "ack", zxid: 2 }));
+      first.write(encodePeerFrame({ kind: "ack", zxid: 99 }));
+      await waitFor(() => member.from(2).length === 2, { ...WAIT, what: "the second connection's message" });
+      assert.deepEqual(member.from(2), [1, 2], "the replaced connection delivers nothing more");
+      assert.deepEqual(member.lost, [2]);
+    } finally {
+      await member.stop();
+    }
+  });
+});
