@@ -114,8 +114,11 @@ export interface ForwardedRequestMessage {
   kind: "request";
   sessionId: bigint;
   cxid: number;
-  /** A client request, or the creation of a session the learner made for a new connection. */
-  request: Request | { kind: "createSession"; timeoutMs: number };
+  /**
+   * A client request; the creation of a session the learner made for a new connection; or
+   * moveSession: a client reconnected here, so requests for the session from elsewhere are stale.
+   */
+  request: Request | { kind: "createSession"; timeoutMs: number } | { kind: "moveSession" };
   /** The client connection's identities at arrival (ACL checks happen at the leader). */
   identities: Id[];
 }

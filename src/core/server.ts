@@ -117,6 +117,8 @@ export class Server {
   #replication: Replication | null = null;
   /** False while an ensemble member is not synced with a leader: no clients then. */
   #serving = true;
+  /** Leader: which member holds each session's client connection (SESSIONMOVED for the others). */
+  readonly #sessionOwner = new Map<bigint, number>();
   /** Learner: reconnects of sessions not known here yet, waiting for a sync with the leader. */
   readonly #revalidations = new Map<
     number,
@@ -252,6 +254,7 @@ export class Server {
       return;
     }
     this.#sessions.add(sessionId, timeoutMs, this.#nowMs);
+    if (this.#replication?.role === "leader") this.#sessionOwner.set(sessionId, this.config.serverId);
     const zxid = ++this.#lastPreparedZxid;
     connection.push({
       kind: "connect",
@@ -271,9 +274,18 @@ export class Server {
     caughtUp = false,
   ): void {
     const session = this.#sessions.get(request.sessionId);
-    if (session === undefined && !caughtUp && this.#replication?.role === "learner") {
-      // A learner may not have applied the session's creation yet: catch up with the leader (a
-      // sync) before calling the session expired. Requests behind the handshake wait meanwhile.
+    if (!caughtUp && this.#replication?.role === "learner") {
+      // Claim the session at the leader, then catch up with it (a sync) before answering: the
+      // leader knows this member holds the session before the client can send anything here
+      // (so stale requests sent elsewhere get SESSIONMOVED), and a session created elsewhere is
+      // known here. Requests behind the handshake wait meanwhile.
+      this.#replication.forward({
+        kind: "request",
+        sessionId: request.sessionId,
+        cxid: 0,
+        request: { kind: "moveSession" },
+        identities: [],
+      });
       const requestId = this.#replication.sync();
       this.#revalidations.set(requestId, { connection: connection.id, request, timeoutMs, readOnly });
       connection.push({ kind: "connect", zxid: -1, ready: false, response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(PASSWORD_BYTES), readOnly } });
@@ -300,6 +312,7 @@ export class Server {
     }
     this.#sessions.setTimeout(request.sessionId, timeoutMs, this.#nowMs);
     this.#bindSession(connection, request.sessionId, timeoutMs);
+    if (this.#replication?.role === "leader") this.#sessionOwner.set(request.sessionId, this.config.serverId);
     connection.push({
       kind: "connect",
       zxid: 0,
@@ -346,7 +359,8 @@ export class Server {
       });
       return;
     }
-    this.#submitPrepared(connection, header, request.kind === "closeSession", (context) => prepareForwarded(request, context));
+    this.#submitPrepared(connection, header, request.kind === "closeSession", (context) =>
+      this.#replication === null ? prepareForwarded(request, context) : this.#prepareOwned(request, context, this.config.serverId));
   }
 
   #submitPrepared(
@@ -488,6 +502,11 @@ export class Server {
       ? connection.find((e) => e.kind === "connect" && e.zxid === 0 && !e.ready)
       : connection.find((e) => e.kind === "write" && e.zxid === 0 && e.reply === null && e.xid === cxid);
     if (entry?.kind === "connect") entry.ready = true;
+    if (entry?.kind === "write" && result.err === Code.SESSIONMOVED) {
+      // ZooKeeper does not answer a moved session's request: it closes the connection.
+      this.#close(connection, "session moved to another server");
+      return;
+    }
     if (entry?.kind === "write") {
       entry.reply = { header: { xid: cxid, zxid, err: result.err }, body: result.err === 0 ? replyBody(txn, result) : null };
     }
@@ -496,6 +515,7 @@ export class Server {
 
   #sessionClosed(sessionId: bigint): void {
     this.#sessions.remove(sessionId);
+    this.#sessionOwner.delete(sessionId);
     const connectionId = this.#connectionOfSession.get(sessionId);
     if (connectionId === undefined) return;
     this.#connectionOfSession.delete(sessionId);
@@ -620,18 +640,33 @@ export class Server {
   }
 
   /** Leader: a learner forwarded a client request (or a new session) to prepare. */
-  submitForwarded(message: ForwardedRequestMessage): void {
+  submitForwarded(message: ForwardedRequestMessage, from: number): void {
     const { sessionId, cxid, request } = message;
+    if (request.kind === "moveSession") {
+      if (this.#sessions.get(sessionId)) this.#sessionOwner.set(sessionId, from);
+      return;
+    }
     if (request.kind === "createSession") {
+      this.#sessionOwner.set(sessionId, from);
       if (!this.#sessions.get(sessionId)) this.#sessions.add(sessionId, request.timeoutMs, this.#nowMs);
       const zxid = ++this.#lastPreparedZxid;
       this.#commit({ header: this.#header(sessionId, 0, zxid), txn: { type: "createSession", timeoutMs: request.timeoutMs } });
       return;
     }
     this.#touch(sessionId, this.#sessions.get(sessionId)?.timeoutMs ?? 0);
-    this.#submit(sessionId, cxid, (context): Txn => prepareForwarded(request, context), {
+    this.#submit(sessionId, cxid, (context): Txn => this.#prepareOwned(request, context, from), {
       identities: message.identities,
     });
+  }
+
+  /**
+   * Leader: a request from a member that no longer holds the session (the client reconnected
+   * elsewhere) is stale: SESSIONMOVED, so it cannot land after the client's newer requests.
+   */
+  #prepareOwned(request: Request, context: PrepContext, from: number): Txn {
+    const owner = this.#sessionOwner.get(context.sessionId);
+    if (owner !== undefined && owner !== from) return { type: "error", err: Code.SESSIONMOVED };
+    return prepareForwarded(request, context);
   }
 
   /** Leader: learners report session activity. */

@@ -103,7 +103,7 @@ export class ZabLeader implements Replication {
       case "ack":
         return this.#onAck(from, message.zxid);
       case "request":
-        return this.#onRequest(message);
+        return this.#onRequest(from, message);
       case "ping":
         return this.#onPing(message);
       case "sync":
@@ -270,9 +270,9 @@ export class ZabLeader implements Replication {
     this.#context.serving(true);
   }
 
-  #onRequest(message: ForwardedRequestMessage): void {
+  #onRequest(from: Sid, message: ForwardedRequestMessage): void {
     if (this.#phase !== "broadcast") return; // the learner's client times out and retries elsewhere
-    this.#server.submitForwarded(message);
+    this.#server.submitForwarded(message, from);
   }
 
   #onPing(message: PingMessage): void {

@@ -50,7 +50,10 @@ export function raceSignals<T>(
 ): Promise<T> {
   const live = signals.filter((signal): signal is AbortSignal => signal !== undefined);
   const aborted = live.find((signal) => signal.aborted);
-  if (aborted !== undefined) return Promise.reject(aborted.reason);
+  if (aborted !== undefined) {
+    promise.catch(() => {}); // nobody waits for it any more: its rejection must not go unhandled
+    return Promise.reject(aborted.reason);
+  }
   if (live.length === 0) return promise;
   return new Promise<T>((resolve, reject) => {
     const cleanup = () => {
