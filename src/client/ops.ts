@@ -44,8 +44,18 @@ export const CREATOR_ALL_ACL: readonly ACL[] = Object.freeze([{
   id: { scheme: "auth", id: "" },
 }]);
 
+/** The shape of `op` (spelled out so that JSR's type checks need no inference). */
+export interface OpBuilders {
+  create(path: string, data?: NodeData | null, options?: CreateNodeOptions): MultiOp;
+  delete(path: string, version?: number): MultiOp;
+  setData(path: string, data: NodeData | null, version?: number): MultiOp;
+  check(path: string, version?: number): MultiOp;
+  getData(path: string): ReadOp;
+  getChildren(path: string): ReadOp;
+}
+
 /** Builders for multi() and multiRead() ops. */
-export const op = {
+export const op: Readonly<OpBuilders> = {
   create(path: string, data: NodeData | null = new Uint8Array(0), options: CreateNodeOptions = {}): MultiOp {
     return { type: "create", path, data, ...options };
   },
@@ -65,7 +75,7 @@ export const op = {
   getChildren(path: string): ReadOp {
     return { type: "getChildren", path };
   },
-} as const;
+};
 
 const encoder = new TextEncoder();
 
