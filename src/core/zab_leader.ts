@@ -37,8 +37,35 @@ interface Proposal {
   acks: Set<Sid>;
 }
 
-/** Snapshot nodes per SNAP message. */
-const SNAP_NODES_PER_MESSAGE = 1000;
+/** Sync messages stay well below the peer frame limit: at most this many nodes or txns ... */
+const SYNC_ITEMS_PER_MESSAGE = 1000;
+/** ... and roughly this many bytes of data each. */
+const SYNC_BYTES_PER_MESSAGE = 4 * 1024 * 1024;
+
+/** Splits items into chunks bounded by count and (approximate) bytes, keeping order. */
+function chunked<T>(items: Iterable<T>, bytesOf: (item: T) => number): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = bytesOf(item);
+    if (chunk.length > 0 && (chunk.length >= SYNC_ITEMS_PER_MESSAGE || bytes + size > SYNC_BYTES_PER_MESSAGE)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(item);
+    bytes += size;
+  }
+  chunks.push(chunk);
+  return chunks;
+}
+
+function entryBytes(entry: TxnEntry): number {
+  const txn = entry.txn;
+  return 128 + ("path" in txn ? txn.path.length : 0) + ("data" in txn ? txn.data?.length ?? 0 : 0) +
+    (txn.type === "multi" ? txn.txns.length * 256 : 0);
+}
 
 export interface LeaderStart {
   acceptedEpoch: number;
@@ -209,7 +236,8 @@ export class ZabLeader implements Replication {
     if (learner.lastZxid === myLast) {
       this.#context.send(learner.sid, { kind: "diff", entries: [] });
     } else if (learner.lastZxid < myLast && inWindow(learner.lastZxid)) {
-      this.#context.send(learner.sid, { kind: "diff", entries: log.filter((e) => e.header.zxid > learner.lastZxid) });
+      const missing = log.filter((e) => e.header.zxid > learner.lastZxid);
+      for (const entries of chunked(missing, entryBytes)) this.#context.send(learner.sid, { kind: "diff", entries });
     } else if (learner.lastZxid > myLast && sameEpoch && learner.appliedZxid <= myLast) {
       this.#context.send(learner.sid, { kind: "trunc", zxid: myLast, entries: [] });
     } else {
@@ -226,15 +254,11 @@ export class ZabLeader implements Replication {
 
   #sendSnapshot(to: Sid): void {
     const source = this.#server.snapshotSource();
-    let batch = [];
-    for (let next = source.nodes.next(); !next.done; next = source.nodes.next()) {
-      batch.push(next.value);
-      if (batch.length >= SNAP_NODES_PER_MESSAGE) {
-        this.#context.send(to, { kind: "snap", header: source.header, nodes: batch, done: false });
-        batch = [];
-      }
-    }
-    this.#context.send(to, { kind: "snap", header: source.header, nodes: batch, done: true });
+    const nodes = { [Symbol.iterator]: () => source.nodes };
+    const chunks = chunked(nodes, (node) => 128 + node.path.length + (node.data?.length ?? 0));
+    chunks.forEach((batch, index) => {
+      this.#context.send(to, { kind: "snap", header: source.header, nodes: batch, done: index === chunks.length - 1 });
+    });
   }
 
   #onAck(from: Sid, zxid: Zxid): void {

@@ -122,3 +122,15 @@ test("a client's closeSession through a follower is answered, and its ephemerals
   assert.ok(client.state.closed, "the connection is closed after the reply");
   assert.equal(ensemble.replicas.get(leader)!.server.tree.get("/eph"), undefined);
 });
+
+test("a follower 2500 txns behind catches up through several DIFF messages", () => {
+  const ensemble = new Ensemble({ voters: 3 });
+  const leader = ensemble.stabilize();
+  const follower = [1, 2, 3].find((sid) => sid !== leader)!;
+  ensemble.crash(follower);
+  const client = ensemble.client(leader);
+  for (let i = 0; i < 2500; i++) assert.equal(client.call({ kind: "create", path: `/d${i}`, data: null, acl: OPEN, flags: 0, ttl: 0n })?.header.err, 0);
+  ensemble.restart(follower);
+  ensemble.stabilize();
+  assertConverged(ensemble);
+});
