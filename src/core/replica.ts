@@ -29,8 +29,13 @@ export interface ReplicaConfig {
   syncLimitTicks: number;
   /** Committed txns kept in memory for DIFF; default 10000. */
   committedLogMax?: number;
-  /** Election notification finalize wait, in ticks. */
+  /** Election notification finalize wait, in election ticks. */
   finalizeWaitTicks?: number;
+  /**
+   * The election's own tick (default 100 ms): its waits are ZooKeeper's fixed milliseconds
+   * (200 ms finalize wait, up to 60 s between notifications), not multiples of tickTime.
+   */
+  electionTickMs?: number;
 }
 
 export type ReplicaOutput = ServerOutput | { kind: "send"; to: Sid; message: PeerMessage };
@@ -70,6 +75,8 @@ export class Replica {
   #role = 0;
   #nowMs: number;
   #nextRoleTickMs: number;
+  #nextElectionTickMs: number;
+  readonly #electionTickMs: number;
   #started = false;
 
   constructor(config: ReplicaConfig, nowMs: number) {
@@ -80,6 +87,8 @@ export class Replica {
     this.server.setServing(false);
     this.#nowMs = nowMs;
     this.#nextRoleTickMs = nowMs + config.server.tickTimeMs;
+    this.#electionTickMs = config.electionTickMs ?? 100;
+    this.#nextElectionTickMs = nowMs + this.#electionTickMs;
     this.#election = new FastLeaderElection({
       myId: this.myId,
       quorum: this.#quorum,
@@ -138,7 +147,13 @@ export class Replica {
     if (nowMs < this.#nowMs) return;
     this.#nowMs = nowMs;
     this.server.tick(nowMs);
-    // Roles count in ticks of tickTime; a late call catches up at most a few ticks (bounded).
+    // Zab roles count in ticks of tickTime, the election in its own; a late call catches up at most
+    // a few ticks (bounded).
+    for (let catchUp = 0; catchUp < 4 && nowMs >= this.#nextElectionTickMs; catchUp++) {
+      this.#nextElectionTickMs += this.#electionTickMs;
+      if (this.#state === "looking") for (const output of this.#election.tick()) this.#onElectionOutput(output);
+    }
+    if (nowMs >= this.#nextElectionTickMs) this.#nextElectionTickMs = nowMs + this.#electionTickMs;
     for (let catchUp = 0; catchUp < 4 && nowMs >= this.#nextRoleTickMs; catchUp++) {
       this.#nextRoleTickMs += this.#config.server.tickTimeMs;
       this.#roleTick();
@@ -324,9 +339,7 @@ export class Replica {
   }
 
   #roleTick(): void {
-    if (this.#state === "looking") {
-      for (const output of this.#election.tick()) this.#onElectionOutput(output);
-    } else if (this.#leader !== null) {
+    if (this.#leader !== null) {
       this.#leader.tick();
     } else if (this.#learner !== null) {
       this.#learner.tick();

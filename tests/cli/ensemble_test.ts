@@ -9,17 +9,16 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Client, createClient } from "../../src/client/mod.ts";
 import { parseArgs } from "../../src/cli/args.ts";
 import { planServe, ServePlanError } from "../../src/cli/serve_command.ts";
 import { parseZooCfg } from "../../src/cli/zoo_cfg.ts";
-import { type CorralProcess, runtimeCommand, startCorralProcess } from "../support/corral_process.ts";
-import { fourLetterWord } from "../support/four_letter_word.ts";
+import { runtimeCommand } from "../support/corral_process.ts";
 import { createAcknowledged } from "../support/acknowledged_create.ts";
-import { freePort } from "../support/free_port.ts";
+import { bounded, ProcessEnsemble } from "../support/ensemble_processes.ts";
 import { runtime, type RuntimeName } from "../support/runtime.ts";
 import { waitFor } from "../support/wait_for.ts";
 
@@ -29,97 +28,6 @@ const STEP_MS = 30_000;
 /** Writes of the load; the kill comes after the first KILL_AFTER of them are acknowledged. */
 const WRITES = 300;
 const KILL_AFTER = 60;
-
-interface Member {
-  id: number;
-  runtime: RuntimeName;
-  clientPort: number;
-  dataDir: string;
-  process: CorralProcess | null;
-}
-
-class ProcessEnsemble {
-  readonly members: Member[];
-  readonly #config: string;
-
-  constructor(members: Member[], config: string) {
-    this.members = members;
-    this.#config = config;
-  }
-
-  static async create(dir: string, runtimes: RuntimeName[]): Promise<ProcessEnsemble> {
-    const lines = [
-      `tickTime=${TICK_MS}`,
-      "initLimit=20",
-      "syncLimit=10",
-      "maxSessionTimeout=60000",
-      "snapCount=100",
-      "4lw.commands.whitelist=*",
-    ];
-    const members: Member[] = [];
-    for (const [index, which] of runtimes.entries()) {
-      const id = index + 1;
-      const dataDir = join(dir, `data${id}`);
-      mkdirSync(dataDir, { recursive: true });
-      writeFileSync(join(dataDir, "myid"), `${id}\n`);
-      lines.push(`server.${id}=127.0.0.1:${await freePort()}:${await freePort()}`);
-      members.push({ id, runtime: which, clientPort: await freePort(), dataDir, process: null });
-    }
-    const config = join(dir, "zoo.cfg");
-    writeFileSync(config, lines.join("\n") + "\n");
-    return new ProcessEnsemble(members, config);
-  }
-
-  async start(member: Member): Promise<void> {
-    member.process = await startCorralProcess({
-      runtime: member.runtime,
-      args: [this.#config, "--data-dir", member.dataDir, "--port", String(member.clientPort)],
-      startTimeoutMs: 60_000,
-    });
-  }
-
-  kill(member: Member): Promise<void> {
-    const running = member.process!;
-    process.kill(running.pid, "SIGKILL");
-    member.process = null;
-    return running.stop(); // reaps the killed process
-  }
-
-  /** `srvr`'s Mode line of each running member ("leader", "follower", or "-" when not serving). */
-  async modes(): Promise<Map<number, string>> {
-    const modes = new Map<number, string>();
-    for (const member of this.members) {
-      if (member.process === null) continue;
-      const text = await fourLetterWord("127.0.0.1", member.clientPort, "srvr").catch(() => "");
-      modes.set(member.id, /Mode: (\w+)/.exec(text)?.[1] ?? "-");
-    }
-    return modes;
-  }
-
-  /** The leader, once every running member serves and exactly one leads. */
-  async stableLeader(): Promise<Member | null> {
-    const modes = await this.modes();
-    const leaders = [...modes].filter(([, mode]) => mode === "leader");
-    if (leaders.length !== 1 || [...modes.values()].some((mode) => mode !== "leader" && mode !== "follower")) return null;
-    return this.members.find((member) => member.id === leaders[0]![0])!;
-  }
-
-  async waitForLeader(what: string): Promise<Member> {
-    return await waitFor(() => this.stableLeader(), { timeoutMs: STEP_MS, what, intervalMs: 100 });
-  }
-
-  connectString(members = this.members): string {
-    return members.map((member) => `127.0.0.1:${member.clientPort}`).join(",");
-  }
-
-  output(): string {
-    return this.members.map((member) => `--- member ${member.id} (${member.runtime}) ---\n${member.process?.output().slice(-3000) ?? "(not running)"}`).join("\n");
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.members.map((member) => member.process?.stop()));
-  }
-}
 
 /** The children of /load on one member, read after a sync. */
 async function loadChildren(connectString: string): Promise<string[]> {
@@ -136,11 +44,10 @@ async function loadChildren(connectString: string): Promise<string[]> {
 
 async function killTheLeaderAndRecover(runtimes: RuntimeName[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "corral-ensemble-"));
-  const ensemble = await ProcessEnsemble.create(dir, runtimes);
+  const ensemble = await ProcessEnsemble.create(dir, runtimes, { tickMs: TICK_MS, stepMs: STEP_MS });
   let client: Client | null = null;
   try {
-    await Promise.all(ensemble.members.map((member) => ensemble.start(member)));
-    const first = await ensemble.waitForLeader("a first leader");
+    const first = await ensemble.startAll();
     client = await createClient(ensemble.connectString(), { sessionTimeoutMs: 20_000, initialConnectTimeoutMs: STEP_MS, reconnectDelayMs: 50 });
     await client.create("/load", "");
     const acked: string[] = [];
@@ -180,18 +87,6 @@ async function killTheLeaderAndRecover(runtimes: RuntimeName[]): Promise<void> {
     await client?.close().catch(() => {});
     await ensemble.stop();
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function bounded<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what()}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
