@@ -17,7 +17,7 @@ import {
   sameBytes,
   statView,
 } from "./node_zookeeper_client_session.ts";
-import { TARGETS, targetSkip } from "./targets.ts";
+import { CLIENT_JUDGE_TARGETS, targetSkip } from "./targets.ts";
 
 /** Explicit because Bun otherwise stops a test after 5 s. */
 const testTimeoutMs = 120_000;
@@ -112,7 +112,7 @@ const EXPECTED = {
   },
 };
 
-for (const target of TARGETS) {
+for (const target of CLIENT_JUDGE_TARGETS) {
   test(`node-zookeeper-client sees the same behaviour from ${target.name}`, {
     skip: targetSkip(target, []),
     timeout: testTimeoutMs,

@@ -6,6 +6,10 @@
 import { type CompatNeed, skipUnlessCompat } from "../support/compat_availability.ts";
 import { startCorralProcess } from "../support/corral_process.ts";
 import { startRealZooKeeper } from "../support/real_zookeeper.ts";
+import { ProcessEnsemble } from "../support/ensemble_processes.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface CompatServer {
   host: string;
@@ -22,7 +26,7 @@ export interface CompatTargetStartOptions {
 }
 
 export interface CompatTarget {
-  name: "zookeeper" | "corral";
+  name: "zookeeper" | "corral" | "a corral ensemble";
   /** Judges this target itself needs, beyond the ones the test needs. */
   needs: readonly CompatNeed[];
   /** A skip reason, or false when the target can run. */
@@ -61,6 +65,41 @@ export const corralTarget: CompatTarget = {
 };
 
 export const TARGETS: readonly CompatTarget[] = [zookeeperTarget, corralTarget];
+
+/**
+ * Three `corral serve` members; the client gets every member in its connect string, so it may talk
+ * to a follower (reads served there, writes forwarded) or the leader.
+ */
+export const ensembleTarget: CompatTarget = {
+  name: "a corral ensemble",
+  needs: [],
+  skip: () => corralTarget.skip(),
+  async start() {
+    const dir = mkdtempSync(join(tmpdir(), "corral-compat-ensemble-"));
+    const ensemble = await ProcessEnsemble.create(dir, ["node", "node", "node"], { extraArgs: ["--log-level", "warn"] });
+    try {
+      await ensemble.startAll();
+    } catch (error) {
+      await ensemble.stop();
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    const first = ensemble.members[0]!;
+    return {
+      host: "127.0.0.1",
+      port: first.clientPort,
+      connectString: ensemble.connectString(),
+      logTail: () => ensemble.output(),
+      stop: async () => {
+        await ensemble.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/** The targets of the real-client judges (kazoo, node-zookeeper-client): standalone and ensemble. */
+export const CLIENT_JUDGE_TARGETS: readonly CompatTarget[] = [...TARGETS, ensembleTarget];
 
 /** The combined skip reason for running `needs` against `target`, or false. */
 export function targetSkip(target: CompatTarget, needs: readonly CompatNeed[]): string | false {
