@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Client, createClient } from "../../src/client/mod.ts";
+import { type Client, createClient, KeeperError } from "../../src/client/mod.ts";
 import { createAcknowledged } from "../support/acknowledged_create.ts";
 import { assertCompat, kazooPython, skipUnlessCompat } from "../support/compat_availability.ts";
 import { bounded, type EnsembleMember, ProcessEnsemble } from "../support/ensemble_processes.ts";
@@ -90,17 +90,23 @@ function startKazooLoad(connectString: string, dir: string): KazooLoad {
   };
 }
 
-/** What one member holds, read through a client pinned to it after a sync. */
+/**
+ * What one member holds, read through a client pinned to it after a sync. A loaded CI machine can
+ * stall a member for seconds; like any client, retry a lost connection (a few times, bounded).
+ */
 async function memberView(member: EnsembleMember): Promise<{ load: string[]; kazoo: string[] }> {
-  // A short session: closing one through a follower waits for the client's read timeout (see ensemble_test.ts).
-  const client = await createClient(`127.0.0.1:${member.clientPort}`, { sessionTimeoutMs: 3000, initialConnectTimeoutMs: STEP_MS });
-  try {
-    await client.sync("/");
-    const load = (await client.getChildren("/load")).sort();
-    const kazoo = (await client.exists("/kazoo-load")) === null ? [] : (await client.getChildren("/kazoo-load")).sort();
-    return { load, kazoo };
-  } finally {
-    await client.close();
+  for (let attempt = 1; ; attempt++) {
+    const client = await createClient(`127.0.0.1:${member.clientPort}`, { sessionTimeoutMs: 10_000, initialConnectTimeoutMs: STEP_MS });
+    try {
+      await client.sync("/");
+      const load = (await client.getChildren("/load")).sort();
+      const kazoo = (await client.exists("/kazoo-load")) === null ? [] : (await client.getChildren("/kazoo-load")).sort();
+      return { load, kazoo };
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof KeeperError && error.codeName === "CONNECTIONLOSS")) throw error;
+    } finally {
+      await client.close().catch(() => {});
+    }
   }
 }
 

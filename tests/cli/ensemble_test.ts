@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Client, createClient } from "../../src/client/mod.ts";
+import { type Client, createClient, KeeperError } from "../../src/client/mod.ts";
 import { parseArgs } from "../../src/cli/args.ts";
 import { planServe, ServePlanError } from "../../src/cli/serve_command.ts";
 import { parseZooCfg } from "../../src/cli/zoo_cfg.ts";
@@ -29,14 +29,21 @@ const STEP_MS = 30_000;
 const WRITES = 300;
 const KILL_AFTER = 60;
 
-/** The children of /load on one member, read after a sync. */
+/**
+ * The children of /load on one member, read after a sync. A loaded CI machine can stall a member
+ * for seconds; like any client, retry a lost connection (a few times, bounded).
+ */
 async function loadChildren(connectString: string): Promise<string[]> {
-  const client = await createClient(connectString, { sessionTimeoutMs: 3000, initialConnectTimeoutMs: STEP_MS });
-  try {
-    await client.sync("/load");
-    return (await client.getChildren("/load")).sort();
-  } finally {
-    await client.close();
+  for (let attempt = 1; ; attempt++) {
+    const client = await createClient(connectString, { sessionTimeoutMs: 10_000, initialConnectTimeoutMs: STEP_MS });
+    try {
+      await client.sync("/load");
+      return (await client.getChildren("/load")).sort();
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof KeeperError && error.codeName === "CONNECTIONLOSS")) throw error;
+    } finally {
+      await client.close().catch(() => {});
+    }
   }
 }
 
