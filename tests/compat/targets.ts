@@ -67,8 +67,8 @@ export const corralTarget: CompatTarget = {
 export const TARGETS: readonly CompatTarget[] = [zookeeperTarget, corralTarget];
 
 /**
- * Three `corral serve` members; the client gets every member in its connect string, so it may talk
- * to a follower (reads served there, writes forwarded) or the leader.
+ * Three `corral serve` members; the judges' clients all connect to one follower, which serves reads
+ * itself and forwards writes to the leader.
  */
 export const ensembleTarget: CompatTarget = {
   name: "a corral ensemble",
@@ -77,18 +77,21 @@ export const ensembleTarget: CompatTarget = {
   async start() {
     const dir = mkdtempSync(join(tmpdir(), "corral-compat-ensemble-"));
     const ensemble = await ProcessEnsemble.create(dir, ["node", "node", "node"], { extraArgs: ["--log-level", "warn"] });
+    let leader;
     try {
-      await ensemble.startAll();
+      leader = await ensemble.startAll();
     } catch (error) {
       await ensemble.stop();
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
-    const first = ensemble.members[0]!;
+    // Every client of a judge talks to the same follower: reads there are consistent with the
+    // writes of all those clients (as on one ZooKeeper server), while writes go through the leader.
+    const follower = ensemble.members.find((member) => member.id !== leader.id)!;
     return {
       host: "127.0.0.1",
-      port: first.clientPort,
-      connectString: ensemble.connectString(),
+      port: follower.clientPort,
+      connectString: ensemble.connectString([follower]),
       logTail: () => ensemble.output(),
       stop: async () => {
         await ensemble.stop();
