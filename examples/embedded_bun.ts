@@ -10,7 +10,7 @@
  */
 import process from "node:process";
 import { createClient, startServer } from "../mod.ts";
-import { exerciseKvApi, handleKvRequest, KeyValueStore } from "./kv_http.ts";
+import { handleKvRequest, KeyValueStore, serveOrExercise } from "./kv_http.ts";
 
 /** The slice of Bun's API this example uses (declared here so Deno and tsc can check this file; a Bun
  * project would use @types/bun instead). */
@@ -52,15 +52,7 @@ const onInterrupt = () => interrupted.abort(new Error("interrupted (Ctrl-C)"));
 process.once("SIGINT", onInterrupt);
 process.once("SIGTERM", onInterrupt);
 try {
-  if (serveUntilInterrupted) {
-    console.log(`embedded_bun: try  curl -X PUT -d hi ${baseUrl}/keys/greeting ; Ctrl-C stops`);
-    await new Promise((resolve) => interrupted.signal.addEventListener("abort", resolve, { once: true }));
-  } else {
-    const count = await exerciseKvApi(baseUrl, { signal: interrupted.signal });
-    console.log(`embedded_bun: ${count} requests answered`);
-  }
-} catch (error) {
-  if (!interrupted.signal.aborted) throw error;
+  await serveOrExercise("embedded_bun", baseUrl, { serve: serveUntilInterrupted, interrupted: interrupted.signal });
 } finally {
   await http.stop(true);
   await client.close();

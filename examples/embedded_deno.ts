@@ -9,7 +9,7 @@
  * instead of "../mod.ts".
  */
 import { createClient, startServer } from "../mod.ts";
-import { exerciseKvApi, handleKvRequest, KeyValueStore } from "./kv_http.ts";
+import { handleKvRequest, KeyValueStore, serveOrExercise } from "./kv_http.ts";
 
 const serveUntilInterrupted = Deno.args.includes("--serve");
 
@@ -37,15 +37,7 @@ const onInterrupt = () => interrupted.abort(new Error("interrupted (Ctrl-C)"));
 Deno.addSignalListener("SIGINT", onInterrupt);
 Deno.addSignalListener("SIGTERM", onInterrupt);
 try {
-  if (serveUntilInterrupted) {
-    console.log(`embedded_deno: try  curl -X PUT -d hi ${baseUrl}/keys/greeting ; Ctrl-C stops`);
-    await new Promise((resolve) => interrupted.signal.addEventListener("abort", resolve, { once: true }));
-  } else {
-    const count = await exerciseKvApi(baseUrl, { signal: interrupted.signal });
-    console.log(`embedded_deno: ${count} requests answered`);
-  }
-} catch (error) {
-  if (!interrupted.signal.aborted) throw error;
+  await serveOrExercise("embedded_deno", baseUrl, { serve: serveUntilInterrupted, interrupted: interrupted.signal });
 } finally {
   await http.shutdown();
   await client.close();

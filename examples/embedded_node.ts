@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import process from "node:process";
 import { createClient, startServer } from "../mod.ts";
-import { exerciseKvApi, handleKvRequest, KeyValueStore } from "./kv_http.ts";
+import { handleKvRequest, KeyValueStore, serveOrExercise } from "./kv_http.ts";
 
 const serveUntilInterrupted = process.argv.includes("--serve");
 
@@ -35,15 +35,7 @@ const onInterrupt = () => interrupted.abort(new Error("interrupted (Ctrl-C)"));
 process.once("SIGINT", onInterrupt);
 process.once("SIGTERM", onInterrupt);
 try {
-  if (serveUntilInterrupted) {
-    console.log(`embedded_node: try  curl -X PUT -d hi ${baseUrl}/keys/greeting ; Ctrl-C stops`);
-    await new Promise((resolve) => interrupted.signal.addEventListener("abort", resolve, { once: true }));
-  } else {
-    const count = await exerciseKvApi(baseUrl, { signal: interrupted.signal });
-    console.log(`embedded_node: ${count} requests answered`);
-  }
-} catch (error) {
-  if (!interrupted.signal.aborted) throw error;
+  await serveOrExercise("embedded_node", baseUrl, { serve: serveUntilInterrupted, interrupted: interrupted.signal });
 } finally {
   // fetch keeps connections alive; close them, or close() would wait for their idle timeout.
   http.closeAllConnections();

@@ -168,3 +168,26 @@ export async function exerciseKvApi(
   }
   return steps.length;
 }
+
+/**
+ * The examples' main part: with --serve, answer HTTP until interrupted; otherwise send the self-test
+ * requests and report. An interruption ends either quietly.
+ */
+export async function serveOrExercise(
+  name: string,
+  baseUrl: string,
+  options: { serve: boolean; interrupted: AbortSignal },
+): Promise<void> {
+  const { interrupted } = options;
+  try {
+    if (options.serve) {
+      console.log(`${name}: try  curl -X PUT -d hi ${baseUrl}/keys/greeting ; Ctrl-C stops`);
+      await new Promise((resolve) => interrupted.addEventListener("abort", resolve, { once: true }));
+    } else {
+      const count = await exerciseKvApi(baseUrl, { signal: interrupted });
+      console.log(`${name}: ${count} requests answered`);
+    }
+  } catch (error) {
+    if (!interrupted.aborted) throw error;
+  }
+}

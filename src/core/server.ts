@@ -281,7 +281,7 @@ export class Server {
       this.#close(connection, "session expired or password wrong");
       return;
     }
-    this.#sessions.setTimeout(request.sessionId, timeoutMs, this.#nowMs);
+    this.#sessions.changeTimeout(request.sessionId, timeoutMs, this.#nowMs);
     this.#bindSession(connection, request.sessionId, timeoutMs);
     if (this.#replication?.role === "leader") this.#sessionOwner.set(request.sessionId, this.config.serverId);
     connection.push({

@@ -72,7 +72,7 @@ export class SessionTracker {
     }
   }
 
-  setTimeout(id: bigint, timeoutMs: number, nowMs: number): void {
+  changeTimeout(id: bigint, timeoutMs: number, nowMs: number): void {
     const session = this.#sessions.get(id);
     if (!session) return;
     session.timeoutMs = timeoutMs;

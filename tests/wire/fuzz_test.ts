@@ -23,43 +23,15 @@ import {
 import { FrameDecoder, FrameError } from "../../src/wire/frame_decoder.ts";
 import { createPrng, type Prng } from "../../src/testing/prng.ts";
 import { sampleReplies, sampleRequests, toHex } from "./samples.ts";
+import { VALID_OPCODES as VALID_OPCODE_SET } from "../../src/core/request_kinds.ts";
 
 const SEED = Number(process.env.SEED ?? 0xc0ffee);
 const CASES_PER_PHASE = 20_000;
 const PHASE_BUDGET_MS = 10_000; // two phases: 20 s in all at most
 
 const REQUEST_KINDS: RequestKind[] = [...new Set(sampleRequests.map((r) => r.kind))];
-const VALID_OPCODES = [
-  1,
-  2,
-  3,
-  4,
-  5,
-  6,
-  7,
-  8,
-  9,
-  11,
-  12,
-  14,
-  15,
-  16,
-  17,
-  18,
-  19,
-  20,
-  21,
-  22,
-  100,
-  101,
-  102,
-  103,
-  104,
-  105,
-  106,
-  107,
-  -11,
-];
+/** The opcodes a client may send, as the server knows them. */
+const VALID_OPCODES = [...VALID_OPCODE_SET];
 
 function interestingInt(prng: Prng): number {
   const choices = [0, 1, 2, 3, 4, 8, 9, 16, 68, -1, -2, -5, 0x7fffffff, -0x80000000, 0xfffff, 0x100000];
