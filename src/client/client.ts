@@ -23,6 +23,7 @@
 import { Code } from "../core/errors.ts";
 import { type ACL, AddWatchMode, type ClientInfo, type Stat } from "../core/records.ts";
 import type { Transport } from "../transport/transport.ts";
+import { asyncDispose } from "./async_dispose.ts";
 import { Chroot } from "./chroot.ts";
 import type {
   CallOptions,
@@ -33,6 +34,7 @@ import type {
   VersionOptions,
   WatchOptions,
 } from "./client_options.ts";
+import { DEFAULT_TIMERS, type Timers } from "./client_options.ts";
 import { parseConnectString } from "./connect_string.ts";
 import { KeeperError } from "./keeper_error.ts";
 import {
@@ -77,6 +79,7 @@ export type {
 export class Client {
   readonly #machine: SessionMachine;
   readonly #shell: SessionShell;
+  readonly #timers: Timers;
   readonly #chroot: Chroot;
   readonly #initialTimeoutMs: number;
   #closing: Promise<void> | null = null;
@@ -111,9 +114,11 @@ export class Client {
       loaded ??= import("../transport/auto.ts").then((module) => module.defaultTransport());
       return loaded;
     };
+    this.#timers = options.timers ?? DEFAULT_TIMERS;
     this.#shell = new SessionShell(this.#machine, {
       transport,
       maxOutstanding: options.maxOutstanding ?? 10_000,
+      timers: this.#timers,
     });
   }
 
@@ -153,6 +158,10 @@ export class Client {
   /** The session password, to resume the session from another client with `{ sessionId, password }`. */
   get sessionPassword(): Uint8Array {
     return this.#machine.password;
+  }
+  /** The clock and timers this client runs on (ClientOptions.timers); recipes time their waits with them. */
+  get timers(): Timers {
+    return this.#timers;
   }
   /** The session timeout the server granted (0 before the first connection). */
   get sessionTimeoutMs(): number {
@@ -522,6 +531,11 @@ export class Client {
   close(): Promise<void> {
     this.#closing ??= this.#shell.close();
     return this.#closing;
+  }
+
+  /** close(), for `await using client = await createClient(...)`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // -------------------------------------------------------------------------------------------------

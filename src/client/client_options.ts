@@ -2,6 +2,27 @@
 import type { Transport } from "../transport/transport.ts";
 import type { AddWatchModeName, CreateNodeOptions, WatcherTypeName, WatchListener } from "./types.ts";
 
+/**
+ * The clock and timers a client (and the recipes using it) runs on. The default is the runtime's
+ * own; the deterministic simulator (src/testing/) passes virtual time, so that the real client and
+ * recipes run against simulated replicas, reproducibly, from a seed.
+ */
+export interface Timers {
+  /** Milliseconds on a monotonic clock (performance.now() by default). */
+  now(): number;
+  /** Calls `callback` once after `delayMs`; returns a handle for clearTimeout. */
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  /** Cancels a pending callback (a handle already fired, or undefined, is ignored). */
+  clearTimeout(handle: unknown): void;
+}
+
+/** The runtime's clock and timers. */
+export const DEFAULT_TIMERS: Timers = {
+  now: () => performance.now(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout> | undefined),
+};
+
 export interface ClientOptions {
   /** Requested session timeout; the server clamps it (ZooKeeper: [2, 20] × tickTime). Default 30000. */
   sessionTimeoutMs?: number;
@@ -28,6 +49,8 @@ export interface ClientOptions {
   reconnectDelayMs?: number;
   /** Aborts connect()'s wait for the first connection. */
   signal?: AbortSignal;
+  /** Clock and timers (default: the runtime's); the simulator passes virtual time. */
+  timers?: Timers;
 }
 
 export interface CallOptions {

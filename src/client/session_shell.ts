@@ -1,11 +1,13 @@
 /**
- * The imperative shell around SessionMachine: owns the transport's sockets and one timer, feeds the
- * machine its inputs with the current time, and carries out its outputs in order (write bytes,
+ * The imperative shell around SessionMachine: owns the transport's sockets and one timer (on the
+ * client's Timers: the runtime's, or the simulator's virtual ones), feeds the machine its inputs
+ * with the current time, and carries out its outputs in order (write bytes,
  * settle promises, call listeners). Everything with a decision in it lives in the machine.
  */
 import { Code } from "../core/errors.ts";
 import type { Request, Response } from "../core/records.ts";
 import type { Socket, SocketHandler, Transport } from "../transport/transport.ts";
+import { DEFAULT_TIMERS, type Timers } from "./client_options.ts";
 import { Fifo } from "./fifo.ts";
 import { FrameBatch } from "./frame_batch.ts";
 import { KeeperError } from "./keeper_error.ts";
@@ -37,7 +39,8 @@ export class SessionShell {
   #slotsReserved = 0;
   #nextId = 1;
   #draining = false;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #timers: Timers;
+  #timer: unknown = null;
   #timerAt = 0;
   #started = false;
   #idleWaiters: (() => void)[] = [];
@@ -63,13 +66,13 @@ export class SessionShell {
   };
   readonly #onTimer = (): void => {
     this.#timer = null;
-    this.#machine.tick(now());
+    this.#machine.tick(this.#now());
     this.#pump();
   };
 
   constructor(
     machine: SessionMachine,
-    options: { transport: () => Promise<Transport>; maxOutstanding: number },
+    options: { transport: () => Promise<Transport>; maxOutstanding: number; timers?: Timers | undefined },
   ) {
     if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
       throw new RangeError(`maxOutstanding must be a positive integer, got ${options.maxOutstanding}`);
@@ -77,6 +80,7 @@ export class SessionShell {
     this.#machine = machine;
     this.#transport = options.transport;
     this.#maxOutstanding = options.maxOutstanding;
+    this.#timers = options.timers ?? DEFAULT_TIMERS;
   }
 
   get machine(): SessionMachine {
@@ -87,7 +91,7 @@ export class SessionShell {
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    this.#machine.start(now());
+    this.#machine.start(this.#now());
     this.#pump();
   }
 
@@ -118,7 +122,7 @@ export class SessionShell {
   addAuth(credential: Credential, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const call = this.#newCall({ signal, operation: "addAuth", path: undefined });
-    this.#machine.addAuth(call.id, credential, now());
+    this.#machine.addAuth(call.id, credential, this.#now());
     this.#pump();
     return call.promise.then(toVoid);
   }
@@ -139,10 +143,11 @@ export class SessionShell {
     options: { signal?: AbortSignal; timeoutMs: number; what: string },
   ): Promise<void> {
     return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined = undefined;
+      const timers = this.#timers;
+      let timer: unknown = undefined;
       const finish = (error: unknown) => {
         unsubscribe();
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
         if (error === null) resolve();
         else reject(error);
@@ -155,7 +160,7 @@ export class SessionShell {
       const unsubscribe = this.onState(check);
       if (options.signal?.aborted) return finish(options.signal.reason);
       options.signal?.addEventListener("abort", onAbort, { once: true });
-      timer = setTimeout(() => {
+      timer = timers.setTimeout(() => {
         const last = this.#machine.lastFailure;
         const detail = `not connected within ${options.timeoutMs} ms${
           last === "" ? "" : ` (last failure: ${last})`
@@ -168,7 +173,7 @@ export class SessionShell {
 
   /** closeSession, then close the socket; resolves once every socket is closed (bounded wait). */
   async close(): Promise<void> {
-    this.#machine.close(now());
+    this.#machine.close(this.#now());
     this.#pump();
     if (!this.#machine.ended) {
       await this.waitForState(["closed", "expired", "authFailed"], { timeoutMs: 60_000, what: "close" })
@@ -199,7 +204,7 @@ export class SessionShell {
     const call = this.#newCall(options);
     this.#machine.submit(
       { id: call.id, request, watch: options.watch, removeOnSuccess: options.removeOnSuccess },
-      now(),
+      this.#now(),
     );
     this.#pump();
     return call.promise;
@@ -271,7 +276,7 @@ export class SessionShell {
   #schedule(): void {
     const deadline = this.#machine.nextDeadline();
     if (deadline === null) {
-      if (this.#timer !== null) clearTimeout(this.#timer);
+      if (this.#timer !== null) this.#timers.clearTimeout(this.#timer);
       this.#timer = null;
       this.#notifyIdle();
       return;
@@ -280,17 +285,17 @@ export class SessionShell {
     // the timer is set again for the real deadline. Every send moves the ping deadline, and moving the
     // timer each time would cost a clearTimeout and a setTimeout per request.
     if (this.#timer !== null && this.#timerAt <= deadline) return;
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#timers.clearTimeout(this.#timer);
     this.#timerAt = deadline;
-    // +1 ms: timers may fire a little early relative to performance.now().
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, Math.ceil(deadline - now())) + 1);
+    // +1 ms: timers may fire a little early relative to the clock.
+    this.#timer = this.#timers.setTimeout(this.#onTimer, Math.max(0, Math.ceil(deadline - this.#now())) + 1);
   }
 
   #connect(attempt: number, host: string, port: number, timeoutMs: number): void {
     this.#connecting.add(attempt);
     const handler: SocketHandler = {
       onData: (chunk) => {
-        this.#machine.socketData(attempt, chunk, now());
+        this.#machine.socketData(attempt, chunk, this.#now());
         this.#pump();
       },
       onClose: (error) => {
@@ -298,7 +303,7 @@ export class SessionShell {
         const reason = error === undefined
           ? undefined
           : `connection to ${host}:${port} failed: ${error.message}`;
-        this.#machine.socketClosed(attempt, now(), reason);
+        this.#machine.socketClosed(attempt, this.#now(), reason);
         this.#pump();
       },
     };
@@ -313,14 +318,14 @@ export class SessionShell {
             return;
           }
           this.#sockets.set(attempt, socket);
-          if (!this.#machine.socketOpened(attempt, now())) this.#closeSocket(attempt);
+          if (!this.#machine.socketOpened(attempt, this.#now())) this.#closeSocket(attempt);
           this.#pump();
         },
         (error: unknown) => {
           this.#connecting.delete(attempt);
           this.#unwanted.delete(attempt);
           const message = error instanceof Error ? error.message : String(error);
-          this.#machine.socketClosed(attempt, now(), message);
+          this.#machine.socketClosed(attempt, this.#now(), message);
           this.#pump();
         },
       );
@@ -338,15 +343,20 @@ export class SessionShell {
     }
   }
 
+  #now(): number {
+    return this.#timers.now();
+  }
+
   #socketsGone(): Promise<void> {
     this.#batch.flush();
     for (const socket of this.#sockets.values()) socket.close();
     this.#sockets.clear();
     if (this.#connecting.size === 0) return Promise.resolve();
+    const timers = this.#timers;
     return new Promise((resolve) => {
-      const timer = setTimeout(done, SOCKET_CLOSE_WAIT_MS);
+      const timer = timers.setTimeout(done, SOCKET_CLOSE_WAIT_MS);
       function done() {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         resolve();
       }
       this.#idleWaiters.push(done);
@@ -357,10 +367,6 @@ export class SessionShell {
     if (this.#connecting.size > 0 || !this.#machine.ended) return;
     for (const waiter of this.#idleWaiters.splice(0)) waiter();
   }
-}
-
-function now(): number {
-  return performance.now();
 }
 
 /**

@@ -4,6 +4,7 @@
  * work the lock guards (`fetch(url, { signal: lock.lost })`) so that work stops when the lock does.
  */
 import { Code, KeeperError } from "../client/mod.ts";
+import { DEFAULT_TIMERS, type Timers } from "../client/client_options.ts";
 import type { RecipeClient } from "./recipe_client.ts";
 
 /**
@@ -58,6 +59,15 @@ export class LostError extends Error {
   }
 }
 
+/**
+ * The clock and timers of `client` (Client.timers, from ClientOptions.timers), so that a recipe's
+ * waits run on the same time as its client: virtual time in the simulator. A wrapper client
+ * without them gets the runtime's.
+ */
+export function timersOf(client: RecipeClient): Timers {
+  return (client as { readonly timers?: Timers }).timers ?? DEFAULT_TIMERS;
+}
+
 /** True once the client can never work again (expired, authFailed, closed). */
 export function clientEnded(client: RecipeClient): boolean {
   const state = client.state;
@@ -74,7 +84,7 @@ export class SessionGuard {
   readonly #loseOnDisconnect: boolean;
   readonly #controller = new AbortController();
   #unsubscribe: (() => void) | null;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timer: unknown = null;
 
   constructor(client: RecipeClient, what: string, options: { loseOnDisconnect?: boolean } = {}) {
     this.#client = client;
@@ -129,9 +139,10 @@ export class SessionGuard {
     // The servers expire a session a session-timeout after they last heard from it, and the client
     // noticed the disconnect at or after that moment: so this fires no earlier than the servers
     // could expire the session, possibly later (up to 2/3 of a timeout, for a silent partition).
-    // That gap is what fencing tokens and `loseOnDisconnect` are for (Curator makes the same choice).
+    // That gap is what fencing tokens and `loseOnDisconnect` are for (Curator makes the same choice);
+    // tests/testing/recipe_mutex_test.ts shows both: the gap by default, none with loseOnDisconnect.
     const timeoutMs = this.#client.sessionTimeoutMs > 0 ? this.#client.sessionTimeoutMs : 30_000;
-    this.#timer = setTimeout(() => {
+    this.#timer = timersOf(this.#client).setTimeout(() => {
       this.#timer = null;
       this.lose("sessionTimeout");
     }, timeoutMs);
@@ -139,7 +150,7 @@ export class SessionGuard {
 
   #clearTimer(): void {
     if (this.#timer === null) return;
-    clearTimeout(this.#timer);
+    timersOf(this.#client).clearTimeout(this.#timer);
     this.#timer = null;
   }
 }

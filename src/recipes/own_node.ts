@@ -3,7 +3,7 @@
  * and noticing when someone else deletes it.
  */
 import { CreateMode, KeeperError, type NodeData } from "../client/mod.ts";
-import type { SessionGuard } from "./lost.ts";
+import { type SessionGuard, timersOf } from "./lost.ts";
 import { ensurePath, parentPath } from "./paths.ts";
 import type { CreatedNode } from "./protected_create.ts";
 import type { RecipeClient } from "./recipe_client.ts";
@@ -59,7 +59,7 @@ export async function loseWhenDeleted(
     if (guard.lost || event.type === "None") return;
     // Closing the client deletes our ephemerals too, and the server tells us before it confirms the
     // close: wait a turn so that the session's end, if that is what this is, is reported as such.
-    if (event.type === "NodeDeleted") setTimeout(() => guard.lose("nodeDeleted"), 0);
+    if (event.type === "NodeDeleted") timersOf(client).setTimeout(() => guard.lose("nodeDeleted"), 0);
     else loseWhenDeleted(client, path, guard).catch(() => undefined); // a data change used up the watch
   };
   const stat = await retrying(client, () => client.exists(path, { watch: onEvent }));

@@ -3,7 +3,7 @@
  * abort signals, waiting for the client to reconnect, and retrying reads after a lost connection.
  */
 import { Code, KeeperError, type WatchEvent, type WatchListener } from "../client/mod.ts";
-import { clientEnded } from "./lost.ts";
+import { clientEnded, timersOf } from "./lost.ts";
 import type { RecipeClient } from "./recipe_client.ts";
 
 /** How many times an operation is retried after CONNECTIONLOSS before the error is passed on. */
@@ -85,36 +85,67 @@ export function throwIfAborted(signals: readonly (AbortSignal | undefined)[]): v
 }
 
 /**
- * Resolves once the client is connected again, or has ended for good (the next call then fails with
- * the reason). Rejects with the signal's reason, or with CONNECTIONLOSS after `timeoutMs` (default:
- * twice the session timeout, at least 2 s).
+ * Resolves once the client is connected again and caught up (or has ended for good: the next call
+ * then fails with the reason). Rejects with the signal's reason, or with CONNECTIONLOSS after
+ * `timeoutMs` (default: twice the session timeout, at least 2 s).
+ *
+ * "Caught up": once connected, a sync (when the client has one) makes every request this session
+ * sent before the connection was lost settle at the servers first. Without it a read right after
+ * reconnecting may miss a write whose reply was lost — e.g. a create the old server had already
+ * passed to the leader — and a protected create would then create its node twice, leaving an
+ * orphan that blocks a lock for as long as the session lives (found by the simulator,
+ * tests/testing/recipe_mutex_test.ts).
  */
-export function waitConnected(
+export async function waitConnected(
   client: RecipeClient,
   options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<void> {
+  const timers = timersOf(client);
+  const timeoutMs = options.timeoutMs ?? Math.max(2 * client.sessionTimeoutMs, 2_000);
+  const deadline = timers.now() + timeoutMs;
+  const sync = (client as { sync?: (path: string) => Promise<void> }).sync;
+  for (let attempt = 0;; attempt++) {
+    await waitForConnection(client, { signal: options.signal, timeoutMs: Math.max(0, deadline - timers.now()) });
+    if (sync === undefined || clientEnded(client) || attempt >= CONNECTION_LOSS_RETRIES) return;
+    try {
+      await raceSignals(sync.call(client, "/"), [options.signal]);
+      return;
+    } catch (error) {
+      throwIfAborted([options.signal]);
+      // Lost again: wait for the next connection. Any other failure shows in the caller's next call.
+      if (!KeeperError.is(error, "CONNECTIONLOSS")) return;
+    }
+  }
+}
+
+/** Resolves once the client is connected, or has ended for good; see waitConnected. */
+function waitForConnection(
+  client: RecipeClient,
+  options: { signal?: AbortSignal | undefined; timeoutMs: number },
 ): Promise<void> {
   const ready = () =>
     client.state === "connected" || client.state === "connectedReadOnly" || clientEnded(client);
   if (ready()) return Promise.resolve();
-  const timeoutMs = options.timeoutMs ?? Math.max(2 * client.sessionTimeoutMs, 2_000);
+  const timeoutMs = options.timeoutMs;
+  const timers = timersOf(client);
   let unsubscribe: () => void = () => {};
-  let timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  let timer: unknown = undefined;
   const reconnected = new Promise<void>((resolve, reject) => {
     unsubscribe = client.on("state", () => {
       if (ready()) resolve();
     });
-    timer = setTimeout(() => {
+    timer = timers.setTimeout(() => {
       reject(
         new KeeperError(Code.CONNECTIONLOSS, {
           operation: "waiting to reconnect",
-          detail: `the client did not reconnect within ${timeoutMs} ms`,
+          detail: `the client did not reconnect within ${Math.round(timeoutMs)} ms`,
         }),
       );
     }, timeoutMs);
   });
   return raceSignals(reconnected, [options.signal]).finally(() => {
     unsubscribe();
-    clearTimeout(timer);
+    timers.clearTimeout(timer);
   });
 }
 
@@ -142,18 +173,39 @@ export async function retrying<T>(
 }
 
 /**
- * Deletes `path` (any version), retrying after connection loss; a node already gone, or a session
- * already ended (its ephemerals went with it), counts as deleted.
+ * Attempts of deleteQuietly; each waits up to twice the session timeout for a reconnect, so this
+ * outlasts any outage the session itself survives.
+ */
+const DELETE_ATTEMPTS_MAX = 1_000;
+
+/**
+ * Deletes `path` (any version), retrying after connection loss for as long as the session lives; a
+ * node already gone, or a session already ended (its ephemerals went with it), counts as deleted.
+ *
+ * It does not give up after a few retries as `retrying` does: recipes use it to remove their own
+ * ephemeral node after an aborted wait or a lost hold, and a node left behind while the session
+ * lives on (the servers had no leader for a while, say) would block a lock line for good.
  */
 export async function deleteQuietly(client: RecipeClient, path: string): Promise<void> {
-  try {
-    await retrying(client, () => client.delete(path));
-  } catch (error) {
-    if (KeeperError.is(error, "NONODE") || KeeperError.is(error, "SESSIONEXPIRED") || clientEnded(client)) {
+  for (let attempt = 0; attempt < DELETE_ATTEMPTS_MAX; attempt++) {
+    if (clientEnded(client)) return;
+    try {
+      await client.delete(path);
       return;
+    } catch (error) {
+      if (KeeperError.is(error, "NONODE") || KeeperError.is(error, "SESSIONEXPIRED") || clientEnded(client)) {
+        return;
+      }
+      if (!KeeperError.is(error, "CONNECTIONLOSS")) throw error;
     }
-    throw error;
+    // Not reconnected in time is no reason to stop: the client keeps trying, and so do we.
+    await waitConnected(client).catch(() => undefined);
   }
+  throw new KeeperError(Code.CONNECTIONLOSS, {
+    operation: "delete",
+    path,
+    detail: `still not deleted after ${DELETE_ATTEMPTS_MAX} attempts across lost connections`,
+  });
 }
 
 /** Removes a one-shot watch that is no longer wanted; failures only leave a harmless stale watch. */

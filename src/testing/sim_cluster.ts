@@ -6,7 +6,7 @@
  * commit checker. Crash and restart rebuild a replica from its disk alone.
  */
 import type { PeerMessage, Sid } from "../core/peer_messages.ts";
-import type { ConnectRequest, Request, RequestHeader } from "../core/records.ts";
+import type { ConnectRequest, ConnectResponse, Reply, Request, RequestHeader, WatcherEvent } from "../core/records.ts";
 import { Replica, type ReplicaOutput } from "../core/replica.ts";
 import { defaultServerConfig } from "../core/server_io.ts";
 import type { TxnEntry } from "../core/txn.ts";
@@ -15,7 +15,6 @@ import { zxidHex } from "../core/zxid.ts";
 import type { CommitChecker } from "./checkers/commit_checker.ts";
 import type { EventQueue } from "./event_queue.ts";
 import type { Prng } from "./prng.ts";
-import type { SimClient } from "./sim_client.ts";
 import { DriftingClock } from "./sim_clock.ts";
 import { SimDisk } from "./sim_disk.ts";
 import { type PeerCodec, SimNetwork } from "./sim_network.ts";
@@ -38,9 +37,21 @@ interface Host {
   connections: Set<number>;
 }
 
+/**
+ * The client end of a simulated client connection: a model SimClient, or the byte-level bridge of
+ * SimTransport that lets the real Client (src/client/) talk to the replicas.
+ */
+export interface ClientEndpoint {
+  readonly id: number;
+  onConnectResponse(connection: number, response: ConnectResponse, serverZxid: number): void;
+  onReply(connection: number, reply: Reply): void;
+  onNotification(connection: number, zxid: number, event: WatcherEvent): void;
+  onClosed(connection: number): void;
+}
+
 interface ClientConnection {
   id: number;
-  client: SimClient;
+  client: ClientEndpoint;
   sid: Sid;
   life: number;
   /** The client closed its side, or the replica crashed: nothing more reaches the client. */
@@ -67,6 +78,7 @@ export class SimCluster {
   readonly #trace: string[] = [];
   readonly #violation: (invariant: string, message: string) => void;
   readonly #verbose: ((line: string) => void) | null;
+  readonly #integerClocks: boolean;
 
   constructor(options: {
     queue: EventQueue;
@@ -79,8 +91,14 @@ export class SimCluster {
     violation: (invariant: string, message: string) => void;
     /** Every peer message, persist and connection loss, as it happens (debugging a seed). */
     verbose?: (line: string) => void;
+    /**
+     * Replica clocks read whole milliseconds, as a real server's wall clock does (znode ctime and
+     * mtime then fit the wire's long; needed when replies are encoded for a real client). Default false.
+     */
+    integerClocks?: boolean;
   }) {
     this.#verbose = options.verbose ?? null;
+    this.#integerClocks = options.integerClocks ?? false;
     this.queue = options.queue;
     this.#prng = options.prng;
     this.#plan = options.plan;
@@ -184,7 +202,7 @@ export class SimCluster {
 
   #boot(host: Host): void {
     const sid = host.sid;
-    const nowMs = host.clock.localMs(this.queue.nowMs);
+    const nowMs = this.#localMs(host);
     const replica = new Replica({
       server: defaultServerConfig({
         serverId: sid,
@@ -239,11 +257,17 @@ export class SimCluster {
     };
   }
 
+  /** The replica's local time now. */
+  #localMs(host: Host): number {
+    const localMs = host.clock.localMs(this.queue.nowMs);
+    return this.#integerClocks ? Math.floor(localMs) : localMs;
+  }
+
   #scheduleTick(host: Host, life: number): void {
     const delayMs = host.clock.virtualDelayMs(DRIVER_TICK_MS) * between(this.#prng, 0.9, 1.1);
     this.queue.after(delayMs, () => {
       if (host.life !== life || host.replica === null) return;
-      host.replica.tick(host.clock.localMs(this.queue.nowMs));
+      host.replica.tick(this.#localMs(host));
       this.#drain(host);
       this.#scheduleTick(host, life);
     });
@@ -314,7 +338,7 @@ export class SimCluster {
     return between(this.#prng, 0.2, 3);
   }
 
-  connectClient(client: SimClient, sid: Sid, request: ConnectRequest): number {
+  connectClient(client: ClientEndpoint, sid: Sid, request: ConnectRequest): number {
     const host = this.#host(sid);
     const id = this.#nextConnection++;
     const connection: ClientConnection = {
