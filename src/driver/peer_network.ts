@@ -89,6 +89,8 @@ class PeerConnection {
   peer: Sid | null = null;
   lastHeardMs: number;
   closed = false;
+  /** Frames sent since the last flush (written together from a microtask). */
+  unflushed: Uint8Array[] = [];
 
   constructor(socket: Socket, dialed: boolean, maxFrameBytes: number, nowMs: number) {
     this.socket = socket;
@@ -146,6 +148,11 @@ export class PeerNetwork {
   #listener: Listener | null = null;
   #timer: ReturnType<typeof setInterval> | undefined = undefined;
   #closed = false;
+  /** Links with unflushed frames, and whether a flush is scheduled. */
+  readonly #unflushed = new Set<PeerLink>();
+  #flushScheduled = false;
+  #lastMessage: PeerMessage | null = null;
+  #lastFrame: Uint8Array | null = null;
 
   private constructor(options: PeerNetworkOptions) {
     this.#options = options;
@@ -191,13 +198,18 @@ export class PeerNetwork {
     return this.#listener?.port ?? this.#options.listen.port;
   }
 
-  /** Queues `message` for `to` (dropped for an unknown id or after close). Never calls back. */
+  /**
+   * Queues `message` for `to` (dropped for an unknown id or after close). Never calls back.
+   * Frames for a connection that is up are gathered and written together from a microtask: the
+   * core's outputs for one input (a proposal or commit per follower, say) cost one write per peer,
+   * not one per message, and a message sent to several peers is encoded once.
+   */
   send(to: Sid, message: PeerMessage): void {
     const link = this.#links.get(to);
     if (link === undefined || this.#closed || link.state === "dropping") return;
     let frame: Uint8Array;
     try {
-      frame = encodePeerFrame(message, this.#maxFrameBytes);
+      frame = this.#encode(message);
     } catch (error) {
       // The core expects this message to arrive; losing it silently would stall it, so the link breaks.
       this.#drop(link, `cannot send a ${message.kind} message: ${describe(error)}`, "error");
@@ -205,16 +217,55 @@ export class PeerNetwork {
     }
     const connection = link.connection;
     if (link.state === "up" && connection !== null) {
-      connection.socket.write(frame);
-      if (connection.socket.bufferedBytes > this.#queueBytesMax) {
-        this.#drop(link, `${connection.socket.bufferedBytes} bytes are waiting to be sent (more than ${this.#queueBytesMax}): the peer is not reading`, "warn");
-      }
+      connection.unflushed.push(frame);
+      this.#unflushed.add(link);
       return;
     }
     link.queue.push(frame);
     link.queuedBytes += frame.length;
     if (link.queuedBytes > this.#queueBytesMax) {
       this.#drop(link, `${link.queuedBytes} bytes queued while it is unreachable (more than ${this.#queueBytesMax})`, "warn");
+    }
+  }
+
+  /** The frame of `message`, reusing the last one when the same message goes to several peers. */
+  #encode(message: PeerMessage): Uint8Array {
+    if (message !== this.#lastMessage) {
+      this.#lastFrame = encodePeerFrame(message, this.#maxFrameBytes);
+      this.#lastMessage = message;
+    }
+    // The flush also forgets the cached frame, so it never outlives this turn.
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flushAll);
+    }
+    return this.#lastFrame!;
+  }
+
+  readonly #flushAll = (): void => {
+    this.#flushScheduled = false;
+    // Messages may be mutated by the core once it has handed them over; never keep one past a turn.
+    this.#lastMessage = null;
+    this.#lastFrame = null;
+    if (this.#closed) {
+      this.#unflushed.clear();
+      return;
+    }
+    for (const link of this.#unflushed) {
+      const connection = link.connection;
+      if (link.state !== "up" || connection === null) continue; // dropped meanwhile: what was unsent is lost
+      this.#flush(link, connection);
+    }
+    this.#unflushed.clear();
+  };
+
+  #flush(link: PeerLink, connection: PeerConnection): void {
+    const frames = connection.unflushed;
+    if (frames.length === 0) return;
+    connection.unflushed = [];
+    connection.socket.write(frames.length === 1 ? frames[0]! : concatBytes(frames));
+    if (connection.socket.bufferedBytes > this.#queueBytesMax) {
+      this.#drop(link, `${connection.socket.bufferedBytes} bytes are waiting to be sent (more than ${this.#queueBytesMax}): the peer is not reading`, "warn");
     }
   }
 
