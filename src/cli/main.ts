@@ -1,6 +1,6 @@
 /**
  * The `corral` command. Entry point: run it with `deno run -A src/cli/main.ts`, `bun src/cli/main.ts`,
- * `node --import tsx src/cli/main.ts`, or the npm bin (bin/corral.mjs).
+ * `node --import tsx src/cli/main.ts`, bin/corral.mjs from a checkout, or the npm bin (dist/bin/corral.js).
  */
 import { versionString } from "../driver/version.ts";
 import { HELP, parseArgs, UsageError } from "./args.ts";

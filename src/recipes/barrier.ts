@@ -60,14 +60,26 @@ export class Barrier {
   /**
    * Resolves once the barrier is down (at once if it is). Rejects with the signal's reason, or a
    * KeeperError when the client ends meanwhile.
+   *
+   * Starts with a sync (when the client has one): workers are usually told out of band that the
+   * barrier is up, and without it a worker whose server has not applied set() yet would see no node
+   * and pass at once (ZooKeeper promises no cross-client view without sync; found by the simulator).
    */
   async wait(options: { signal?: AbortSignal } = {}): Promise<void> {
     const end = new ClientEnd(this.#client);
     try {
+      await this.#sync([options.signal, end.signal]);
       await this.#wait([options.signal, end.signal]);
     } finally {
       end.dispose();
     }
+  }
+
+  async #sync(signals: (AbortSignal | undefined)[]): Promise<void> {
+    const client = this.#client as RecipeClient & { sync?: (path: string) => Promise<void> };
+    if (typeof client.sync !== "function") return;
+    throwIfAborted(signals);
+    await raceSignals(retrying(client, () => client.sync!(this.path)), signals);
   }
 
   async #wait(signals: (AbortSignal | undefined)[]): Promise<void> {

@@ -17,6 +17,7 @@
  * // ...
  * await config.close();
  */
+import { asyncDispose } from "../client/async_dispose.ts";
 import { CreateMode, KeeperError, type NodeData } from "../client/mod.ts";
 import { ClientEnd } from "./lost.ts";
 import { checkRecipePath, ensurePath, joinPath } from "./paths.ts";
@@ -149,6 +150,11 @@ export class ConfigWatcher {
   async close(): Promise<void> {
     this.#closing.abort(new Error(`ConfigWatcher ${this.path} was closed`));
     await this.#loop;
+  }
+
+  /** close(), for `await using watcher = ...`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async #run(): Promise<void> {

@@ -14,6 +14,7 @@
  * Without an `id`, the member is a protected sequential node `_c_<uuid>-member-<seq>` (the paper's
  * variant for members without unique names) and `id` is known after join().
  */
+import { asyncDispose } from "../client/async_dispose.ts";
 import { CreateMode, type NodeData } from "../client/mod.ts";
 import { SessionGuard } from "./lost.ts";
 import { createOwnedEphemeral, loseWhenDeleted } from "./own_node.ts";
@@ -130,5 +131,10 @@ export class GroupMember {
     this.#guard?.lose("released");
     if (this.#node !== null) await deleteQuietly(this.#client, this.#node.path);
     await this.#cache.close();
+  }
+
+  /** leave(), for `await using member = ...`. */
+  [asyncDispose](): Promise<void> {
+    return this.leave();
   }
 }

@@ -15,6 +15,7 @@
  * the end of the line with a new node, as Curator's does; after the session expired the client is
  * finished, so the latch closes and awaitLeadership() rejects with the LostError.
  */
+import { asyncDispose } from "../client/async_dispose.ts";
 import { Code, KeeperError } from "../client/mod.ts";
 import {
   type LeadershipTerm,
@@ -150,6 +151,11 @@ export class LeaderLatch {
       if (this.#loop === null) this.#finish(null);
     }
     await this.#loop;
+  }
+
+  /** close(), for `await using latch = ...`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@
  *
  * `lead` must return soon after `term.lost` aborts: another candidate may already be leading.
  */
+import { asyncDispose } from "../client/async_dispose.ts";
 import { KeeperError } from "../client/mod.ts";
 import type { LeadershipTerm, Participant } from "./leadership.ts";
 import { readParticipants, TermControl } from "./leadership.ts";
@@ -109,6 +110,11 @@ export class LeaderSelector {
     this.#closing.abort(new Error(`LeaderSelector ${this.path} was closed`));
     this.#term?.end("released");
     await this.#loop;
+  }
+
+  /** close(), for `await using selector = ...`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async #run(): Promise<void> {

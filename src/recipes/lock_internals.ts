@@ -4,12 +4,14 @@
  * children in sequence order, and either hold the lock or watch exactly one node ahead — the one
  * whose deletion could change the answer — so a release wakes one waiter, not all (no herd effect).
  */
+import { asyncDispose } from "../client/async_dispose.ts";
 import { KeeperError, type NodeData } from "../client/mod.ts";
 import { asLostError, type LostError, SessionGuard } from "./lost.ts";
 import { loseWhenDeleted } from "./own_node.ts";
 import { joinPath, sequenceOf, sortChildren, sortKey } from "./paths.ts";
-import { type CreatedNode, createProtected } from "./protected_create.ts";
+import { type CreatedNode, createProtected, findProtected, protectedPrefix } from "./protected_create.ts";
 import type { RecipeClient } from "./recipe_client.ts";
+import { callRevocationListener, type RevocationListener, watchRevocation } from "./revocation.ts";
 import { deleteQuietly, dropWatch, raceSignals, retrying, throwIfAborted, Trigger } from "./waiting.ts";
 
 /** Decides who holds the lock; one per lock flavour (exclusive, read, write, leases). */
@@ -39,6 +41,8 @@ export interface LockSettings {
   data?: NodeData | null;
   uuid: () => string;
   loseOnDisconnect?: boolean;
+  /** Makes the lock revocable: called when a revoker writes "__REVOKE__" into our node. */
+  onRevoke?: RevocationListener | undefined;
   /** "lock /locks/db", for messages. */
   what: string;
 }
@@ -65,6 +69,8 @@ export async function acquireLock(
   const guard = new SessionGuard(client, settings.what, { loseOnDisconnect: settings.loseOnDisconnect });
   throwIfAborted([guard.signal]);
   let node: CreatedNode | null = null;
+  // The uuid of a create that may have happened although it did not resolve (lost connection).
+  let pendingUuid: string | null = null;
   try {
     for (let recreates = 0; node === null; recreates++) {
       if (recreates > MAX_RECREATES) {
@@ -72,10 +78,12 @@ export async function acquireLock(
           `${settings.what}: our lock node was deleted ${MAX_RECREATES} times while waiting; giving up`,
         );
       }
+      pendingUuid = settings.uuid();
       node = await createProtected(client, basePath, driver.lockName, {
-        uuid: settings.uuid(),
+        uuid: pendingUuid,
         data: settings.data,
       });
+      pendingUuid = null;
       throwIfAborted([signal, guard.signal]);
       const outcome = await waitInLine(client, basePath, driver, node.name, {
         signals: [signal, guard.signal],
@@ -90,11 +98,30 @@ export async function acquireLock(
     }
     const handle = new LockHandle(client, node, guard);
     await handle.watchOwnNode();
+    if (settings.onRevoke !== undefined) await handle.watchRevocation(settings.onRevoke);
+    // Lost before the caller even got it (deleted, or the session lost, during the last calls):
+    // fail the acquire, so that our node is deleted below rather than left to the handle.
+    if (guard.lost) throw guard.signal.reason;
     return handle;
   } catch (error) {
     guard.dispose();
     if (node !== null) await deleteQuietly(client, node.path).catch(() => undefined);
+    else if (pendingUuid !== null) await deleteUnresolved(client, basePath, pendingUuid);
     throw asLostError(client, settings.what, error);
+  }
+}
+
+/**
+ * Deletes the node of a protected create that failed without telling whether it happened (Curator's
+ * findAndDeleteProtectedNodeInBackground), so that it cannot block the line while the session lives.
+ */
+async function deleteUnresolved(client: RecipeClient, basePath: string, uuid: string): Promise<void> {
+  try {
+    const found = await findProtected(client, basePath, protectedPrefix(uuid));
+    if (found !== null) await deleteQuietly(client, found.path);
+  } catch {
+    // The session ended (its ephemerals went with it) or the servers stay out of reach: nothing
+    // more can be done from here.
   }
 }
 
@@ -154,6 +181,7 @@ export class LockHandle {
   readonly #client: RecipeClient;
   readonly #guard: SessionGuard;
   #releasing: Promise<void> | null = null;
+  #revocationRequested = false;
 
   constructor(client: RecipeClient, node: CreatedNode, guard: SessionGuard) {
     this.#client = client;
@@ -178,6 +206,11 @@ export class LockHandle {
     return !this.#guard.lost;
   }
 
+  /** True once a revoker asked for this lock (see revokeLock); only revocable locks notice. */
+  get revocationRequested(): boolean {
+    return this.#revocationRequested;
+  }
+
   /** Deletes the lock node; `lost` fires with "released". Safe to call twice, and after a loss. */
   release(): Promise<void> {
     this.#releasing ??= (async () => {
@@ -187,8 +220,24 @@ export class LockHandle {
     return this.#releasing;
   }
 
+  /** release(), for `await using lock = await mutex.acquire()`. */
+  [asyncDispose](): Promise<void> {
+    return this.release();
+  }
+
   /** Arms a watch on our own node so that its deletion by someone else fires `lost` ("nodeDeleted"). */
   watchOwnNode(): Promise<void> {
     return loseWhenDeleted(this.#client, this.path, this.#guard);
+  }
+
+  /** Watches our node's data for a revocation request (Curator's makeRevocable) while held. */
+  watchRevocation(listener: RevocationListener): Promise<void> {
+    return watchRevocation(this.#client, this.path, {
+      active: () => this.held,
+      onRequest: () => {
+        this.#revocationRequested = true;
+        callRevocationListener(listener, this);
+      },
+    });
   }
 }

@@ -6,6 +6,7 @@
  * Every recipe that creates sequential znodes protects the create against a lost connection with
  * Curator's `_c_<uuid>-` names; everything held (a lock, a lease, a leadership term, a membership)
  * has a `lost` AbortSignal and a fencing token (its znode's czxid); every wait takes an AbortSignal.
+ * Everything that is released, closed or left has `[Symbol.asyncDispose]`, so `await using` works.
  *
  * @example
  * import { createClient } from "../../mod.ts";
@@ -44,6 +45,8 @@ export {
   WRITE_LOCK_NAME,
 } from "./read_write_lock.ts";
 export { type Lease, Semaphore, type SemaphoreOptions } from "./semaphore.ts";
+export { type Lockable, MultiLock, MultiLockHandle } from "./multi_lock.ts";
+export { isRevokeMessage, type RevocationListener, REVOKE_MESSAGE, revokeLock } from "./revocation.ts";
 export type { LeadershipTerm, Participant } from "./leadership.ts";
 export { LATCH_LOCK_NAME, LeaderLatch, type LeaderLatchOptions } from "./leader_latch.ts";
 export { LeaderSelector, type LeaderSelectorOptions } from "./leader_selector.ts";
@@ -58,6 +61,14 @@ export {
 } from "./queue.ts";
 export { encodePriority, priorityOf, PriorityQueue, type PriorityQueueMessage } from "./priority_queue.ts";
 export { decodeQueueItems, encodeQueueItems } from "./queue_items.ts";
+export { DistributedIdQueue, type IdQueueMessage, queueIdOf } from "./id_queue.ts";
+export {
+  delayOf,
+  type DelayQueueMessage,
+  type DelayQueueOptions,
+  DistributedDelayQueue,
+  encodeDelay,
+} from "./delay_queue.ts";
 export { type CounterValue, SharedCounter, type SharedCounterOptions } from "./shared_counter.ts";
 export {
   type CachedNode,

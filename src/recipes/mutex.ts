@@ -20,6 +20,7 @@ import type { NodeData } from "../client/mod.ts";
 import { acquireLock, type LockDriver, LockHandle, standardDriver } from "./lock_internals.ts";
 import { checkRecipePath, joinPath, sortChildren } from "./paths.ts";
 import { type HoldOptions, type RecipeClient, uuidFrom } from "./recipe_client.ts";
+import { checkRevocable, type RevocationListener } from "./revocation.ts";
 import { childrenOrEmpty } from "./waiting.ts";
 
 export { LockHandle };
@@ -27,6 +28,13 @@ export { LockHandle };
 export interface MutexOptions extends HoldOptions {
   /** Stored in each lock node (Curator stores the holder's IP address). Default empty. */
   data?: NodeData;
+  /**
+   * Makes the lock revocable (Curator's makeRevocable): called with the held lock once someone
+   * asks for it with revokeLock() (or Curator's Revoker), also when asked while we were waiting.
+   * Revocation is cooperative: release when it suits you. The lock node's data is then kept empty,
+   * as Curator keeps it, so `data` cannot be given too.
+   */
+  onRevoke?: RevocationListener;
 }
 
 export interface AcquireOptions {
@@ -46,6 +54,7 @@ export class Mutex {
 
   constructor(client: RecipeClient, path: string, options: MutexOptions = {}) {
     this.path = checkRecipePath(path, "Mutex");
+    checkRevocable(options, "Mutex");
     this.#client = client;
     this.#options = options;
     this.#driver = standardDriver(MUTEX_LOCK_NAME, 1);
@@ -86,6 +95,7 @@ export class Mutex {
       data: this.#options.data,
       uuid: () => uuidFrom(this.#options.random),
       loseOnDisconnect: this.#options.loseOnDisconnect,
+      onRevoke: this.#options.onRevoke,
       what: `lock ${this.path}`,
     }, { signal, wait });
   }

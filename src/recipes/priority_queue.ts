@@ -14,14 +14,8 @@
  */
 import type { NodeData } from "../client/mod.ts";
 import { checkRecipePath } from "./paths.ts";
-import {
-  DistributedQueue,
-  type PutResult,
-  QUEUE_ITEM_NAME,
-  type QueueMessage,
-  type QueueOptions,
-  takeHead,
-} from "./queue.ts";
+import { DistributedQueue, type PutResult, type QueueMessage, type QueueOptions } from "./queue.ts";
+import { QUEUE_ITEM_NAME, takeHead } from "./queue_take.ts";
 import type { RecipeClient } from "./recipe_client.ts";
 
 /** A queue message with the priority it was put with. */

@@ -10,9 +10,10 @@
  * const ticket = await createProtected(client, "/lines/printer", "ticket-", { uuid: crypto.randomUUID() });
  * ticket.name; // "_c_<uuid>-ticket-0000000042"
  */
-import { CreateMode, KeeperError, type NodeData, type Stat } from "../client/mod.ts";
+import { Code, CreateMode, KeeperError, type NodeData, type Stat } from "../client/mod.ts";
 import { ensurePath, joinPath, nodeName } from "./paths.ts";
 import type { RecipeClient } from "./recipe_client.ts";
+import { clientEnded } from "./lost.ts";
 import { CONNECTION_LOSS_RETRIES, retrying, waitConnected } from "./waiting.ts";
 
 /** Curator's protected-name marker: `_c_<uuid>-`. */
@@ -45,12 +46,20 @@ export interface ProtectedCreateOptions {
 
 /** How many times a create is attempted in all (connection losses, parents reaped meanwhile). */
 const CREATE_ATTEMPTS = CONNECTION_LOSS_RETRIES + 1;
+/**
+ * How many reconnect waits (each up to twice the session timeout) a create whose reply was lost
+ * sits through before giving up on finding out whether it happened: far longer than any outage the
+ * session itself survives.
+ */
+const LOOKUP_ATTEMPTS_MAX = 1_000;
 
 /**
  * Creates `<parent>/_c_<uuid>-<name>` (sequential by default) and returns it with its stat.
  * - NONODE: the parent is missing (or a container parent was just reaped): create it, try again.
- * - CONNECTIONLOSS: wait for the reconnect, look for a child starting with `_c_<uuid>-`; found →
- *   that is ours; not found → the create never happened: try again.
+ * - CONNECTIONLOSS: wait for the reconnect — for as long as the session lives, since giving up
+ *   could leave our node behind, blocking a lock line until the session ends — then look for a child
+ *   starting with `_c_<uuid>-`; found → that is ours; not found → the create never happened: try
+ *   again. Rejects once the client has ended (its ephemeral nodes went with the session).
  * Deliberately takes no AbortSignal: abandoning a create half-way could orphan a node. Callers check
  * their signal afterwards and delete the node if they no longer want it.
  */
@@ -76,12 +85,40 @@ export async function createProtected(
         continue;
       }
       if (!KeeperError.is(error, "CONNECTIONLOSS") || !protect) throw error;
-      await waitConnected(client);
-      const found = await findProtected(client, parent, prefix);
+      const found = await findAfterReconnect(client, parent, prefix);
       if (found !== null) return found;
     }
   }
   throw lastError;
+}
+
+/**
+ * findProtected once the client is connected again, waiting through reconnect timeouts and further
+ * connection losses while the session lives (a bounded number of times). Rejects with the
+ * CONNECTIONLOSS of the last attempt when the client has ended or the bound is reached.
+ */
+async function findAfterReconnect(
+  client: RecipeClient,
+  parent: string,
+  prefix: string,
+): Promise<CreatedNode | null> {
+  let lastError: unknown = null;
+  for (let attempt = 0; attempt < LOOKUP_ATTEMPTS_MAX && !clientEnded(client); attempt++) {
+    // A timeout only means no server answered yet; the client keeps trying, and so do we.
+    await waitConnected(client).catch((error: unknown) => void (lastError = error));
+    if (clientEnded(client)) break;
+    try {
+      return await findProtected(client, parent, prefix);
+    } catch (error) {
+      if (!KeeperError.is(error, "CONNECTIONLOSS")) throw error;
+      lastError = error;
+    }
+  }
+  throw lastError ?? new KeeperError(Code.CONNECTIONLOSS, {
+    operation: "create",
+    path: joinPath(parent, prefix),
+    detail: "the client ended before it could tell whether the create happened",
+  });
 }
 
 /**

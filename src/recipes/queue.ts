@@ -19,21 +19,15 @@
  * consumers skip names that do not start with "queue-": set `protectedNames: false` when they read
  * this queue (a put that loses its connection then rejects, as it may or may not have happened).
  */
-import { CreateMode, KeeperError, type NodeData } from "../client/mod.ts";
-import { ClientEnd } from "./lost.ts";
-import { checkRecipePath, joinPath, sequenceOf, sortChildren, sortKey } from "./paths.ts";
+import { CreateMode, type NodeData } from "../client/mod.ts";
+import { checkRecipePath, sequenceOf } from "./paths.ts";
 import { createProtected } from "./protected_create.ts";
 import { type RandomOptions, type RecipeClient, uuidFrom } from "./recipe_client.ts";
-import { decodeQueueItems, encodeQueueItems } from "./queue_items.ts";
-import {
-  childrenOrEmpty,
-  CONNECTION_LOSS_RETRIES,
-  raceSignals,
-  retrying,
-  throwIfAborted,
-  Trigger,
-  waitConnected,
-} from "./waiting.ts";
+import { encodeQueueItems } from "./queue_items.ts";
+import { isQueueNode, QUEUE_ITEM_NAME, takeHead } from "./queue_take.ts";
+import { childrenOrEmpty } from "./waiting.ts";
+
+export { QUEUE_ITEM_NAME };
 
 export interface QueueOptions extends RandomOptions {
   /** Put items under protected names (`_c_<uuid>-queue-`); default true. See the module doc. */
@@ -59,11 +53,6 @@ export interface PutResult {
   path: string;
   sequence: number;
 }
-
-/** Curator's queue node name. */
-export const QUEUE_ITEM_NAME = "queue-";
-/** Bound on watch rounds in one take(). */
-const MAX_ROUNDS = 1_000_000;
 
 export class DistributedQueue {
   readonly path: string;
@@ -117,115 +106,5 @@ export class DistributedQueue {
       parentMode: CreateMode.PERSISTENT,
     });
     return { path: node.path, sequence: sequenceOf(node.name) };
-  }
-}
-
-function isQueueNode(name: string): boolean {
-  return name.includes(QUEUE_ITEM_NAME);
-}
-
-function queueKey(name: string): string {
-  return sortKey(name, QUEUE_ITEM_NAME);
-}
-
-/**
- * The head of the queue at `path` (lowest sort key after "queue-"): removed when `remove`, waited
- * for when `wait`. Nodes another consumer takes first are skipped.
- */
-export async function takeHead(
-  client: RecipeClient,
-  path: string,
-  options: { remove: boolean; wait: boolean; signal?: AbortSignal },
-): Promise<QueueMessage | null> {
-  const end = new ClientEnd(client);
-  try {
-    return await takeHeadUntil(client, path, options, [options.signal, end.signal]);
-  } finally {
-    end.dispose();
-  }
-}
-
-async function takeHeadUntil(
-  client: RecipeClient,
-  path: string,
-  options: { remove: boolean; wait: boolean },
-  signals: (AbortSignal | undefined)[],
-): Promise<QueueMessage | null> {
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    throwIfAborted(signals);
-    // Look first without a watch; arm one only when about to wait (and look again, as the watch
-    // only covers changes after it is set).
-    const trigger = round === 0 ? null : new Trigger();
-    const children = trigger === null
-      ? await childrenOrEmpty(client, path)
-      : await watchChildren(client, path, trigger);
-    for (const name of sortChildren(children.filter(isQueueNode), queueKey)) {
-      const message = await claim(client, joinPath(path, name), options.remove);
-      if (message !== null) return message;
-    }
-    if (!options.wait) return null;
-    if (trigger !== null) await raceSignals(trigger.fired, signals);
-  }
-  throw new Error(`queue ${path}: gave up after ${MAX_ROUNDS} changes`);
-}
-
-/** getChildren with a watch; when the queue node does not exist yet, watches for its creation. */
-async function watchChildren(client: RecipeClient, path: string, trigger: Trigger): Promise<string[]> {
-  try {
-    return await retrying(client, () => client.getChildren(path, { watch: trigger.listener }));
-  } catch (error) {
-    if (!KeeperError.is(error, "NONODE")) throw error;
-    const stat = await retrying(client, () => client.exists(path, { watch: trigger.listener }));
-    return stat === null ? [] : retrying(client, () => client.getChildren(path));
-  }
-}
-
-/** Reads (and deletes, when `remove`) one queue node; null when another consumer got it first. */
-async function claim(client: RecipeClient, path: string, remove: boolean): Promise<QueueMessage | null> {
-  try {
-    const { data, stat } = await retrying(client, () => client.getData(path));
-    if (remove && !(await deleteExactly(client, path, stat.version))) return null;
-    const name = path.substring(path.lastIndexOf("/") + 1);
-    const items = itemsOf(data);
-    return {
-      path,
-      name,
-      sequence: sequenceOf(name),
-      czxid: stat.czxid,
-      items,
-      data: items[0] ?? new Uint8Array(0),
-    };
-  } catch (error) {
-    if (KeeperError.is(error, "NONODE") || KeeperError.is(error, "BADVERSION")) return null;
-    throw error;
-  }
-}
-
-/**
- * Deletes `path` at `version`; true when this call deleted it. After a lost connection the node is
- * looked up: still there → delete again; gone → we cannot tell whether we or another consumer took
- * it, and only one may return it, so it counts as not ours (at most once).
- */
-async function deleteExactly(client: RecipeClient, path: string, version: number): Promise<boolean> {
-  for (let attempt = 0; attempt <= CONNECTION_LOSS_RETRIES; attempt++) {
-    try {
-      await client.delete(path, { version });
-      return true;
-    } catch (error) {
-      if (!KeeperError.is(error, "CONNECTIONLOSS")) throw error;
-      await waitConnected(client);
-      const stat = await retrying(client, () => client.exists(path));
-      if (stat === null || stat.version !== version) return false;
-    }
-  }
-  return false;
-}
-
-/** Curator's framing, or — for nodes other producers wrote as plain bytes — the data as one item. */
-function itemsOf(data: Uint8Array): Uint8Array[] {
-  try {
-    return decodeQueueItems(data);
-  } catch {
-    return [data];
   }
 }

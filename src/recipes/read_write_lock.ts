@@ -21,6 +21,7 @@ import { acquireLock, type LockDriver, type LockHandle } from "./lock_internals.
 import type { AcquireOptions } from "./mutex.ts";
 import { checkRecipePath, joinPath, sortChildren, sortKey } from "./paths.ts";
 import { type HoldOptions, type RecipeClient, uuidFrom } from "./recipe_client.ts";
+import { checkRevocable, type RevocationListener } from "./revocation.ts";
 import { childrenOrEmpty } from "./waiting.ts";
 
 /** Curator's names; they must have the same length (Curator's sort relies on it). */
@@ -30,6 +31,8 @@ export const WRITE_LOCK_NAME = "__WRIT__";
 export interface ReadWriteLockOptions extends HoldOptions {
   /** Stored in each lock node. Default empty. */
   data?: NodeData;
+  /** Makes both sides revocable; see MutexOptions.onRevoke (then `data` cannot be given). */
+  onRevoke?: RevocationListener;
 }
 
 /** Curator's SortingLockInternalsDriver key: the sequence after either name. */
@@ -112,6 +115,7 @@ export class ReadWriteLockSide {
       data: this.#options.data,
       uuid: () => uuidFrom(this.#options.random),
       loseOnDisconnect: this.#options.loseOnDisconnect,
+      onRevoke: this.#options.onRevoke,
       what: `${this.#kind} lock ${this.#path}`,
     }, { signal, wait });
   }
@@ -126,6 +130,7 @@ export class ReadWriteLock {
 
   constructor(client: RecipeClient, path: string, options: ReadWriteLockOptions = {}) {
     this.path = checkRecipePath(path, "ReadWriteLock");
+    checkRevocable(options, "ReadWriteLock");
     this.readLock = new ReadWriteLockSide(client, this.path, "read", options);
     this.writeLock = new ReadWriteLockSide(client, this.path, "write", options);
   }

@@ -19,6 +19,7 @@
  * Curator writes Java payloads with type information (an "@class" field); payloads here are any
  * JSON value and are passed through as they are.
  */
+import { asyncDispose } from "../client/async_dispose.ts";
 import { KeeperError } from "../client/mod.ts";
 import { SessionGuard } from "./lost.ts";
 import { createOwnedEphemeral, loseWhenDeleted } from "./own_node.ts";
@@ -177,6 +178,11 @@ export class ServiceRegistration {
     this.#guard.lose("released");
     await deleteQuietly(this.#client, this.path);
   }
+
+  /** unregister(), for `await using registration = await discovery.register(...)`. */
+  [asyncDispose](): Promise<void> {
+    return this.unregister();
+  }
 }
 
 /** The instances of one service, kept current. */
@@ -218,6 +224,11 @@ export class ServiceCache {
 
   close(): Promise<void> {
     return this.#cache.close();
+  }
+
+  /** close(), for `await using cache = discovery.serviceCache(...)`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 

@@ -17,6 +17,7 @@
  * path arrived after the read was sent (a newer read is then on its way). The cache converges to the
  * tree; like any ZooKeeper cache it may skip intermediate versions of a node.
  */
+import { asyncDispose } from "../client/async_dispose.ts";
 import { Code, KeeperError, type Stat, type WatchEvent, type WatchListener } from "../client/mod.ts";
 import { checkRecipePath, joinPath, parentPath } from "./paths.ts";
 import type { RecipeClient } from "./recipe_client.ts";
@@ -131,6 +132,11 @@ export class TreeCache {
       );
     }
     await this.#resync?.catch(() => undefined);
+  }
+
+  /** close(), for `await using cache = ...`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // ---------------------------------------------------------------------------------------------

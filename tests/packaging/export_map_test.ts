@@ -94,4 +94,17 @@ describe("export maps", () => {
     assert.equal(npm.version, deno.version, "bump deno.json and package.json together");
     assert.equal(npm.license, deno.license);
   });
+
+  test("LICENSE holds the Apache License 2.0 the manifests name (npm packs it by itself)", () => {
+    assert.equal(npm.license, "Apache-2.0");
+    const license = readFileSync(join(repoRoot(), "LICENSE"), "utf8");
+    assert.match(license, /^\s*Apache License\s+Version 2\.0, January 2004\s/);
+    // The standard text: its nine sections and the appendix, unmodified (202 lines as published).
+    for (let section = 1; section <= 9; section++) {
+      assert.match(license, new RegExp(`^\\s+${section}\\. `, "m"));
+    }
+    assert.match(license, /END OF TERMS AND CONDITIONS/);
+    assert.match(license, /Copyright \[yyyy\] \[name of copyright owner\]/);
+    assert.equal(license.split("\n").length - 1, 202);
+  });
 });

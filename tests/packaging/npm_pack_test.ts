@@ -114,6 +114,7 @@ test("npm pack, install the tarball into a new Node project, and use it", {
         "dist/bin/corral.js",
         "dist/corral.bundle.js",
         "README.md",
+        "LICENSE",
       ]
     ) {
       assert.ok(listing.includes(`package/${file}`), `the tarball lacks ${file}`);

@@ -1,12 +1,23 @@
 /**
  * The recipes against Apache ZooKeeper 3.8 (skipped without Java and Debian's zookeeper): the same
  * znodes and watches work on the reference server — containers, create2, persistent recursive
- * watches, and the sequence order the lock recipes rely on.
+ * watches, and the sequence order the lock recipes rely on; multi-locks, revocation, and the id and
+ * delay queues' node names ("|" inside a sequential name).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Client, createClient } from "../../mod.ts";
-import { DistributedQueue, LeaderLatch, Mutex, Semaphore, TreeCache } from "../../src/recipes/mod.ts";
+import {
+  DistributedDelayQueue,
+  DistributedIdQueue,
+  DistributedQueue,
+  LeaderLatch,
+  MultiLock,
+  Mutex,
+  revokeLock,
+  Semaphore,
+  TreeCache,
+} from "../../src/recipes/mod.ts";
 import { assertCompat, skipUnlessCompat } from "../support/compat_availability.ts";
 import { startRealZooKeeper } from "../support/real_zookeeper.ts";
 import { waitFor } from "../support/wait_for.ts";
@@ -69,6 +80,28 @@ test(
         );
       }
       assert.deepEqual(taken, ["1", "2", "3"]);
+
+      const both = await new MultiLock(a, ["/zk/multi/1", "/zk/multi/2"]).acquire();
+      assert.equal(await new MultiLock(b, ["/zk/multi/0", "/zk/multi/2"]).tryAcquire(), null);
+      await both.release();
+      const revocable = await new Mutex(a, "/zk/revocable", {
+        onRevoke: (lock) => void lock.release(),
+      }).acquire();
+      assert.equal(await revokeLock(b, revocable.path), true);
+      await waitFor(() => !revocable.held, { timeoutMs: 5_000, what: "the revoked lock released" });
+
+      const ids = new DistributedIdQueue(a, "/zk/ids");
+      await ids.put("one", "job-1");
+      await ids.put("two", "job-2");
+      assert.equal(await new DistributedIdQueue(b, "/zk/ids").remove("job-1"), 1);
+      assert.equal((await new DistributedIdQueue(b, "/zk/ids").take()).id, "job-2");
+      const delays = new DistributedDelayQueue(a, "/zk/delays");
+      await delays.put("later", Date.now() + 300);
+      await delays.put("due", Date.now() - 1);
+      const consumer = new DistributedDelayQueue(b, "/zk/delays");
+      const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+      assert.equal(decode((await consumer.take({ signal: AbortSignal.timeout(5_000) })).data), "due");
+      assert.equal(decode((await consumer.take({ signal: AbortSignal.timeout(5_000) })).data), "later");
 
       await c.create("/zk/tree", "");
       const cache = new TreeCache(b, "/zk/tree");
