@@ -5,10 +5,10 @@
  * Deno or Bun. Startup reuses the test support that the compatibility tests use.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compatAvailability, findOnPath } from "../tests/support/compat_availability.ts";
+import { debianJavaDir, findOnPath } from "../tests/support/compat_availability.ts";
 import { runtimeCommand, startCorralProcess } from "../tests/support/corral_process.ts";
 import { fourLetterWord } from "../tests/support/four_letter_word.ts";
 import { startRealZooKeeper } from "../tests/support/real_zookeeper.ts";
@@ -24,25 +24,36 @@ export interface BenchTarget {
   pids: number[];
   /** "host:port" of each server. */
   servers: string[];
+  /** An ensemble's `srvr` mode of each pid ("leader", "follower") once formed; absent when standalone. */
+  roles?: string[];
   /** Stops every process by its pid and removes the temporary directories. Safe to call twice. */
   stop(): Promise<void>;
 }
 
-/** What ZooKeeper needs and is missing, with the apt-get line that installs it; null when nothing is. */
-export function zooKeeperMissing(): { missing: string; command: string } | null {
-  const available = compatAvailability();
+/** What ZooKeeper needs and is missing: a description, the Debian packages, and the apt-get line. */
+export interface ZooKeeperMissing {
+  missing: string;
+  packages: string[];
+  command: string;
+}
+
+/**
+ * What ZooKeeper needs and is missing; null when nothing is. Looks afresh each call (not through
+ * compatAvailability's cache), so it sees what an install just added.
+ */
+export function zooKeeperMissing(): ZooKeeperMissing | null {
   const missing: string[] = [];
   const packages: string[] = [];
-  if (!available.java) {
+  if (findOnPath("java") === null) {
     missing.push("java");
     packages.push("default-jre-headless");
   }
-  if (!available.zookeeper) {
+  if (!existsSync(join(debianJavaDir, "zookeeper.jar"))) {
     missing.push("Debian's zookeeper jars (/usr/share/java/zookeeper.jar)");
     packages.push("zookeeper");
   }
   if (missing.length === 0) return null;
-  return { missing: missing.join(" and "), command: `apt-get install -y ${packages.join(" ")}` };
+  return { missing: missing.join(" and "), packages, command: `apt-get install -y ${packages.join(" ")}` };
 }
 
 export async function startZooKeeperTarget(): Promise<BenchTarget> {
@@ -74,7 +85,10 @@ export interface CorralTargetOptions {
   cpuProfileDir?: string;
 }
 
-export async function startCorralTarget(which: RuntimeName, options: CorralTargetOptions = {}): Promise<BenchTarget> {
+export async function startCorralTarget(
+  which: RuntimeName,
+  options: CorralTargetOptions = {},
+): Promise<BenchTarget> {
   const label = `Corral on ${runtimeVersion(which)}`;
   const dataDir = mkdtempSync(join(tmpdir(), `corral-vszk-${which}-`));
   // Node refuses --cpu-prof in NODE_OPTIONS, so it goes on the command line.
@@ -111,7 +125,7 @@ export async function startCorralTarget(which: RuntimeName, options: CorralTarge
 }
 
 /** "Node 20.20.2", "Deno 2.9.6", "Bun 1.4.5"; throws if the runtime cannot be found. */
-function runtimeVersion(which: RuntimeName): string {
+export function runtimeVersion(which: RuntimeName): string {
   const [command] = runtimeCommand(which);
   const probe = spawnSync(command!, ["--version"], { encoding: "utf8", timeout: 30_000 });
   const first = (probe.stdout ?? "").trim().split("\n")[0] ?? "";
@@ -120,7 +134,8 @@ function runtimeVersion(which: RuntimeName): string {
   return `${name} ${number}`;
 }
 
-function javaVersion(): string {
+/** "OpenJDK 17.0.15", or "Java" when `java -version` says nothing usable. */
+export function javaVersion(): string {
   const java = findOnPath("java") ?? "java";
   const probe = spawnSync(java, ["-version"], { encoding: "utf8", timeout: 30_000 });
   const version = /version "([^"]+)"/.exec(probe.stderr ?? "")?.[1];

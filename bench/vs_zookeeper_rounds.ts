@@ -1,0 +1,148 @@
+/**
+ * One phase of the ZooKeeper comparison: start each target (ZooKeeper first, then Corral on each
+ * runtime), connect its clients and warm it up, then alternate rounds over the targets, every
+ * workload measured into that target's cells. A target that fails to start is left out with a
+ * remark; the caller stops what is running, even on errors.
+ */
+import { formatCount, formatFigure } from "./markdown_table.ts";
+import { processCpuMicros } from "./process_cpu.ts";
+import { cpuMicros } from "./runtime_info.ts";
+import {
+  connectLoadClients,
+  LOAD_WORKLOADS,
+  type LoadClients,
+  type LoadWorkload,
+  runLoad,
+} from "./vs_zookeeper_load.ts";
+import { type Cell, emptyCell, type Topology } from "./vs_zookeeper_table.ts";
+import type { BenchTarget } from "./vs_zookeeper_targets.ts";
+
+export interface Starter {
+  /** "Apache ZooKeeper ensemble", "Corral on deno". */
+  name: string;
+  topology: Topology;
+  start: () => Promise<BenchTarget>;
+  /** Overrides PhaseSettings.startWarmupMs for this target (a JVM's JIT needs longer). */
+  startWarmupMs?: number;
+}
+
+export interface Running {
+  target: BenchTarget;
+  topology: Topology;
+  load: LoadClients;
+  /** One per workload of LOAD_WORKLOADS. */
+  cells: Cell[];
+}
+
+export interface PhaseSettings {
+  durationMs: number;
+  warmupMs: number;
+  startWarmupMs: number;
+  rounds: number;
+  clients: number;
+  outstandingPerClient: number;
+}
+
+/** Starts a target and its clients; null (with a remark) when either fails. */
+export async function startRunning(
+  starter: Starter,
+  settings: PhaseSettings,
+  remarks: string[],
+): Promise<Running | null> {
+  console.error(`zookeeper bench: starting ${starter.name}…`);
+  let target: BenchTarget;
+  try {
+    target = await starter.start();
+  } catch (error) {
+    remarks.push(`${starter.name} was left out: it did not start (${firstLine(error)}).`);
+    console.error(
+      `zookeeper bench: ${starter.name} did not start: ${
+        String(error instanceof Error ? error.message : error)
+      }`,
+    );
+    return null;
+  }
+  try {
+    const load = await connectLoadClients(target.servers, settings.clients);
+    try {
+      const warmupMs = starter.startWarmupMs ?? settings.startWarmupMs;
+      if (warmupMs > 0) await runLoad(load, LOAD_WORKLOADS[1]!, warmupMs, settings.outstandingPerClient);
+    } catch (error) {
+      await load.close();
+      throw error;
+    }
+    return { target, topology: starter.topology, load, cells: LOAD_WORKLOADS.map(emptyCell) };
+  } catch (error) {
+    remarks.push(`${starter.name} was left out: its clients failed (${firstLine(error)}).`);
+    await target.stop();
+    return null;
+  }
+}
+
+/** Alternates `settings.rounds` rounds over `running`, every workload each time. */
+export async function runRounds(running: readonly Running[], settings: PhaseSettings): Promise<void> {
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const entry of running) {
+      for (let w = 0; w < LOAD_WORKLOADS.length; w++) {
+        const workload = LOAD_WORKLOADS[w]!;
+        const cell = entry.cells[w]!;
+        const window = await measureInto(cell, entry, workload, settings);
+        const setup = entry.topology === "standalone" ? "standalone" : "3 servers";
+        console.error(
+          `zookeeper bench: round ${round}/${settings.rounds}, ${setup}, ${entry.target.label}, ${workload.name}: ` +
+            `${formatCount(window.opsPerSecond)} ops/s, server CPU µs/op ${cpuSplit(entry.target, window)}`,
+        );
+      }
+    }
+  }
+}
+
+/** One measured window, for the progress line. */
+interface Window {
+  opsPerSecond: number;
+  operations: number;
+  /** Server CPU of each of the target's processes over the window, µs. */
+  cpuMicrosByPid: number[];
+}
+
+async function measureInto(
+  cell: Cell,
+  entry: Running,
+  workload: LoadWorkload,
+  settings: PhaseSettings,
+): Promise<Window> {
+  if (settings.warmupMs > 0) {
+    await runLoad(entry.load, workload, settings.warmupMs, settings.outstandingPerClient);
+  }
+  const serverBefore = entry.target.pids.map(processCpuMicros);
+  const clientBefore = cpuMicros();
+  const result = await runLoad(entry.load, workload, settings.durationMs, settings.outstandingPerClient);
+  const clientCpu = cpuMicros() - clientBefore;
+  const cpuMicrosByPid = entry.target.pids.map((pid, i) => processCpuMicros(pid) - serverBefore[i]!);
+  // NaN if a process is gone: the figure is then not trusted.
+  const serverCpuUsed = cpuMicrosByPid.reduce((sum, micros) => sum + micros, 0);
+  cell.operations += result.operations;
+  cell.elapsedMs += result.elapsedMs;
+  cell.serverCpuMicros += serverCpuUsed;
+  cell.clientCpuMicros += clientCpu;
+  cell.latencies.merge(result.latencies);
+  cell.errors += result.errors;
+  cell.firstError ??= result.firstError;
+  const opsPerSecond = (result.operations * 1000) / result.elapsedMs;
+  cell.opsPerSecondByRound.push(opsPerSecond);
+  return { opsPerSecond, operations: result.operations, cpuMicrosByPid };
+}
+
+/** "12.3" standalone; "130 (leader 70.1, follower 30.2, follower 29.7)" for an ensemble. */
+function cpuSplit(target: BenchTarget, window: Window): string {
+  const perOp = (micros: number) => formatFigure(micros / window.operations);
+  const total = perOp(window.cpuMicrosByPid.reduce((sum, micros) => sum + micros, 0));
+  if (target.roles === undefined) return total;
+  const parts = window.cpuMicrosByPid.map((micros, i) => `${target.roles![i] ?? "?"} ${perOp(micros)}`);
+  return `${total} (${parts.join(", ")})`;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0]!.replaceAll("|", "/").slice(0, 300);
+}
