@@ -9,8 +9,10 @@ export const CLOSE_LINGER_MS = 2000;
 /** Largest buffer a write loop builds by joining small queued chunks. */
 export const WRITE_COALESCE_BYTES_MAX = 256 * 1024;
 
-/** Size of the buffer a read loop reads into (reused between reads). */
+/** Largest buffer a read loop reads into (reused between reads). */
 export const READ_BUFFER_BYTES = 64 * 1024;
+/** A new connection's read buffer; it grows (×4) up to READ_BUFFER_BYTES while reads fill it. */
+export const READ_BUFFER_BYTES_MIN = 4 * 1024;
 
 /** Calls `callback` later, outside the current call stack (so socket callbacks never nest). */
 export function later(callback: () => void): void {

@@ -1,6 +1,12 @@
 /** Transport over Deno.listen / Deno.connect: one read loop and one write loop per socket. */
 import { ByteQueue } from "./byte_queue.ts";
-import { CLOSE_LINGER_MS, later, READ_BUFFER_BYTES, WRITE_COALESCE_BYTES_MAX } from "./close_policy.ts";
+import {
+  CLOSE_LINGER_MS,
+  later,
+  READ_BUFFER_BYTES,
+  READ_BUFFER_BYTES_MIN,
+  WRITE_COALESCE_BYTES_MAX,
+} from "./close_policy.ts";
 import { type DenoTcpConn, denoNetApi } from "./deno_api.ts";
 import type { ConnectOptions, Listener, ListenOptions, Socket, SocketHandler, Transport } from "./transport.ts";
 
@@ -55,13 +61,16 @@ class DenoSocket implements Socket {
   }
 
   async #readLoop(): Promise<void> {
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    // Idle sessions are the common case: start small and grow only for a connection whose reads fill
+    // the buffer (10k idle sessions would otherwise pin 640 MB of read buffers).
+    let buffer = new Uint8Array(READ_BUFFER_BYTES_MIN);
     try {
       for (;;) {
         const count = await this.#conn.read(buffer);
         if (this.#closed) return;
         if (count === null) break;
         if (count > 0 && !this.#closing) this.#handler!.onData(buffer.subarray(0, count));
+        if (count === buffer.length && buffer.length < READ_BUFFER_BYTES) buffer = new Uint8Array(buffer.length * 4);
       }
     } catch (error) {
       if (!this.#closed) this.#finish(asError(error));

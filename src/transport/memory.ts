@@ -6,7 +6,11 @@
  */
 import type { ConnectOptions, Listener, ListenOptions, Socket, SocketHandler, Transport } from "./transport.ts";
 
-/** Deliveries per microtask burst before the pump yields to the event loop. */
+/**
+ * Deliveries before the pump yields to the event loop (a timer turn), counted across microtask
+ * bursts: code that awaits one delivery after another keeps the queue short, so a per-burst count
+ * would never yield and timers (pings, read timeouts) would starve.
+ */
 const DELIVERIES_PER_BURST_MAX = 512;
 const EPHEMERAL_PORT_FIRST = 40000;
 const EPHEMERAL_PORT_LAST = 65535;
@@ -21,6 +25,10 @@ export class MemoryNetwork {
   #tasks: (() => void)[] = [];
   #taskHead = 0;
   #pumpScheduled = false;
+  /** Deliveries since the pump last ran from a timer. */
+  #sinceYield = 0;
+  /** Where each host's search for a free ephemeral port starts (the port after the last one given). */
+  readonly #nextPort = new Map<string, number>();
 
   /** A Transport whose sockets appear to come from `hostName`. */
   transport(hostName: string): Transport {
@@ -40,9 +48,10 @@ export class MemoryNetwork {
     }
   }
 
-  #pump(): void {
+  #pump(fromTimer = false): void {
+    if (fromTimer) this.#sinceYield = 0;
     let errors: unknown[] = [];
-    for (let count = 0; count < DELIVERIES_PER_BURST_MAX && this.#taskHead < this.#tasks.length; count++) {
+    for (; this.#sinceYield < DELIVERIES_PER_BURST_MAX && this.#taskHead < this.#tasks.length; this.#sinceYield++) {
       const task = this.#tasks[this.#taskHead]!;
       this.#tasks[this.#taskHead++] = NOOP;
       try {
@@ -56,7 +65,7 @@ export class MemoryNetwork {
       this.#taskHead = 0;
       this.#pumpScheduled = false;
     } else {
-      setTimeout(() => this.#pump(), 0);
+      setTimeout(() => this.#pump(true), 0);
     }
     // A throwing handler is the owner's bug: report it like a runtime would, without stopping delivery.
     for (const error of errors) queueMicrotask(() => { throw error; });
@@ -64,8 +73,13 @@ export class MemoryNetwork {
   }
 
   #allocatePort(hostName: string): number {
-    for (let port = EPHEMERAL_PORT_FIRST; port <= EPHEMERAL_PORT_LAST; port++) {
-      if (!this.#portsInUse.has(`${hostName}:${port}`)) return port;
+    const first = this.#nextPort.get(hostName) ?? EPHEMERAL_PORT_FIRST;
+    const range = EPHEMERAL_PORT_LAST - EPHEMERAL_PORT_FIRST + 1;
+    for (let i = 0; i < range; i++) {
+      const port = EPHEMERAL_PORT_FIRST + (first - EPHEMERAL_PORT_FIRST + i) % range;
+      if (this.#portsInUse.has(`${hostName}:${port}`)) continue;
+      this.#nextPort.set(hostName, port === EPHEMERAL_PORT_LAST ? EPHEMERAL_PORT_FIRST : port + 1);
+      return port;
     }
     throw new Error(`memory network: no free port left on ${hostName}`);
   }

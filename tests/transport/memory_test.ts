@@ -66,3 +66,27 @@ test("memory: ping-pong without end does not starve timers", async () => {
   socket.close();
   await listener.close();
 });
+
+test("memory: timers still run while code awaits one connect after another", async () => {
+  const network = new MemoryNetwork();
+  const transport = network.transport("a");
+  const remotePorts: number[] = [];
+  const listener = await transport.listen({ host: "a", port: 0 }, (socket) => {
+    remotePorts.push(socket.remotePort);
+    return new Recorder();
+  });
+  let timerRan = false;
+  setTimeout(() => timerRan = true, 0);
+  const sockets = [];
+  // Each connect's deliveries drain the queue before the next is queued: only a count across
+  // bursts makes the pump yield, so the timer must run well before 5,000 connects.
+  for (let i = 0; i < 5000 && !timerRan; i++) {
+    sockets.push(await transport.connect({ host: "a", port: listener.port }, new Recorder()));
+  }
+  assert.ok(timerRan, "a 0 ms timer never ran during 5,000 awaited connects");
+  assert.ok(sockets.length <= 2000, `the timer ran only after ${sockets.length} connects`);
+  await waitFor(() => remotePorts.length === sockets.length, { timeoutMs: 2000, what: "accepts" });
+  assert.equal(new Set(remotePorts).size, remotePorts.length, "two live connections got the same port");
+  for (const socket of sockets) socket.close();
+  await listener.close();
+});
