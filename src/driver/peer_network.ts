@@ -151,8 +151,6 @@ export class PeerNetwork {
   /** Links with unflushed frames, and whether a flush is scheduled. */
   readonly #unflushed = new Set<PeerLink>();
   #flushScheduled = false;
-  #lastMessage: PeerMessage | null = null;
-  #lastFrame: Uint8Array | null = null;
 
   private constructor(options: PeerNetworkOptions) {
     this.#options = options;
@@ -202,14 +200,15 @@ export class PeerNetwork {
    * Queues `message` for `to` (dropped for an unknown id or after close). Never calls back.
    * Frames for a connection that is up are gathered and written together from a microtask: the
    * core's outputs for one input (a proposal or commit per follower, say) cost one write per peer,
-   * not one per message, and a message sent to several peers is encoded once.
+   * not one per message.
    */
   send(to: Sid, message: PeerMessage): void {
     const link = this.#links.get(to);
     if (link === undefined || this.#closed || link.state === "dropping") return;
     let frame: Uint8Array;
     try {
-      frame = this.#encode(message);
+      // The codec hands back the same bytes when the same message goes to several peers.
+      frame = encodePeerFrame(message, this.#maxFrameBytes);
     } catch (error) {
       // The core expects this message to arrive; losing it silently would stall it, so the link breaks.
       this.#drop(link, `cannot send a ${message.kind} message: ${describe(error)}`, "error");
@@ -219,6 +218,10 @@ export class PeerNetwork {
     if (link.state === "up" && connection !== null) {
       connection.unflushed.push(frame);
       this.#unflushed.add(link);
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(this.#flushAll);
+      }
       return;
     }
     link.queue.push(frame);
@@ -228,25 +231,8 @@ export class PeerNetwork {
     }
   }
 
-  /** The frame of `message`, reusing the last one when the same message goes to several peers. */
-  #encode(message: PeerMessage): Uint8Array {
-    if (message !== this.#lastMessage) {
-      this.#lastFrame = encodePeerFrame(message, this.#maxFrameBytes);
-      this.#lastMessage = message;
-    }
-    // The flush also forgets the cached frame, so it never outlives this turn.
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      queueMicrotask(this.#flushAll);
-    }
-    return this.#lastFrame!;
-  }
-
   readonly #flushAll = (): void => {
     this.#flushScheduled = false;
-    // Messages may be mutated by the core once it has handed them over; never keep one past a turn.
-    this.#lastMessage = null;
-    this.#lastFrame = null;
     if (this.#closed) {
       this.#unflushed.clear();
       return;
