@@ -102,6 +102,19 @@ export class QuorumVerifier {
     }
     return false;
   }
+
+  /**
+   * `containsQuorum` for a set, without allocating: the hot path of every commit (a proposal's acks).
+   * Same answer as `containsQuorum([...sids])`.
+   */
+  containsQuorumOf(sids: ReadonlySet<Sid>): boolean {
+    if (sids.size < this.quorumSize) return false;
+    let counted = 0;
+    for (const sid of sids) {
+      if (this.#voterSet.has(sid) && ++counted >= this.quorumSize) return true;
+    }
+    return false;
+  }
 }
 
 function checkSids(role: string, sids: readonly Sid[]): Sid[] {

@@ -17,6 +17,7 @@ import type { ConnectionId, ConnectionInfo, ServerConfig, ServerOutput } from ".
 import type { TxnEntry } from "./txn.ts";
 import { ZabLeader } from "./zab_leader.ts";
 import { ZabLearner } from "./zab_learner.ts";
+import { CommittedLog } from "./zab_committed_log.ts";
 import type { ZabContext } from "./zab_context.ts";
 import { type Zxid, zxidEpoch } from "./zxid.ts";
 
@@ -66,7 +67,7 @@ export class Replica {
   #currentEpoch = 0;
   /** Logged but not committed txns while no role holds them. */
   #uncommitted: TxnEntry[] = [];
-  readonly #committedLog: TxnEntry[] = [];
+  readonly #committedLog: CommittedLog;
   #outputs: ReplicaOutput[] = [];
   #writeSeq = 0;
   /** Callbacks for writes becoming durable, stamped with the role that asked (see #role). */
@@ -83,6 +84,7 @@ export class Replica {
     this.#config = config;
     this.myId = config.server.serverId;
     this.#quorum = new QuorumVerifier({ voters: config.voters, observers: config.observers });
+    this.#committedLog = new CommittedLog(config.committedLogMax ?? 10_000);
     this.server = new Server(config.server, nowMs);
     this.server.setServing(false);
     this.#nowMs = nowMs;
@@ -101,7 +103,7 @@ export class Replica {
       initLimitTicks: config.initLimitTicks,
       syncLimitTicks: config.syncLimitTicks,
       committed: (entry) => this.#remember(entry),
-      historyReset: () => this.#committedLog.splice(0),
+      historyReset: () => this.#committedLog.clear(),
       send: (to, message) => this.#outputs.push({ kind: "send", to, message }),
       persist: (request, then) => this.#persist(request, then),
       stepDown: (reason) => this.#stepDown(reason),
@@ -363,8 +365,6 @@ export class Replica {
 
   #remember(entry: TxnEntry): void {
     this.#committedLog.push(entry);
-    const max = this.#config.committedLogMax ?? 10_000;
-    if (this.#committedLog.length > max) this.#committedLog.splice(0, this.#committedLog.length - max);
   }
 
   #log(level: "info" | "warn", message: string): void {

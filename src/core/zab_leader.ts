@@ -16,6 +16,7 @@ import type { QuorumVerifier } from "./quorum.ts";
 import type { Replication, Server } from "./server.ts";
 import type { TxnEntry } from "./txn.ts";
 import { type Zxid, zxidEpoch, zxidOf } from "./zxid.ts";
+import type { CommittedLog } from "./zab_committed_log.ts";
 import type { ZabContext } from "./zab_context.ts";
 
 type LearnerPhase = "info" | "epochAcked" | "syncing" | "synced";
@@ -30,11 +31,19 @@ interface LearnerHandle {
   currentEpoch: number;
   lastHeardTick: number;
   attempt: number;
+  /**
+   * The sequence number of the last proposal this learner's acks reached. An ack covers every
+   * proposal up to its zxid, so those up to here already hold it: the next ack starts after them
+   * (without this, every ack rescanned all outstanding proposals).
+   */
+  ackedThroughSeq: number;
 }
 
 interface Proposal {
   entry: TxnEntry;
   acks: Set<Sid>;
+  /** Counts proposals of this leader: consecutive in #proposals (appended at the end, committed from the front). */
+  seq: number;
 }
 
 /** Sync messages stay well below the peer frame limit: at most this many nodes or txns ... */
@@ -71,7 +80,7 @@ export interface LeaderStart {
   acceptedEpoch: number;
   currentEpoch: number;
   /** Committed txns the replica remembers (oldest first, bounded), for DIFF. */
-  committedLog: readonly TxnEntry[];
+  committedLog: CommittedLog;
 }
 
 export class ZabLeader implements Replication {
@@ -88,7 +97,8 @@ export class ZabLeader implements Replication {
   #selfNewLeaderAcked = false;
   readonly #learners = new Map<Sid, LearnerHandle>();
   readonly #proposals: Proposal[] = [];
-  readonly #committedLog: readonly TxnEntry[];
+  #proposalSeq = 0;
+  readonly #committedLog: CommittedLog;
   readonly #pendingSyncs: Array<{ to: Sid; requestId: number; zxid: Zxid }> = [];
   #lastProposedZxid: Zxid;
   #maxAcceptedEpochSeen = 0;
@@ -165,6 +175,7 @@ export class ZabLeader implements Replication {
       currentEpoch: 0,
       lastHeardTick: this.#tick,
       attempt: message.attempt,
+      ackedThroughSeq: 0,
     });
     if (this.#epoch >= 0) this.#context.send(from, { kind: "leaderInfo", newEpoch: this.#epoch });
     else this.#tryDiscovery();
@@ -229,14 +240,15 @@ export class ZabLeader implements Replication {
   #syncLearner(learner: LearnerHandle): void {
     const myLast = this.#server.tree.lastZxid;
     const log = this.#committedLog;
-    const base = log.length === 0 ? myLast : log[0]!.header.zxid - 1;
-    const inWindow = (zxid: Zxid) => zxid === base || log.some((entry) => entry.header.zxid === zxid);
+    const oldest = log.first();
+    const base = oldest === undefined ? myLast : oldest.header.zxid - 1;
+    const inWindow = (zxid: Zxid) => zxid === base || log.hasZxid(zxid);
     const sameEpoch = zxidEpoch(learner.lastZxid) === zxidEpoch(myLast);
     // Equal zxids mean equal histories (one leader per epoch, and each history is a prefix).
     if (learner.lastZxid === myLast) {
       this.#context.send(learner.sid, { kind: "diff", entries: [] });
     } else if (learner.lastZxid < myLast && inWindow(learner.lastZxid)) {
-      const missing = log.filter((e) => e.header.zxid > learner.lastZxid);
+      const missing = log.after(learner.lastZxid);
       for (const entries of chunked(missing, entryBytes)) this.#context.send(learner.sid, { kind: "diff", entries });
     } else if (learner.lastZxid > myLast && sameEpoch && learner.appliedZxid <= myLast) {
       this.#context.send(learner.sid, { kind: "trunc", zxid: myLast, entries: [] });
@@ -272,9 +284,15 @@ export class ZabLeader implements Replication {
       return;
     }
     if (learner.observer) return;
-    for (const proposal of this.#proposals) {
+    const proposals = this.#proposals;
+    if (proposals.length === 0) return this.#tryCommit();
+    // Proposals up to ackedThroughSeq got this learner's ack from an earlier one; seqs are consecutive.
+    let index = Math.max(0, learner.ackedThroughSeq + 1 - proposals[0]!.seq);
+    for (; index < proposals.length; index++) {
+      const proposal = proposals[index]!;
       if (proposal.entry.header.zxid > zxid) break;
       proposal.acks.add(from);
+      learner.ackedThroughSeq = proposal.seq;
     }
     this.#tryCommit();
   }
@@ -313,16 +331,18 @@ export class ZabLeader implements Replication {
 
   /** Replication: the server prepared a txn; log it here and send it to the followers. */
   propose(entry: TxnEntry): void {
-    const proposal: Proposal = { entry, acks: new Set() };
+    const proposal: Proposal = { entry, acks: new Set(), seq: ++this.#proposalSeq };
     this.#proposals.push(proposal);
     this.#lastProposedZxid = entry.header.zxid;
     this.#context.persist({ kind: "append", entries: [entry] }, () => {
       proposal.acks.add(this.#myId);
       this.#tryCommit();
     });
+    // One message object for every follower: the peer codec encodes it once (see encodePeerFrame).
+    const message: PeerMessage = { kind: "proposal", entry };
     for (const learner of this.#learners.values()) {
       if (!learner.observer && (learner.phase === "syncing" || learner.phase === "synced")) {
-        this.#context.send(learner.sid, { kind: "proposal", entry });
+        this.#context.send(learner.sid, message);
       }
     }
   }
@@ -337,14 +357,17 @@ export class ZabLeader implements Replication {
 
   #tryCommit(): void {
     // Bounded by the outstanding proposals; commits go strictly in zxid order.
-    while (this.#proposals.length > 0 && this.#quorum.containsQuorum(this.#proposals[0]!.acks)) {
+    while (this.#proposals.length > 0 && this.#quorum.containsQuorumOf(this.#proposals[0]!.acks)) {
       const { entry } = this.#proposals.shift()!;
       this.#server.applyCommitted(entry);
       this.#context.committed(entry);
+      // Shared message objects, encoded once each (followers and observers alternate at worst).
+      let commit: PeerMessage | null = null;
+      let inform: PeerMessage | null = null;
       for (const learner of this.#learners.values()) {
         if (learner.phase !== "syncing" && learner.phase !== "synced") continue;
-        if (learner.observer) this.#context.send(learner.sid, { kind: "inform", entry });
-        else this.#context.send(learner.sid, { kind: "commit", zxid: entry.header.zxid });
+        if (learner.observer) this.#context.send(learner.sid, inform ??= { kind: "inform", entry });
+        else this.#context.send(learner.sid, commit ??= { kind: "commit", zxid: entry.header.zxid });
       }
       this.#answerSyncs(entry.header.zxid);
     }
@@ -363,9 +386,10 @@ export class ZabLeader implements Replication {
   /** Heartbeats; steps down without a quorum in touch (syncLimit) or not established (initLimit). */
   tick(): void {
     this.#tick++;
+    const heartbeat: PeerMessage = { kind: "heartbeat" };
     for (const learner of this.#learners.values()) {
       if (learner.phase === "syncing" || learner.phase === "synced") {
-        this.#context.send(learner.sid, { kind: "heartbeat" });
+        this.#context.send(learner.sid, heartbeat);
       }
     }
     if (this.#phase !== "broadcast") {

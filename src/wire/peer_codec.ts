@@ -53,8 +53,51 @@ export class PeerFrameError extends Error {
   }
 }
 
-/** Encodes one frame; throws PeerFrameError if it exceeds `maxFrameBytes`. */
+/**
+ * The last frame encoded, by identity: a leader hands the same proposal (or commit) object to every
+ * follower in a row, so it is encoded and checksummed once and the same bytes go to each. Messages
+ * are plain immutable data (src/core/peer_messages.ts), so identity means equal bytes.
+ */
+let lastFrame: PeerFrame | null = null;
+let lastMaxFrameBytes = 0;
+let lastEncoded: Uint8Array = new Uint8Array(0);
+
+/**
+ * Encodes one frame; throws PeerFrameError if it exceeds `maxFrameBytes`. Encoding the same message
+ * object again right after returns the same bytes: callers must treat frames as read-only (sockets
+ * do) and messages as immutable once sent.
+ */
 export function encodePeerFrame(frame: PeerFrame, maxFrameBytes = DEFAULT_PEER_MAX_FRAME_BYTES): Uint8Array {
+  if (frame === lastFrame && maxFrameBytes === lastMaxFrameBytes) return lastEncoded;
+  const encoded = encodeFrameBytes(frame, maxFrameBytes);
+  lastFrame = frame;
+  lastMaxFrameBytes = maxFrameBytes;
+  lastEncoded = encoded;
+  return encoded;
+}
+
+// Frames are carved out of a shared slab, as jute.ts does for client frames: a typed array of more
+// than 64 bytes costs about as much to allocate as a small message to encode. A frame is a view
+// (use byteOffset/byteLength, never the whole .buffer); a full slab is replaced, never reused.
+const SLAB_BYTES = 64 * 1024;
+/** Frames larger than this get their own buffer (one would waste most of a slab). */
+const SLAB_FRAME_BYTES_MAX = 8 * 1024;
+let slab = new Uint8Array(0);
+let slabOffset = 0;
+
+function frameBuffer(bytes: number): Uint8Array {
+  if (bytes > SLAB_FRAME_BYTES_MAX) return new Uint8Array(bytes);
+  if (slabOffset + bytes > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabOffset = 0;
+  }
+  const out = slab.subarray(slabOffset, slabOffset + bytes);
+  // Keeps the next frame 8-byte aligned (cheap, and friendly to the CRC's word reads).
+  slabOffset += (bytes + 7) & ~7;
+  return out;
+}
+
+function encodeFrameBytes(frame: PeerFrame, maxFrameBytes: number): Uint8Array {
   const body = encodeCbor(frame);
   const length = 4 + body.length;
   if (length > maxFrameBytes) {
@@ -62,12 +105,18 @@ export function encodePeerFrame(frame: PeerFrame, maxFrameBytes = DEFAULT_PEER_M
       `a ${frame.kind} message encodes to ${length} bytes, more than the peer frame limit of ${maxFrameBytes} bytes`,
     );
   }
-  const out = new Uint8Array(4 + length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, length);
-  view.setUint32(4, crc32c(body));
+  const out = frameBuffer(4 + length);
+  writeUint32(out, 0, length);
+  writeUint32(out, 4, crc32c(body));
   out.set(body, 8);
   return out;
+}
+
+function writeUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
 }
 
 /**
@@ -115,7 +164,7 @@ function decodePayload(payload: Uint8Array): PeerFrame {
     throw new PeerFrameError(`peer frame of ${payload.length} bytes is shorter than its 4-byte CRC`);
   }
   const body = payload.subarray(4);
-  const expected = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0);
+  const expected = ((payload[0]! << 24) | (payload[1]! << 16) | (payload[2]! << 8) | payload[3]!) >>> 0;
   const actual = crc32c(body);
   if (expected !== actual) {
     throw new PeerFrameError(
@@ -123,6 +172,8 @@ function decodePayload(payload: Uint8Array): PeerFrame {
         `the stream is damaged`,
     );
   }
+  const small = decodeZxidMessage(body);
+  if (small !== null) return small;
   let value: unknown;
   try {
     value = decodeCbor(body);
@@ -130,6 +181,53 @@ function decodePayload(payload: Uint8Array): PeerFrame {
     throw new PeerFrameError(`peer frame body is not valid CBOR: ${error instanceof Error ? error.message : String(error)}`);
   }
   return checkPeerFrame(value);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Fast path: ack and commit
+
+/**
+ * The bytes cbor-x gives `{ kind: "ack" | "commit", zxid }` before the number: a map of two (with a
+ * 2-byte count), "kind", the kind, "zxid". A leader reads one ack per follower per write and each
+ * follower one commit, so these skip the general decoder (most of their cost). Anything else,
+ * including any other spelling of the same value, takes the general path.
+ */
+const ACK_PREFIX = cborPrefix("ack");
+const COMMIT_PREFIX = cborPrefix("commit");
+
+function cborPrefix(kind: string): Uint8Array {
+  const ascii = (text: string) => [...text].map((char) => char.charCodeAt(0));
+  return Uint8Array.from([0xb9, 0x00, 0x02, 0x64, ...ascii("kind"), 0x60 + kind.length, ...ascii(kind), 0x64, ...ascii("zxid")]);
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length <= prefix.length) return false;
+  for (let index = 0; index < prefix.length; index++) if (bytes[index] !== prefix[index]) return false;
+  return true;
+}
+
+/** An ack or commit with a safe-integer zxid, exactly as the general path would return it; else null. */
+function decodeZxidMessage(body: Uint8Array): PeerFrame | null {
+  const kind = startsWith(body, ACK_PREFIX) ? "ack" : startsWith(body, COMMIT_PREFIX) ? "commit" : null;
+  if (kind === null) return null;
+  const zxid = readCborNumber(body, kind === "ack" ? ACK_PREFIX.length : COMMIT_PREFIX.length);
+  return zxid === null ? null : { kind, zxid };
+}
+
+/** An unsigned integer or float64 that fills body from `at` to its end and is a safe integer; else null. */
+function readCborNumber(body: Uint8Array, at: number): number | null {
+  const head = body[at]!;
+  const rest = body.length - at - 1;
+  let value: number;
+  if (head <= 0x17 && rest === 0) value = head;
+  else if (head === 0x18 && rest === 1) value = body[at + 1]!;
+  else if (head === 0x19 && rest === 2) value = (body[at + 1]! << 8) | body[at + 2]!;
+  else if (head === 0x1a && rest === 4) {
+    value = ((body[at + 1]! << 24) | (body[at + 2]! << 16) | (body[at + 3]! << 8) | body[at + 4]!) >>> 0;
+  } else if (head === 0xfb && rest === 8) {
+    value = new DataView(body.buffer, body.byteOffset + at + 1, 8).getFloat64(0);
+  } else return null;
+  return Number.isSafeInteger(value) ? value : null;
 }
 
 function hex(value: number): string {
@@ -165,6 +263,11 @@ const SHAPES: Record<PeerFrame["kind"], Record<string, FieldType>> = {
   syncReply: { requestId: "int" },
 };
 
+/** SHAPES as lists, looked up once per frame (every peer message is checked). */
+const SHAPE_FIELDS: ReadonlyMap<string, ReadonlyArray<readonly [string, FieldType]>> = new Map(
+  Object.entries(SHAPES).map(([kind, fields]) => [kind, Object.entries(fields)]),
+);
+
 const STATES = new Set<PeerState>(["looking", "following", "leading", "observing"]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -177,9 +280,9 @@ export function checkPeerFrame(value: unknown): PeerFrame {
     throw new PeerFrameError("peer frame body is not an object with a string `kind`");
   }
   const kind = value["kind"];
-  const shape = Object.hasOwn(SHAPES, kind) ? SHAPES[kind as PeerFrame["kind"]] : undefined;
+  const shape = SHAPE_FIELDS.get(kind);
   if (shape === undefined) throw new PeerFrameError(`peer frame has an unknown kind ${JSON.stringify(kind.slice(0, 40))}`);
-  for (const [field, type] of Object.entries(shape)) {
+  for (const [field, type] of shape) {
     if (!fieldMatches(value[field], type)) {
       throw new PeerFrameError(`peer ${kind} message: field ${field} is not ${describeType(type)}`);
     }
