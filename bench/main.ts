@@ -1,46 +1,68 @@
 /**
- * Corral's benchmark set: the core alone, the codec, end to end (TCP and in-memory), durable
- * storage (group commit, snapshots, restart, memory of large trees) and Corral next to Apache
- * ZooKeeper 3.8 (separate server processes, fsync on), printed as markdown tables and written to
- * bench/RESULTS.md under this runtime's heading. Speed is measured, never asserted.
+ * Corral's benchmark set, printed as markdown tables and written to bench/RESULTS.md under this
+ * runtime's heading (the paper group's chart to bench/paper_throughput.svg). Speed is measured,
+ * never asserted. Groups:
+ *   core, codec, loopback  the core alone, the jute codec, end to end over TCP and in memory
+ *   paper      the ZooKeeper paper's throughput tables (3..13 servers, read ratios 0..100 %) on the
+ *              real replicas in one process, CPU metered per replica (bench/paper/)
+ *   storage    group commit, snapshots, restart and memory of 100k and 1M znode trees
+ *   zookeeper  Apache ZooKeeper 3.8 vs `corral serve` on Node, Deno and Bun, standalone and as
+ *              3-server ensembles, separate processes with fsync on, server CPU from /proc
+ *   costs      watch fan-out (10k watchers) and session capacity (10k idle sessions), vs ZooKeeper
  *
  *   deno task bench                          (deno run -A bench/main.ts)
  *   node --import tsx bench/main.ts
  *   npx bun bench/main.ts
  *
- * Flags: --quick (under two minutes; the full run takes about six: three for storage, half of it
- * the million-znode tree, and three for zookeeper), --only=core,codec,loopback,storage,zookeeper
- * (prints those groups; of RESULTS.md it rewrites only the storage and zookeeper blocks of this
- * runtime's section, those among them, and leaves the rest alone).
+ * Flags: --quick (under two minutes), --only=<groups> (prints those groups; of RESULTS.md it
+ * rewrites only the blocks of the paper, storage, zookeeper and costs groups among them, and leaves
+ * the rest of this runtime's section alone). The full run takes about 12-14 minutes on 2 cores.
  *
- * The zookeeper group needs java and Debian's `zookeeper` package (apt-get install -y
- * default-jre-headless zookeeper); without them it is skipped with that hint. It starts ZooKeeper and
- * `corral serve` under Node, Deno and Bun as child processes, one after another, data in temporary
- * directories. CORRAL_BENCH_CPU_PROF_DIR=<dir> makes the Node-run Corral server write a V8 CPU
- * profile there when it stops (summarise it with bench/cpu_profile_summary.ts).
+ * The zookeeper and costs groups need java and Debian's `zookeeper` package; when they are missing
+ * and we are root with apt-get, the zookeeper group installs them (apt-get install -y
+ * default-jre-headless zookeeper), otherwise it is skipped with that hint. Servers run as child
+ * processes, data in temporary directories. CORRAL_BENCH_CPU_PROF_DIR=<dir> makes the Node-run
+ * Corral servers write V8 CPU profiles there when they stop (summarise them with
+ * bench/cpu_profile_summary.ts).
  *
  * The storage group writes to a temporary directory under os.tmpdir() (about 500 MB at most) and
  * removes it; the full run peaks at about 1.5 GB of RSS (one million-znode tree at a time).
  */
-import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
 import { argv, env } from "node:process";
 import { codecTable } from "./codec_bench.ts";
 import { coreSpeedTable, measureZnodeMemory, znodeMemoryTable } from "./core_bench.ts";
 import { loopbackTable } from "./loopback_bench.ts";
-import { renderTable, type Table } from "./markdown_table.ts";
+import { formatCount, renderTable, type Table } from "./markdown_table.ts";
 import { readResultsSection, updateResultsFile } from "./results_file.ts";
 import { groupBlock, replaceGroupBlock } from "./results_groups.ts";
 import { machineInfo, runtimeInfo } from "./runtime_info.ts";
 import { runStorageBench } from "./storage_bench.ts";
 import { runVsZooKeeper } from "./vs_zookeeper.ts";
+import { runCostsBench } from "./costs/costs_bench.ts";
+import { runPaperBench } from "./paper/paper_bench.ts";
+import type { RunResult } from "./paper/paper_run.ts";
+import { perCoreThroughput, singleProcessThroughput } from "./paper/throughput.ts";
+import type { RuntimeName } from "../tests/support/runtime.ts";
 
-const GROUPS = ["core", "codec", "loopback", "storage", "zookeeper"] as const;
+const GROUPS = ["core", "codec", "loopback", "paper", "storage", "zookeeper", "costs"] as const;
 type Group = (typeof GROUPS)[number];
 /** Groups whose tables sit in their own block of the section, so `--only` can replace them alone. */
-const BLOCK_GROUPS = ["storage", "zookeeper"] as const;
+const BLOCK_GROUPS = ["paper", "storage", "zookeeper", "costs"] as const;
+type BlockGroup = (typeof BLOCK_GROUPS)[number];
+const GROUP_TITLES: Record<BlockGroup, string> = {
+  paper: "Paper",
+  storage: "Storage",
+  zookeeper: "ZooKeeper",
+  costs: "Costs",
+};
+/** The paper group's chart, next to RESULTS.md (rewritten by every run of that group). */
+const CHART_PATH = fileURLToPath(new URL("paper_throughput.svg", import.meta.url));
 
-const USAGE = "usage: bench/main.ts [--quick] [--only=core,codec,loopback,storage,zookeeper]";
+const USAGE = `usage: bench/main.ts [--quick] [--only=${GROUPS.join(",")}]`;
 
 interface Settings {
   micro: { timeMs: number; warmupMs: number };
@@ -52,7 +74,15 @@ interface Settings {
   /** Trees snapshotted, restarted and weighed. */
   storageTreeSizes: number[];
   /** Apache ZooKeeper vs Corral: measured time per workload and server, warm-ups, rounds. */
-  zookeeper: { durationMs: number; warmupMs: number; startWarmupMs: number; rounds: number };
+  zookeeper: {
+    durationMs: number;
+    warmupMs: number;
+    startWarmupMs: number;
+    rounds: number;
+    /** Corral runtimes raced standalone and as 3-server ensembles; default all three. */
+    runtimes?: readonly RuntimeName[];
+    ensembleRuntimes?: readonly RuntimeName[];
+  };
 }
 
 const QUICK: Settings = {
@@ -62,7 +92,7 @@ const QUICK: Settings = {
   storageDurationMs: 2000,
   storageWarmupMs: 300,
   storageTreeSizes: [100_000],
-  zookeeper: { durationMs: 2000, warmupMs: 500, startWarmupMs: 1000, rounds: 1 },
+  zookeeper: { durationMs: 2000, warmupMs: 500, startWarmupMs: 1000, rounds: 1, runtimes: ["node"], ensembleRuntimes: ["node"] },
 };
 const FULL: Settings = {
   micro: { timeMs: 2000, warmupMs: 500 },
@@ -71,7 +101,7 @@ const FULL: Settings = {
   storageDurationMs: 5000,
   storageWarmupMs: 1000,
   storageTreeSizes: [100_000, 1_000_000],
-  zookeeper: { durationMs: 5000, warmupMs: 1000, startWarmupMs: 3000, rounds: 2 },
+  zookeeper: { durationMs: 4000, warmupMs: 1000, startWarmupMs: 2000, rounds: 2 },
 };
 
 const ZNODES_FOR_MEMORY = 100_000;
@@ -98,6 +128,7 @@ function parseArguments(args: string[]): { quick: boolean; only: Set<Group> | nu
 }
 
 async function main(): Promise<void> {
+  const startedMs = performance.now();
   const { quick, only } = parseArguments(argv.slice(2));
   const settings = quick ? QUICK : FULL;
   const runs = (group: Group) => only === null || only.has(group);
@@ -116,9 +147,8 @@ async function main(): Promise<void> {
   console.log(`${heading}\n`);
 
   const tables: Table[] = [];
-  const storageTables: Table[] = [];
-  const zooKeeperTables: Table[] = [];
-  let zooKeeperRemarks: string[] = [];
+  const blockTables: Record<BlockGroup, Table[]> = { paper: [], storage: [], zookeeper: [], costs: [] };
+  const blockRemarks: Record<BlockGroup, string[]> = { paper: [], storage: [], zookeeper: [], costs: [] };
   const add = (table: Table, into = tables) => {
     console.log(`${renderTable(table)}\n`);
     into.push(table);
@@ -141,6 +171,13 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (runs("paper")) {
+    const paper = await runPaperBench({ quick, onRun: (result, readPercent) => console.log(describeRun(result, readPercent)) });
+    for (const table of paper.tables) add(table, blockTables.paper);
+    writeFileSync(CHART_PATH, paper.svg);
+    blockRemarks.paper.push(...paper.remarks, `![throughput against read ratio](${basename(CHART_PATH)})`);
+    console.log(`wrote ${CHART_PATH}`);
+  }
   if (runs("storage")) {
     await runStorageBench({
       treeSizes: settings.storageTreeSizes,
@@ -149,7 +186,7 @@ async function main(): Promise<void> {
       outstandingPerClient: OUTSTANDING_PER_CLIENT,
       durationMs: settings.storageDurationMs,
       warmupMs: settings.storageWarmupMs,
-    }, (table) => add(table, storageTables));
+    }, (table) => add(table, blockTables.storage));
   }
   if (runs("zookeeper")) {
     const outcome = await runVsZooKeeper({
@@ -157,38 +194,39 @@ async function main(): Promise<void> {
       clients: CLIENTS,
       outstandingPerClient: OUTSTANDING_PER_CLIENT,
       cpuProfileDir: env.CORRAL_BENCH_CPU_PROF_DIR || undefined,
-    }, (table) => add(table, zooKeeperTables));
-    zooKeeperRemarks = outcome.skipped === null ? outcome.remarks : [outcome.skipped];
-    for (const remark of zooKeeperRemarks) console.log(`${remark}\n`);
+    }, (table) => add(table, blockTables.zookeeper));
+    blockRemarks.zookeeper = outcome.skipped === null ? outcome.remarks : [outcome.skipped];
   }
+  if (runs("costs")) {
+    const outcome = await runCostsBench({ quick }, (table) => add(table, blockTables.costs));
+    blockRemarks.costs = outcome.remarks;
+  }
+  for (const group of BLOCK_GROUPS) for (const remark of blockRemarks[group]) console.log(`${remark}\n`);
 
   const resultsPath = fileURLToPath(new URL("RESULTS.md", import.meta.url));
-  const storageBlock = groupBlock(
-    "storage",
-    [
-      `_Storage group: ${machine.date}, ${mode}, commit ${machine.commit}, ${machine.cpuModel}, ` +
-      `${machine.cores} cores, temporary directory under ${tmpdir()}._`,
-      ...storageTables.map(renderTable),
-    ].join("\n\n"),
-  );
-  const zooKeeperBlock = groupBlock(
-    "zookeeper",
-    [
-      `_ZooKeeper group: ${machine.date}, ${mode}, commit ${machine.commit}, ${machine.cpuModel}, ` +
-      `${machine.cores} cores, load generator on ${runtime.label}._`,
-      ...zooKeeperRemarks,
-      ...zooKeeperTables.map(renderTable),
-    ].join("\n\n"),
-  );
-  const blocks: Record<(typeof BLOCK_GROUPS)[number], string> = {
-    storage: storageBlock,
-    zookeeper: zooKeeperBlock,
+  const blockCaption: Record<BlockGroup, string> = {
+    paper: `the paper's experiment on the real replicas in one process, measured on ${runtime.label}`,
+    storage: `temporary directory under ${tmpdir()}`,
+    zookeeper: `load generator on ${runtime.label}`,
+    costs: `load generator and in-process servers on ${runtime.label}`,
   };
+  const blocks = {} as Record<BlockGroup, string>;
+  for (const group of BLOCK_GROUPS) {
+    blocks[group] = groupBlock(
+      group,
+      [
+        `_${GROUP_TITLES[group]} group: ${machine.date}, ${mode}, commit ${machine.commit}, ${machine.cpuModel}, ` +
+        `${machine.cores} cores, ${blockCaption[group]}._`,
+        ...blockRemarks[group],
+        ...blockTables[group].map(renderTable),
+      ].join("\n\n"),
+    );
+  }
   if (only === null) {
     updateResultsFile(
       resultsPath,
       runtime.name,
-      [heading, ...tables.map(renderTable), storageBlock, zooKeeperBlock].join("\n\n"),
+      [heading, ...tables.map(renderTable), ...BLOCK_GROUPS.map((group) => blocks[group])].join("\n\n"),
     );
     console.log(`wrote the ${runtime.label} section of ${resultsPath}`);
   } else {
@@ -198,9 +236,15 @@ async function main(): Promise<void> {
       let section = readResultsSection(resultsPath, runtime.name) ?? heading;
       for (const group of chosen) section = replaceGroupBlock(section, group, blocks[group]);
       updateResultsFile(resultsPath, runtime.name, section);
-      console.log(`wrote the ${chosen.join(" and ")} block(s) of the ${runtime.label} section of ${resultsPath}`);
+      console.log(`wrote the ${chosen.join(", ")} block(s) of the ${runtime.label} section of ${resultsPath}`);
     }
   }
+  console.log(`bench: ${((performance.now() - startedMs) / 1000).toFixed(0)} s in all`);
+}
+
+function describeRun(result: RunResult, readPercent: number): string {
+  return `paper: ${result.voters} servers, ${readPercent}% reads: ${formatCount(perCoreThroughput(result))} ops/s per core, ` +
+    `${formatCount(singleProcessThroughput(result))} ops/s in one process`;
 }
 
 await main();
