@@ -133,7 +133,8 @@ function chart(results: SweepResults, sizes: readonly number[], readPercents: re
   return renderThroughputChart({
     title: "Corral: throughput, one core per server (ZooKeeper paper setup)",
     xLabel: "Percentage of read requests",
-    yLabel: "Operations per second",
+    yLabel: "Operations per second (log scale)",
+    yScale: "log",
     series,
     marks,
     markLegend: [

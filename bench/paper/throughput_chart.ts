@@ -27,6 +27,11 @@ export interface ChartOptions {
   marks?: ChartMark[];
   /** Legend entries for the mark shapes. */
   markLegend?: Array<{ shape: "circle" | "square"; label: string }>;
+  /**
+   * "log" (powers of ten) when the lines span several orders of magnitude — writes at thousands of
+   * ops/s beside reads at millions would lie flat on a linear axis; default "linear", as the paper.
+   */
+  yScale?: "linear" | "log";
 }
 
 const WIDTH = 760;
@@ -40,10 +45,15 @@ export function renderThroughputChart(options: ChartOptions): string {
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const ys = [...options.series.flatMap((series) => series.points.map((point) => point.y)), ...(options.marks ?? []).map((mark) => mark.y)]
     .filter((y) => Number.isFinite(y));
-  const yTicks = niceTicks(Math.max(1, ...ys), Y_TICKS_TARGET);
+  const log = options.yScale === "log";
+  const yTicks = log ? decadeTicks(ys) : niceTicks(Math.max(1, ...ys), Y_TICKS_TARGET);
+  const yMin = yTicks[0]!;
   const yMax = yTicks[yTicks.length - 1]!;
+  const yFraction = log
+    ? (y: number) => (Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))
+    : (y: number) => y / yMax;
   const xOf = (x: number) => MARGIN.left + (x / 100) * plotWidth;
-  const yOf = (y: number) => MARGIN.top + plotHeight - (y / yMax) * plotHeight;
+  const yOf = (y: number) => MARGIN.top + plotHeight - yFraction(y) * plotHeight;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
@@ -117,6 +127,15 @@ export function niceTicks(max: number, target: number): number[] {
     if (tick >= max) break;
   }
   return ticks;
+}
+
+/** Powers of ten from just below the smallest positive value to just above the largest. */
+export function decadeTicks(values: readonly number[]): number[] {
+  const positive = values.filter((value) => value > 0);
+  if (positive.length === 0) return [1, 10];
+  const low = Math.floor(Math.log10(Math.min(...positive)));
+  const high = Math.max(low + 1, Math.ceil(Math.log10(Math.max(...positive))));
+  return Array.from({ length: high - low + 1 }, (_, i) => 10 ** (low + i));
 }
 
 function formatTick(value: number): string {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { runPaperBench } from "../../bench/paper/paper_bench.ts";
-import { niceTicks, renderThroughputChart } from "../../bench/paper/throughput_chart.ts";
+import { decadeTicks, niceTicks, renderThroughputChart } from "../../bench/paper/throughput_chart.ts";
 import { renderTable } from "../../bench/markdown_table.ts";
 
 /** Checks that tags nest and close (a small XML well-formedness check); returns the tag names opened. */
@@ -46,6 +46,22 @@ describe("paper benchmark chart", () => {
     assert.ok(svg.includes("a &lt;test&gt; &amp; chart"));
     assert.ok(svg.includes(">3 servers<") && svg.includes(">5 servers<"));
     assert.ok(!svg.includes("NaN"), "a missing point must be left out, not drawn at NaN");
+  });
+
+  test("a log-scale chart has decade ticks around the data and stays inside the plot", () => {
+    assert.deepEqual(decadeTicks([20_000, 4_500_000]), [10_000, 100_000, 1_000_000, 10_000_000]);
+    assert.deepEqual(decadeTicks([0, 1000]), [1000, 10_000]);
+    const svg = renderThroughputChart({
+      title: "log",
+      xLabel: "reads (%)",
+      yLabel: "ops/s",
+      yScale: "log",
+      series: [{ label: "3 servers", points: [{ x: 0, y: 20_000 }, { x: 100, y: 4_500_000 }] }],
+    });
+    parseTags(svg);
+    for (const label of [">10k<", ">100k<", ">1M<", ">10M<"]) assert.ok(svg.includes(label), `no ${label} tick`);
+    const ys = [...svg.matchAll(/points="([^"]*)"/g)].flatMap((match) => match[1]!.split(" ").map((point) => Number(point.split(",")[1])));
+    assert.ok(ys.every((y) => y >= 44 && y <= 480 - 58), `a point left the plot: ${ys.join(", ")}`);
   });
 
   test("niceTicks covers the maximum with round steps", () => {
