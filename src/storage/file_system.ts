@@ -8,6 +8,7 @@
 
 /** A file opened for appending. Writes go to the end; `size` counts unsynced bytes too. */
 export interface StorageFile {
+  /** Once the promise settles the file no longer reads `bytes`: the caller may reuse the buffer. */
   append(bytes: Uint8Array): Promise<void>;
   /** fdatasync: everything appended (and any truncation) so far becomes durable. */
   sync(): Promise<void>;

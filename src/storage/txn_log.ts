@@ -9,12 +9,18 @@ import type { TxnEntry } from "../core/txn.ts";
 import { zxidEpoch, zxidHex } from "../core/zxid.ts";
 import { encodeTxnEntry } from "./cbor_codec.ts";
 import type { FileSystem } from "./file_system.ts";
-import { concatBytes, frameRecord } from "./record_framing.ts";
+import { CborWriter } from "./cbor_writer.ts";
+import { crc32cRange } from "./crc32c.ts";
+import { RECORD_HEADER_BYTES } from "./record_framing.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 import { StorageError } from "./storage_error.ts";
 import { zxidFileName } from "./zxid_files.ts";
 
 export const SEGMENT_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+/** A batch buffer grown past this is dropped after use rather than kept for the next batch. */
+const BATCH_BUFFER_BYTES_KEPT_MAX = 4 * 1024 * 1024;
+/** Free batch buffers kept (one is being synced while the next batch is framed). */
+const FREE_BATCH_BUFFERS_MAX = 2;
 
 export function segmentName(firstZxid: number): string {
   return zxidFileName("log", firstZxid);
@@ -41,6 +47,13 @@ export class TxnLogWriter {
   readonly #dir: string;
   readonly #segmentBytesMax: number;
   #current: SegmentWriter | null = null;
+  /**
+   * Buffers a group commit's records are framed in, reused: one is "pending" from the append that
+   * filled it until the sync that makes it durable (the segment may have to write its bytes again
+   * after a failure), then free for the next batch. So a steady group commit allocates nothing.
+   */
+  #freeWriters: CborWriter[] = [];
+  #pendingWriters: CborWriter[] = [];
   #lastZxid: number | null;
   /** The last zxid known durable (synced, or covered by a snapshot). */
   #durableLastZxid: number | null;
@@ -71,10 +84,16 @@ export class TxnLogWriter {
       }
       previous = zxid;
     }
-    const batch = concatBytes(entries.map((entry) => frameRecord(encodeTxnEntry(entry))));
-    const firstZxid = entries[0]!.header.zxid;
-    await this.#segmentFor(firstZxid);
-    await this.#current!.append(batch, entries.length);
+    const writer = this.#freeWriters.pop() ?? new CborWriter();
+    try {
+      const batch = frameBatch(writer, entries);
+      await this.#segmentFor(entries[0]!.header.zxid);
+      await this.#current!.append(batch, entries.length);
+    } catch (error) {
+      this.#release([writer]); // a failed append leaves nothing of the batch pending
+      throw error;
+    }
+    this.#pendingWriters.push(writer);
     this.#lastZxid = previous;
   }
 
@@ -82,12 +101,14 @@ export class TxnLogWriter {
   async sync(): Promise<void> {
     await this.#current?.sync();
     this.#durableLastZxid = this.#lastZxid;
+    this.#releasePending();
   }
 
   /** Drops every txn appended since the last successful sync (after a failed write or sync). */
   discardUnsynced(): void {
     this.#current?.discardUnsynced();
     this.#lastZxid = this.#durableLastZxid;
+    this.#releasePending();
   }
 
   /** Syncs and closes the current segment; the next append starts a new one. */
@@ -96,6 +117,7 @@ export class TxnLogWriter {
     if (current === null) return;
     await current.sync();
     this.#durableLastZxid = this.#lastZxid;
+    this.#releasePending();
     this.#current = null;
     await current.close().catch(() => {});
   }
@@ -121,6 +143,22 @@ export class TxnLogWriter {
     const current = this.#current;
     this.#current = null;
     await current?.close();
+    this.#releasePending(); // the segment that held them is gone
+  }
+
+  /** The segment no longer holds the pending batches' bytes: their buffers may be reused. */
+  #releasePending(): void {
+    if (this.#pendingWriters.length === 0) return;
+    const released = this.#pendingWriters;
+    this.#pendingWriters = [];
+    this.#release(released);
+  }
+
+  #release(writers: readonly CborWriter[]): void {
+    for (const writer of writers) {
+      if (this.#freeWriters.length >= FREE_BATCH_BUFFERS_MAX) return;
+      if (writer.bytes.length <= BATCH_BUFFER_BYTES_KEPT_MAX) this.#freeWriters.push(writer);
+    }
   }
 
   async #segmentFor(firstZxid: number): Promise<void> {
@@ -138,4 +176,25 @@ export class TxnLogWriter {
       this.#current = await SegmentWriter.create(this.#fs, path, firstZxid);
     }
   }
+}
+
+/**
+ * Every entry as a framed record (length, CRC32C, CBOR body), one after another in `writer`: encoded
+ * in place by the CborWriter (through cbor-x for anything it does not encode). Returns a view of the
+ * writer's buffer, valid until the writer is reset.
+ */
+function frameBatch(writer: CborWriter, entries: readonly TxnEntry[]): Uint8Array {
+  writer.reset();
+  for (const entry of entries) {
+    const headerAt = writer.skip(RECORD_HEADER_BYTES);
+    const bodyStart = writer.position;
+    if (!writer.write(entry)) {
+      writer.rewind(bodyStart);
+      writer.writeRaw(encodeTxnEntry(entry));
+    }
+    const bodyEnd = writer.position;
+    writer.setUint32(headerAt, bodyEnd - bodyStart);
+    writer.setUint32(headerAt + 4, crc32cRange(writer.bytes, bodyStart, bodyEnd));
+  }
+  return writer.bytes.subarray(0, writer.position);
 }

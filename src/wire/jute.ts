@@ -329,13 +329,18 @@ export class JuteReader {
     return this.#bytes.subarray(start, start + length);
   }
 
-  /** As `readBuffer`, but the bytes are copied into their own buffer. */
+  /**
+   * As `readBuffer`, but the bytes are copied into their own plain Uint8Array. Not `slice()`: on
+   * Node the payload is a Buffer, whose slice() is a view that would pin the socket's whole chunk.
+   */
   readBufferCopy(field = "buffer"): Uint8Array | null {
     const length = this.#readLength(field);
     if (length < 0) return null;
     const start = this.#position;
     this.#position += length;
-    return this.#bytes.slice(start, start + length);
+    const copy = new Uint8Array(length);
+    copy.set(this.#bytes.subarray(start, start + length));
+    return copy;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { crc32c } from "../../src/storage/crc32c.ts";
+import { crc32c, crc32cRange } from "../../src/storage/crc32c.ts";
 
 function bitwiseCrc32c(bytes: Uint8Array): number {
   let crc = 0xffffffff;
@@ -24,5 +24,29 @@ test("crc32c() agrees with a bitwise implementation for every length up to 70 an
     assert.equal(crc32c(bytes), bitwiseCrc32c(bytes), `length ${length}`);
     const split = Math.floor(length / 3);
     assert.equal(crc32c(bytes.subarray(split), crc32c(bytes.subarray(0, split))), crc32c(bytes));
+  }
+});
+
+test("crc32cRange() equals crc32c() of the subarray, at every alignment", () => {
+  const bytes = Uint8Array.from({ length: 1200 }, (_, index) => (index * 197 + 11) & 0xff);
+  for (
+    const [start, end] of [[0, 1200], [1, 1200], [3, 1100], [7, 7], [5, 21], [16, 48], [9, 1037]] as const
+  ) {
+    assert.equal(crc32cRange(bytes, start, end), crc32c(bytes.subarray(start, end)), `[${start}, ${end})`);
+    assert.equal(
+      crc32cRange(bytes, start, end),
+      bitwiseCrc32c(bytes.subarray(start, end)),
+      `[${start}, ${end}) bitwise`,
+    );
+  }
+});
+
+test("long inputs agree with the bitwise implementation, whole and in pieces", () => {
+  const length = 100_000 + 777;
+  const bytes = Uint8Array.from({ length }, (_, index) => (index * 131 + (index >> 9)) & 0xff);
+  const whole = bitwiseCrc32c(bytes);
+  assert.equal(crc32c(bytes), whole);
+  for (const cut of [1, 130, 1_093, 50_009]) {
+    assert.equal(crc32cRange(bytes, cut, length, crc32cRange(bytes, 0, cut)), whole, `cut at ${cut}`);
   }
 });

@@ -64,6 +64,25 @@ describe("TxnStore under write errors", () => {
     assert.deepStrictEqual((await recoverOnce(fs)).state.txns, ENTRIES.slice(0, 20));
   });
 
+  test("EIO on fsync with several batches pending: their buffers are not reused before they are durable", async () => {
+    // The log frames each batch in a reused buffer; a batch still pending (unsynced) may have to be
+    // written again, so its buffer must not be handed to a later batch before a sync succeeds.
+    const fs = new MemoryFileSystem();
+    const { store } = await openRecovered(fs);
+    await appendSynced(store, ENTRIES.slice(0, 10), 5);
+    await store.append(ENTRIES.slice(10, 15));
+    await store.append(ENTRIES.slice(15, 20));
+    fs.failWhen((context) => context.op === "sync" && "EIO");
+    await assert.rejects(store.sync(), rejectsWith("EIO"));
+    fs.failWhen(null);
+    await store.append(ENTRIES.slice(20, 25));
+    await store.append(ENTRIES.slice(25, 30));
+    await store.sync();
+    await appendSynced(store, ENTRIES.slice(30, 60), 3);
+    fs.crash();
+    assert.deepStrictEqual((await recoverOnce(fs)).state.txns, ENTRIES.slice(0, 60));
+  });
+
   test("failures while creating a segment or writing a snapshot leave the store usable", async () => {
     for (const op of ["openAppend", "writeFileAtomic"] satisfies FaultOp[]) {
       const fs = new MemoryFileSystem();

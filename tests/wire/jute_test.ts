@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { JuteReader, JuteWriter, WireError } from "../../src/wire/jute.ts";
 import { hex } from "./samples.ts";
 
@@ -216,6 +217,14 @@ describe("JuteReader", () => {
     payload[4] = 0xee;
     payload[10] = 0xee;
     assert.deepEqual(view, new Uint8Array([0xee, 0x0b]));
+    assert.deepEqual(copy, new Uint8Array([0x0c, 0x0d]));
+  });
+
+  test("readBufferCopy() copies a Buffer payload (Node's sockets give Buffers) into a plain Uint8Array", () => {
+    const payload = Buffer.from(hex("00 00 00 02 0c 0d"));
+    const copy = new JuteReader(payload).readBufferCopy()!;
+    payload[4] = 0xee;
+    assert.equal(copy.constructor, Uint8Array);
     assert.deepEqual(copy, new Uint8Array([0x0c, 0x0d]));
   });
 
