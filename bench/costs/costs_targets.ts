@@ -52,18 +52,7 @@ export async function startCorralTcpTarget(): Promise<CostsTarget> {
     // Deno type-checks on its first run; Bun and Node start in a second or two.
     startTimeoutMs: 120_000,
   });
-  return {
-    label: `Corral (${runtimeInfo().label}, own process, TCP)`,
-    network: "tcp",
-    connectString: server.connectString,
-    shared: false,
-    cpuMicros: () => processCpuMicros(server.pid),
-    cpuResolutionMicros: PROC_CPU_RESOLUTION_MICROS,
-    rssBytes: () => processRssBytes(server.pid),
-    watchCount: () => wchsTotal(server.host, server.port),
-    packetsReceived: () => srvrReceived(server.host, server.port),
-    stop: () => server.stop(),
-  };
+  return processTarget(`Corral (${runtimeInfo().label}, own process, TCP)`, server);
 }
 
 /** A Corral server inside this process on a MemoryNetwork: no sockets, no file descriptors. */
@@ -104,8 +93,17 @@ export async function startZooKeeperCostsTarget(): Promise<CostsTarget> {
   } catch {
     // The label just says 3.8.
   }
+  return processTarget(`Apache ZooKeeper ${version} (own process, TCP)`, server);
+}
+
+/** "Total watches:N" of a `wchs` reply; null when the server does not answer or says something else. */
+/** A server in its own process: CPU and RSS from /proc, watches and requests from its 4lw. */
+function processTarget(
+  label: string,
+  server: { pid: number; host: string; port: number; connectString: string; stop(): Promise<void> },
+): CostsTarget {
   return {
-    label: `Apache ZooKeeper ${version} (own process, TCP)`,
+    label,
     network: "tcp",
     connectString: server.connectString,
     shared: false,
@@ -118,7 +116,6 @@ export async function startZooKeeperCostsTarget(): Promise<CostsTarget> {
   };
 }
 
-/** "Total watches:N" of a `wchs` reply; null when the server does not answer or says something else. */
 export function parseWchsTotal(reply: string): number | null {
   const match = /Total watches:\s*(\d+)/.exec(reply);
   return match === null ? null : Number(match[1]);

@@ -110,19 +110,7 @@ export class RecipeWorld {
       scheduler: this.queue,
       prng: forkPrng(this.#prng),
       plan: this.plan,
-      target: {
-        members: cluster.members,
-        voters: cluster.voters,
-        network: cluster.network,
-        isDown: (sid) => cluster.isDown(sid),
-        crash: (sid) => cluster.crash(sid),
-        restart: (sid) => cluster.restart(sid),
-        leader: () => cluster.leader(),
-        disk: (sid) => cluster.disk(sid),
-        clock: (sid) => cluster.clock(sid),
-        clients: () => [],
-        trace: (message) => this.note(message),
-      },
+      target: cluster.faultTarget(() => [], (message) => this.note(message)),
     });
     this.#testPrng = forkPrng(this.#prng);
     cluster.start();

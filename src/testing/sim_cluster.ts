@@ -14,7 +14,9 @@ import { treeDigest } from "../core/tree_digest.ts";
 import { zxidHex } from "../core/zxid.ts";
 import type { CommitChecker } from "./checkers/commit_checker.ts";
 import type { EventQueue } from "./event_queue.ts";
+import type { FaultTarget } from "./nemesis.ts";
 import type { Prng } from "./prng.ts";
+import type { SimClient } from "./sim_client.ts";
 import { DriftingClock } from "./sim_clock.ts";
 import { SimDisk } from "./sim_disk.ts";
 import { type PeerCodec, SimNetwork } from "./sim_network.ts";
@@ -150,6 +152,23 @@ export class SimCluster {
 
   replica(sid: Sid): Replica | null {
     return this.#host(sid).replica;
+  }
+
+  /** What a Nemesis may act on: this cluster, with `clients` and `trace` given by its owner. */
+  faultTarget(clients: () => readonly SimClient[], trace: (message: string) => void): FaultTarget {
+    return {
+      members: this.members,
+      voters: this.voters,
+      network: this.network,
+      isDown: (sid) => this.isDown(sid),
+      crash: (sid) => this.crash(sid),
+      restart: (sid) => this.restart(sid),
+      leader: () => this.leader(),
+      disk: (sid) => this.disk(sid),
+      clock: (sid) => this.clock(sid),
+      clients,
+      trace,
+    };
   }
 
   isDown(sid: Sid): boolean {

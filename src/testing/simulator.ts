@@ -119,19 +119,7 @@ class Simulation {
       scheduler: this.#queue,
       prng: forkPrng(this.#prng),
       plan: this.#plan,
-      target: {
-        members: cluster.members,
-        voters: cluster.voters,
-        network: cluster.network,
-        isDown: (sid) => cluster.isDown(sid),
-        crash: (sid) => cluster.crash(sid),
-        restart: (sid) => cluster.restart(sid),
-        leader: () => cluster.leader(),
-        disk: (sid) => cluster.disk(sid),
-        clock: (sid) => cluster.clock(sid),
-        clients: () => clients,
-        trace: (message) => cluster.trace(message),
-      },
+      target: cluster.faultTarget(() => clients, (message) => cluster.trace(message)),
     });
   }
 
