@@ -10,8 +10,10 @@ const RUNTIME_ORDER: RuntimeName[] = ["node", "deno", "bun"];
 const HEADER = `# Corral benchmark results
 
 Written by \`bench/main.ts\` (\`deno task bench\`, \`node --import tsx bench/main.ts\`, \`npx bun bench/main.ts\`;
-add \`--quick\` for a run under a minute). Each runtime's section is replaced by that runtime's last run.
+add \`--quick\` for a run under two minutes). Each runtime's section is replaced by that runtime's last run.
 Figures are measurements on the machine named in each section, not guarantees: nothing here is asserted.
+The paper group's chart is [paper_throughput.svg](paper_throughput.svg); what each optimisation did
+is in [OPTIMISATIONS.md](OPTIMISATIONS.md).
 `;
 
 function beginMarker(runtime: RuntimeName): string {
