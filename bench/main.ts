@@ -131,7 +131,15 @@ async function main(): Promise<void> {
   const startedMs = performance.now();
   const { quick, only } = parseArguments(argv.slice(2));
   const settings = quick ? QUICK : FULL;
-  const runs = (group: Group) => only === null || only.has(group);
+  const groupTimes: string[] = [];
+  let groupStartedMs = performance.now();
+  /** Whether `group` runs; notes how long the previous one took (for the time budget). */
+  const runs = (group: Group) => {
+    const chosen = only === null || only.has(group);
+    if (chosen) groupStartedMs = performance.now();
+    return chosen;
+  };
+  const took = (group: Group) => groupTimes.push(`${group} ${((performance.now() - groupStartedMs) / 1000).toFixed(0)} s`);
   const runtime = runtimeInfo();
   const repository = fileURLToPath(new URL("..", import.meta.url));
   const machine = machineInfo(repository);
@@ -156,8 +164,12 @@ async function main(): Promise<void> {
   if (runs("core")) {
     add(znodeMemoryTable(measureZnodeMemory(ZNODES_FOR_MEMORY, ZNODE_DATA_BYTES)));
     add(await coreSpeedTable(settings.micro));
+    took("core");
   }
-  if (runs("codec")) add(await codecTable(settings.micro));
+  if (runs("codec")) {
+    add(await codecTable(settings.micro));
+    took("codec");
+  }
   if (runs("loopback")) {
     for (const network of ["tcp", "memory"] as const) {
       add(
@@ -170,6 +182,7 @@ async function main(): Promise<void> {
         }),
       );
     }
+    took("loopback");
   }
   if (runs("paper")) {
     const paper = await runPaperBench({ quick, onRun: (result, readPercent) => console.log(describeRun(result, readPercent)) });
@@ -177,6 +190,7 @@ async function main(): Promise<void> {
     writeFileSync(CHART_PATH, paper.svg);
     blockRemarks.paper.push(...paper.remarks, `![throughput against read ratio](${basename(CHART_PATH)})`);
     console.log(`wrote ${CHART_PATH}`);
+    took("paper");
   }
   if (runs("storage")) {
     await runStorageBench({
@@ -187,6 +201,7 @@ async function main(): Promise<void> {
       durationMs: settings.storageDurationMs,
       warmupMs: settings.storageWarmupMs,
     }, (table) => add(table, blockTables.storage));
+    took("storage");
   }
   if (runs("zookeeper")) {
     const outcome = await runVsZooKeeper({
@@ -196,10 +211,12 @@ async function main(): Promise<void> {
       cpuProfileDir: env.CORRAL_BENCH_CPU_PROF_DIR || undefined,
     }, (table) => add(table, blockTables.zookeeper));
     blockRemarks.zookeeper = outcome.skipped === null ? outcome.remarks : [outcome.skipped];
+    took("zookeeper");
   }
   if (runs("costs")) {
     const outcome = await runCostsBench({ quick }, (table) => add(table, blockTables.costs));
     blockRemarks.costs = outcome.remarks;
+    took("costs");
   }
   for (const group of BLOCK_GROUPS) for (const remark of blockRemarks[group]) console.log(`${remark}\n`);
 
@@ -226,7 +243,11 @@ async function main(): Promise<void> {
     updateResultsFile(
       resultsPath,
       runtime.name,
-      [heading, ...tables.map(renderTable), ...BLOCK_GROUPS.map((group) => blocks[group])].join("\n\n"),
+      [
+        `${heading}\n- Run time: ${((performance.now() - startedMs) / 1000).toFixed(0)} s (${groupTimes.join(", ")})`,
+        ...tables.map(renderTable),
+        ...BLOCK_GROUPS.map((group) => blocks[group]),
+      ].join("\n\n"),
     );
     console.log(`wrote the ${runtime.label} section of ${resultsPath}`);
   } else {
@@ -239,7 +260,7 @@ async function main(): Promise<void> {
       console.log(`wrote the ${chosen.join(", ")} block(s) of the ${runtime.label} section of ${resultsPath}`);
     }
   }
-  console.log(`bench: ${((performance.now() - startedMs) / 1000).toFixed(0)} s in all`);
+  console.log(`bench: ${((performance.now() - startedMs) / 1000).toFixed(0)} s in all (${groupTimes.join(", ")})`);
 }
 
 function describeRun(result: RunResult, readPercent: number): string {
