@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { findOnPath } from "../tests/support/compat_availability.ts";
 import { type CorralProcess, startCorralProcess } from "../tests/support/corral_process.ts";
 import { fourLetterWord } from "../tests/support/four_letter_word.ts";
-import { zooKeeperClasspath } from "../tests/support/real_zookeeper.ts";
+import { log4jProperties, zooKeeperClasspath } from "../tests/support/real_zookeeper.ts";
 import type { RuntimeName } from "../tests/support/runtime.ts";
 import { type SpawnedProcess, spawnProcess } from "../tests/support/spawned_process.ts";
 import { type BenchTarget, javaVersion, runtimeVersion } from "./vs_zookeeper_targets.ts";
@@ -117,18 +117,6 @@ function logProblems(member: EnsembleMemberLayout): string {
     /\b(WARN|ERROR)\b|Exception/.test(line)
   );
   return lines.length === 0 ? "no warnings logged" : lines.slice(-3).join("\n").slice(0, 1500);
-}
-
-/** INFO to a file, as Debian's default; the benchmark reads it only when a member fails. */
-function log4jProperties(logPath: string): string {
-  return [
-    "log4j.rootLogger=INFO, FILE",
-    "log4j.appender.FILE=org.apache.log4j.FileAppender",
-    `log4j.appender.FILE.File=${logPath}`,
-    "log4j.appender.FILE.layout=org.apache.log4j.PatternLayout",
-    "log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n",
-    "",
-  ].join("\n");
 }
 
 export interface CorralEnsembleOptions {

@@ -15,6 +15,19 @@ import { callRevocationListener, type RevocationListener, watchRevocation } from
 import { deleteQuietly, dropWatch, raceSignals, retrying, throwIfAborted, Trigger } from "./waiting.ts";
 
 /** Decides who holds the lock; one per lock flavour (exclusive, read, write, leases). */
+/** Runs `work` holding what `acquire` gives, then releases it (also when `work` throws). */
+export async function holding<H extends { release(): Promise<void> }, T>(
+  acquire: Promise<H>,
+  work: (held: H) => Promise<T> | T,
+): Promise<T> {
+  const held = await acquire;
+  try {
+    return await work(held);
+  } finally {
+    await held.release();
+  }
+}
+
 export interface LockDriver {
   /** The name of this flavour's nodes, after the protected prefix: "lock-", "__READ__", ... */
   readonly lockName: string;

@@ -16,7 +16,7 @@
  * Parts may also be other locks with acquire(): `new MultiLock(client, [rw.writeLock, "/locks/b"])`.
  */
 import { asyncDispose } from "../client/async_dispose.ts";
-import type { LockHandle } from "./lock_internals.ts";
+import { holding, type LockHandle } from "./lock_internals.ts";
 import { LostError } from "./lost.ts";
 import { type AcquireOptions, Mutex, type MutexOptions } from "./mutex.ts";
 import type { RecipeClient } from "./recipe_client.ts";
@@ -68,13 +68,8 @@ export class MultiLock {
   }
 
   /** Runs `work` holding every lock, then releases them (also when `work` throws). */
-  async run<T>(work: (locks: MultiLockHandle) => Promise<T> | T, options: AcquireOptions = {}): Promise<T> {
-    const locks = await this.acquire(options);
-    try {
-      return await work(locks);
-    } finally {
-      await locks.release();
-    }
+  run<T>(work: (locks: MultiLockHandle) => Promise<T> | T, options: AcquireOptions = {}): Promise<T> {
+    return holding(this.acquire(options), work);
   }
 
   async #acquire(signal: AbortSignal | undefined, wait: boolean): Promise<MultiLockHandle | null> {

@@ -17,7 +17,7 @@
  * joins the line anew, even from the same Mutex object.
  */
 import type { NodeData } from "../client/mod.ts";
-import { acquireLock, type LockDriver, LockHandle, standardDriver } from "./lock_internals.ts";
+import { acquireLock, holding, type LockDriver, LockHandle, standardDriver } from "./lock_internals.ts";
 import { checkRecipePath, joinPath, sortChildren } from "./paths.ts";
 import { type HoldOptions, type RecipeClient, uuidFrom } from "./recipe_client.ts";
 import { checkRevocable, type RevocationListener } from "./revocation.ts";
@@ -74,13 +74,8 @@ export class Mutex {
   }
 
   /** Runs `work` holding the lock, then releases it (also when `work` throws). */
-  async run<T>(work: (lock: LockHandle) => Promise<T> | T, options: AcquireOptions = {}): Promise<T> {
-    const lock = await this.acquire(options);
-    try {
-      return await work(lock);
-    } finally {
-      await lock.release();
-    }
+  run<T>(work: (lock: LockHandle) => Promise<T> | T, options: AcquireOptions = {}): Promise<T> {
+    return holding(this.acquire(options), work);
   }
 
   /** The lock nodes' paths in line order (the holder first). */

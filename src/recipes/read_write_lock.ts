@@ -17,7 +17,7 @@
  * lock while holding the write lock and it waits for the write lock to be released.
  */
 import type { NodeData } from "../client/mod.ts";
-import { acquireLock, type LockDriver, type LockHandle } from "./lock_internals.ts";
+import { acquireLock, holding, type LockDriver, type LockHandle } from "./lock_internals.ts";
 import type { AcquireOptions } from "./mutex.ts";
 import { checkRecipePath, joinPath, sortChildren, sortKey } from "./paths.ts";
 import { type HoldOptions, type RecipeClient, uuidFrom } from "./recipe_client.ts";
@@ -94,13 +94,8 @@ export class ReadWriteLockSide {
   }
 
   /** Runs `work` holding this side, then releases it. */
-  async run<T>(work: (lock: LockHandle) => Promise<T> | T, options: AcquireOptions = {}): Promise<T> {
-    const lock = await this.acquire(options);
-    try {
-      return await work(lock);
-    } finally {
-      await lock.release();
-    }
+  run<T>(work: (lock: LockHandle) => Promise<T> | T, options: AcquireOptions = {}): Promise<T> {
+    return holding(this.acquire(options), work);
   }
 
   /** This side's nodes in line order. */

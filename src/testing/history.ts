@@ -46,19 +46,6 @@ export interface SessionRecord {
   end: { how: "closed" | "expired"; atMs: number } | null;
 }
 
-/** Write kinds: each becomes a txn when the server prepares it. */
-export const WRITE_KINDS: ReadonlySet<Request["kind"]> = new Set([
-  "create",
-  "create2",
-  "createContainer",
-  "createTTL",
-  "delete",
-  "setData",
-  "setACL",
-  "multi",
-  "closeSession",
-]);
-
 export class History {
   readonly ops: OpRecord[] = [];
   readonly connections = new Map<number, ConnectionRecord>();

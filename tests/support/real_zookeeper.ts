@@ -141,7 +141,8 @@ function zooCfg(input: { port: number; dataDir: string; options: RealZooKeeperOp
   return Object.entries(config).map(([key, value]) => `${key}=${value}\n`).join("");
 }
 
-function log4jProperties(logPath: string): string {
+/** log4j settings for a ZooKeeper process: INFO to `logPath`, as Debian's default. */
+export function log4jProperties(logPath: string): string {
   return [
     "log4j.rootLogger=INFO, FILE",
     "log4j.appender.FILE=org.apache.log4j.FileAppender",

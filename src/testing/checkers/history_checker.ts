@@ -12,7 +12,8 @@
 import { Code } from "../../core/errors.ts";
 import type { TxnEntry } from "../../core/txn.ts";
 import { type Zxid, zxidHex } from "../../core/zxid.ts";
-import { type OpRecord, WRITE_KINDS } from "../history.ts";
+import { WRITE_KINDS } from "../../core/request_kinds.ts";
+import type { OpRecord } from "../history.ts";
 import { hex } from "./reference_replay.ts";
 import type { Report } from "./violation.ts";
 
