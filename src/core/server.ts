@@ -27,6 +27,13 @@ import type { ACL, ConnectRequest, Reply, Request, RequestHeader } from "./recor
 import { KeeperState, OpCode, Perms, Xid } from "./records.ts";
 import { PASSWORD_BYTES, passwordMatches, sessionPassword } from "./session_password.ts";
 import { SessionTracker } from "./session_tracker.ts";
+import {
+  connectionStatuses,
+  dataWatchSessions,
+  serverStatus,
+  type ServerState,
+  sessionDumps,
+} from "./server_status.ts";
 import type {
   ConnectionId,
   ConnectionInfo,
@@ -817,61 +824,23 @@ export class Server {
   // Status for four-letter words and metrics
 
   status(): ServerStatus {
-    const dataWatchers = this.#watches.dataWatchers();
-    const connectionsWatching = new Set<ConnectionId>();
-    let dataWatchTotal = 0;
-    for (const connections of dataWatchers.values()) {
-      dataWatchTotal += connections.length;
-      for (const connection of connections) connectionsWatching.add(connection);
-    }
-    let outstandingRequests = 0;
-    for (const connection of this.#connections.values()) outstandingRequests += connection.outstanding;
-    return {
-      mode: "standalone",
-      lastZxid: this.tree.lastZxid,
-      nodeCount: this.tree.nodeCount,
-      approximateDataSize: this.tree.approximateDataSize,
-      ephemeralsCount: this.tree.ephemeralCount,
-      sessionCount: this.#sessions.size,
-      watchCount: this.#watches.count,
-      dataWatchPaths: dataWatchers.size,
-      dataWatchConnections: connectionsWatching.size,
-      dataWatchTotal,
-      outstandingRequests,
-    };
+    return serverStatus(this.#state());
   }
 
   connections(): ConnectionStatus[] {
-    return [...this.#connections.values()].map((connection) => ({
-      connection: connection.id,
-      remoteAddress: connection.info.remoteAddress,
-      remotePort: connection.info.remotePort,
-      sessionId: connection.sessionId,
-      sessionTimeoutMs: connection.sessionTimeoutMs,
-      outstandingRequests: connection.outstanding,
-      lastOperation: connection.lastOperation,
-      lastCxid: connection.lastCxid,
-      lastZxid: connection.lastZxid,
-    }));
+    return connectionStatuses(this.#state());
   }
 
   sessions(): SessionDump[] {
-    return [...this.#sessions.sessions()].map((session) => ({
-      sessionId: session.id,
-      timeoutMs: session.timeoutMs,
-      expiresAtMs: this.#sessions.deadlineOf(session.id) ?? 0,
-      ephemerals: [...this.tree.ephemeralsOf(session.id)],
-    }));
+    return sessionDumps(this.#state());
   }
 
   /** Data-table watches as path → session ids (connections without a session are left out). */
   dataWatches(): Map<string, bigint[]> {
-    const result = new Map<string, bigint[]>();
-    for (const [path, connections] of this.#watches.dataWatchers()) {
-      const sessions = connections.map((id) => this.#connections.get(id)?.sessionId ?? null)
-        .filter((id): id is bigint => id !== null);
-      if (sessions.length > 0) result.set(path, sessions);
-    }
-    return result;
+    return dataWatchSessions(this.#state());
+  }
+
+  #state(): ServerState {
+    return { tree: this.tree, watches: this.#watches, sessions: this.#sessions, connections: this.#connections };
   }
 }
