@@ -8,7 +8,11 @@
 
 /** A file opened for appending. Writes go to the end; `size` counts unsynced bytes too. */
 export interface StorageFile {
-  /** Once the promise settles the file no longer reads `bytes`: the caller may reuse the buffer. */
+  /**
+   * Once the promise settles the file no longer reads `bytes`: the caller may reuse the buffer. On
+   * failure the file may hold any prefix of `bytes`, and `size` may not count it (a runtime's write
+   * may not say how much it wrote): truncate to a known size before appending again.
+   */
   append(bytes: Uint8Array): Promise<void>;
   /** fdatasync: everything appended (and any truncation) so far becomes durable. */
   sync(): Promise<void>;

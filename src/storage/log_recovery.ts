@@ -1,15 +1,26 @@
 /**
  * Reads the log back at start: every txn after the snapshot's zxid, in order, checking that zxids
- * grow without gaps within and across segments. A bad record with nothing valid after it in the
- * last segment is a torn write: the file is cut there with one warning. Anything else (a bad record
- * followed by valid ones, damage in an older segment, a missing segment) stops the start, unless
- * the operator asked for truncateCorruptLog, which cuts the log there on purpose.
+ * grow without gaps within and across segments. An incomplete record at the very end of the last
+ * segment, with nothing valid after it, is a torn write (a crash or a failed append cut it short;
+ * it was never synced, so never acknowledged): the file is cut there with one warning. Anything
+ * else stops the start: a complete record whose checksum fails (even the last one: ZooKeeper stops
+ * too), a bad record followed by valid ones, damage in an older segment, a missing segment. Unless
+ * the operator asked for --truncate-corrupt-log, which cuts the log there on purpose and says which
+ * txns that dropped.
  */
 import type { TxnEntry } from "../core/txn.ts";
 import { zxidHex } from "../core/zxid.ts";
 import { decodeTxnEntry, isTxnEntryBody } from "./cbor_codec.ts";
 import type { FileSystem } from "./file_system.ts";
-import { checkFileHeader, FILE_HEADER_BYTES, findValidRecordAfter, readRecord } from "./record_framing.ts";
+import {
+  checkFileHeader,
+  classifyBadRecord,
+  FILE_HEADER_BYTES,
+  findValidRecordAfter,
+  forEachValidRecordFrom,
+  readRecord,
+  RECORD_HEADER_BYTES,
+} from "./record_framing.ts";
 import { LOG_MAGIC } from "./segment_writer.ts";
 import { StorageError } from "./storage_error.ts";
 import { followsDirectly } from "./txn_log.ts";
@@ -117,9 +128,11 @@ function scanSegment(scan: {
     const read = readRecord(bytes, offset);
     if (read.kind === "end") return { lastSeen, end: offset, damage: null };
     if (read.kind === "bad") {
-      // Torn only if nothing valid follows, in the last segment: anything else lost a valid record.
-      const torn = scan.isLast && !findValidRecordAfter(bytes, offset, isTxnEntryBody);
-      return damaged(torn ? "torn" : "corrupt", read.reason);
+      // Torn only if the framing says the record is incomplete, at the end of the last segment with
+      // nothing valid after it: anything else is damage to a record that was written whole.
+      const damage = classifyBadRecord(bytes, offset);
+      const torn = damage.kind === "torn" && scan.isLast && !findValidRecordAfter(bytes, offset, isTxnEntryBody);
+      return damaged(torn ? "torn" : "corrupt", damage.reason);
     }
     let entry: TxnEntry;
     try {
@@ -187,8 +200,9 @@ async function truncateTornTail(
 ): Promise<void> {
   options.logger(
     "warn",
-    `${path}: torn record at the end of the log (${reason}); truncated at offset ${offset}, ` +
-      `dropping ${size - offset} bytes (txns never acknowledged)`,
+    `${path}: torn write at the end of the log (${reason}), as a crash or a failed write leaves it; ` +
+      `its txn was never synced, so never acknowledged. Truncated at offset ${offset}, dropping ` +
+      `${size - offset} bytes`,
   );
   await truncateFile(options.fs, path, offset);
 }
@@ -211,6 +225,9 @@ async function removeOrSyncLast(options: LogRecoveryOptions, path: string, end: 
   }
 }
 
+/** The option's name on the command line, and (for embedders) in the options object. */
+const TRUNCATE_FLAG = "--truncate-corrupt-log (the truncateCorruptLog option when embedding Corral)";
+
 async function handleCorruption(
   options: LogRecoveryOptions,
   segments: readonly ZxidFile[],
@@ -219,16 +236,19 @@ async function handleCorruption(
   const segment = segments[corruption.segmentIndex]!;
   const later = segments.slice(corruption.segmentIndex + 1);
   const at = `${segment.path} at offset ${corruption.offset}`;
+  const bytes = await options.fs.readFile(segment.path);
+  const dropped = await surveyDropped(options.fs, bytes, corruption.offset, later);
   if (!options.truncateCorruptLog) {
     throw new StorageError(
-      `the transaction log is damaged before its end: ${corruption.reason} in ${at}. Txns after this ` +
-        `point cannot be trusted, so Corral will not start. Restore the data from another replica or a ` +
-        `backup, or restart with truncateCorruptLog to cut the log at this offset on purpose (every txn ` +
-        `after it is lost${later.length > 0 ? `, and ${later.length} later segment(s) are deleted` : ""}).`,
+      `the transaction log is damaged: ${corruption.reason} in ${at}` +
+        `${isLastRecord(dropped, later) ? " (the last record of the log, complete in the file: damage, not a torn write)" : ""}. ` +
+        `The txns from there on were synced, so clients may have been told they succeeded: Corral ` +
+        `refuses to start rather than lose them. Restore the data directory from another replica or a backup, or ` +
+        `start once with ${TRUNCATE_FLAG} to cut the log at this offset on purpose, losing ` +
+        `${describeDropped(dropped, later)}.`,
       { file: segment.path, offset: corruption.offset },
     );
   }
-  const bytes = (await options.fs.readFile(segment.path)).length;
   if (corruption.offset < FILE_HEADER_BYTES) await options.fs.remove(segment.path);
   else await truncateFile(options.fs, segment.path, corruption.offset);
   for (const file of [...later].reverse()) await options.fs.remove(file.path);
@@ -236,9 +256,96 @@ async function handleCorruption(
   if (later.length > 0) await options.fs.syncDir(options.dir);
   options.logger(
     "warn",
-    `truncateCorruptLog: ${corruption.reason} in ${at}; truncated there, dropping ${
-      bytes - corruption.offset
-    } ` +
-      `bytes` + (later.length > 0 ? ` and deleting ${later.map((file) => file.name).join(", ")}` : ""),
+    `--truncate-corrupt-log: ${corruption.reason} in ${at}; cut the log there as asked, dropping ` +
+      `${bytes.length - corruption.offset} bytes` +
+      (later.length > 0 ? ` and deleting ${later.map((file) => file.name).join(", ")}` : "") +
+      `: ${describeDropped(dropped, later)}. They were synced, so clients may have been told they ` +
+      `succeeded; they are lost`,
   );
+}
+
+/** What cutting the log at a damaged offset loses. */
+interface DroppedTxns {
+  /** Whether the record at the offset is itself unreadable, and the zxid it seems to hold. */
+  damagedRecord: { zxid: number | null } | null;
+  /** Intact txns from the offset on, in this segment and the later ones. */
+  intact: number;
+  firstZxid: number | null;
+  lastZxid: number | null;
+  /** The scan stopped at its work bound: there may be more. */
+  incomplete: boolean;
+}
+
+async function surveyDropped(
+  fs: FileSystem,
+  bytes: Uint8Array,
+  offset: number,
+  later: readonly ZxidFile[],
+): Promise<DroppedTxns> {
+  const dropped: DroppedTxns = { damagedRecord: null, intact: 0, firstZxid: null, lastZxid: null, incomplete: false };
+  const from = Math.max(offset, FILE_HEADER_BYTES);
+  const read = readRecord(bytes, from);
+  let start = from;
+  if (read.kind !== "record" || zxidOf(read.body) === null) {
+    dropped.damagedRecord = { zxid: zxidOf(bodyClaimedAt(bytes, from)) };
+    start = read.kind === "record" ? read.next : from + 1;
+  }
+  const isEntry = (body: Uint8Array) => zxidOf(body) !== null;
+  const count = (body: Uint8Array): boolean => {
+    const zxid = zxidOf(body)!;
+    dropped.intact++;
+    dropped.firstZxid ??= zxid;
+    dropped.lastZxid = zxid;
+    return true;
+  };
+  if (forEachValidRecordFrom(bytes, start, isEntry, count) === "budget") dropped.incomplete = true;
+  for (const file of later) {
+    const laterBytes = await fs.readFile(file.path);
+    if (forEachValidRecordFrom(laterBytes, FILE_HEADER_BYTES, isEntry, count) === "budget") {
+      dropped.incomplete = true;
+    }
+  }
+  return dropped;
+}
+
+function describeDropped(dropped: DroppedTxns, later: readonly ZxidFile[]): string {
+  const parts: string[] = [];
+  if (dropped.damagedRecord !== null) {
+    const zxid = dropped.damagedRecord.zxid;
+    parts.push(`the damaged record${zxid === null ? "" : ` (apparently zxid ${zxidHex(zxid)})`}`);
+  }
+  const where = later.length > 0 ? ` (${later.length} later segment(s) included)` : "";
+  const more = dropped.incomplete ? " or more (the scan stopped at its work bound)" : "";
+  const after = dropped.damagedRecord === null ? "from there on" : "after it";
+  if (dropped.intact > 0) {
+    parts.push(
+      `${dropped.intact}${more} intact txn(s) ${after}, zxids ${zxidHex(dropped.firstZxid!)} to ` +
+        `${zxidHex(dropped.lastZxid!)}${where}`,
+    );
+  } else {
+    parts.push(`no intact txn ${after}${more}`);
+  }
+  return parts.join(" and ");
+}
+
+/** Whether the damage is the log's last record (a bad record with nothing intact after it). */
+function isLastRecord(dropped: DroppedTxns, later: readonly ZxidFile[]): boolean {
+  return later.length === 0 && dropped.damagedRecord !== null && dropped.intact === 0 && !dropped.incomplete;
+}
+
+/** The body a record header at `offset` claims, if it fits in the file (for a best-effort zxid). */
+function bodyClaimedAt(bytes: Uint8Array, offset: number): Uint8Array {
+  if (bytes.length - offset < RECORD_HEADER_BYTES) return new Uint8Array(0);
+  const length = new DataView(bytes.buffer, bytes.byteOffset + offset, RECORD_HEADER_BYTES).getUint32(0);
+  if (length === 0 || length > bytes.length - offset - RECORD_HEADER_BYTES) return new Uint8Array(0);
+  return bytes.subarray(offset + RECORD_HEADER_BYTES, offset + RECORD_HEADER_BYTES + length);
+}
+
+function zxidOf(body: Uint8Array): number | null {
+  if (body.length === 0) return null;
+  try {
+    return decodeTxnEntry(body).header.zxid;
+  } catch {
+    return null;
+  }
 }

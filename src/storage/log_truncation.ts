@@ -149,7 +149,7 @@ function recordZxidOf(body: Uint8Array): number | null {
 
 /**
  * The log was synced before the intent file was written, so a bad record here is damage, not a
- * torn write: refuse, unless the operator chose truncateCorruptLog.
+ * torn write: refuse, unless the operator chose --truncate-corrupt-log (truncateCorruptLog).
  */
 function damagedBeforeCut(
   options: LogTruncationOptions,
@@ -161,11 +161,16 @@ function damagedBeforeCut(
     throw new StorageError(
       `the transaction log is damaged (${damage.reason} in ${at}) where a Zab truncation has to cut ` +
         `it; Corral will not guess which txns it holds. Restore the data from another replica or a ` +
-        `backup, or restart with truncateCorruptLog to cut the log at this offset on purpose.`,
+        `backup, or start once with --truncate-corrupt-log (the truncateCorruptLog option when ` +
+        `embedding Corral) to cut the log at this offset on purpose (every txn from there on is lost).`,
       { file: segment.path, offset: damage.offset },
     );
   }
-  options.logger("warn", `truncateCorruptLog: ${damage.reason} in ${at}; truncated there`);
+  options.logger(
+    "warn",
+    `--truncate-corrupt-log: ${damage.reason} in ${at}; cut the log there as asked: the damaged record ` +
+      `and every txn after it are lost (they were synced, so clients may have been told they succeeded)`,
+  );
   // Without a record kept, the caller removes the segment and looks at the one before.
   return { offset: damage.offset, lastKept: damage.lastKept };
 }

@@ -6,7 +6,10 @@
  *   of its unsynced tail); a name whose directory was never synced vanishes, and a name removed or
  *   renamed away since its directory was last synced comes back; a truncation not yet synced is
  *   undone; open handles die.
- * - flipByte(), failNextWrites(), failWhen(): silent corruption and ENOSPC/EIO errors.
+ * - flipByte(), failNextWrites(), failWhen(): silent corruption and ENOSPC/EIO errors. A failed
+ *   append writes part of its bytes first: a seeded random prefix, or exactly as many as failWhen()
+ *   says ({ code, bytesWritten }); with unreportedPartialWrites the handle's `size` does not count
+ *   them, as under Deno, whose write throws "no space" without saying how much it wrote.
  * - latencyMs with an injectable `sleep`, so the simulator can run it on virtual time.
  */
 import { createPrng } from "../testing/prng.ts";
@@ -30,8 +33,19 @@ export interface FaultContext {
   bytes?: number;
 }
 export type InjectedErrorCode = "ENOSPC" | "EIO";
-/** Decides whether an operation fails: return a code to fail it, anything else to let it run. */
-export type FaultPredicate = (context: FaultContext) => InjectedErrorCode | undefined | false;
+/** A failure of an append part-way through: `bytesWritten` of its bytes reach the file first. */
+export interface PartialWriteFault {
+  code: InjectedErrorCode;
+  bytesWritten: number;
+}
+/**
+ * Decides whether an operation fails: return a code to fail it (a failed append then writes a
+ * random prefix of its bytes), a PartialWriteFault to fail an append after exactly that many
+ * bytes, anything else to let it run.
+ */
+export type FaultPredicate = (
+  context: FaultContext,
+) => InjectedErrorCode | PartialWriteFault | undefined | false;
 
 export interface MemoryFileSystemOptions {
   /** Seeds the PRNG behind torn writes and partial failed appends. Default 1. */
@@ -42,6 +56,21 @@ export interface MemoryFileSystemOptions {
   latencyMs?: number;
   /** How to wait latencyMs; default resolves at once, so tests need no timers. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The bytes a failed append wrote stay in the file, but the handle's `size` does not count them
+   * (until its next truncate): what Deno's write does on ENOSPC. Default false (size is exact).
+   */
+  unreportedPartialWrites?: boolean;
+}
+
+/** An injected failure; for an append, how many of its bytes were written before it (if decided). */
+class InjectedFault extends FileSystemError {
+  readonly bytesWritten: number | undefined;
+
+  constructor(code: InjectedErrorCode, path: string, op: FaultOp, bytesWritten: number | undefined) {
+    super(code, path, `injected fault on ${op}`);
+    this.bytesWritten = bytesWritten;
+  }
 }
 
 /** Operations failNextWrites() counts. */
@@ -89,6 +118,7 @@ export class MemoryFileSystem implements FileSystem {
   readonly #tearLastWrite: boolean;
   readonly #latencyMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #unreportedPartialWrites: boolean;
   #generation = 0;
   #failCount = 0;
   #failCode: InjectedErrorCode = "EIO";
@@ -99,6 +129,7 @@ export class MemoryFileSystem implements FileSystem {
     this.#tearLastWrite = options.tearLastWrite ?? false;
     this.#latencyMs = options.latencyMs ?? 0;
     this.#sleep = options.sleep ?? (() => Promise.resolve());
+    this.#unreportedPartialWrites = options.unreportedPartialWrites ?? false;
   }
 
   /** Power loss: unsynced bytes and undurable names go; handles opened before become unusable. */
@@ -245,6 +276,9 @@ export class MemoryFileSystem implements FileSystem {
 
   #handle(path: string, node: MemoryNode, generation: number): StorageFile {
     let closed = false;
+    /** Bytes in the file this handle's `size` does not count (unreportedPartialWrites). */
+    let unreported = 0;
+    const unreportedPartialWrites = this.#unreportedPartialWrites;
     const begin = async (op: FaultOp, bytes?: number): Promise<void> => {
       if (closed) throw new FileSystemError("EBADF", path, `${op} on a closed file`);
       this.#checkGeneration(generation, path);
@@ -254,13 +288,18 @@ export class MemoryFileSystem implements FileSystem {
     // A failed write may still have written part of the bytes, as a real disk can.
     const writePartially = (error: unknown, bytes: Uint8Array): void => {
       if (error instanceof FileSystemError && error.code !== "EBADF" && this.#generation === generation) {
-        writeInto(node, bytes.subarray(0, this.#prng.int(bytes.length + 1)));
+        const decided = error instanceof InjectedFault ? error.bytesWritten : undefined;
+        const count = decided === undefined
+          ? this.#prng.int(bytes.length + 1)
+          : Math.max(0, Math.min(bytes.length, decided));
+        writeInto(node, bytes.subarray(0, count));
+        if (unreportedPartialWrites) unreported += count;
       }
     };
     const delay = () => this.#delay();
     return {
       get size(): number {
-        return node.length;
+        return node.length - unreported;
       },
       async append(bytes: Uint8Array): Promise<void> {
         try {
@@ -279,6 +318,7 @@ export class MemoryFileSystem implements FileSystem {
       async truncate(size: number): Promise<void> {
         await begin("truncate");
         if (!(size >= 0 && size <= node.length)) throw new RangeError(`truncate: ${size} > ${node.length}`);
+        unreported = 0;
         // Like ftruncate: the cut is metadata that only a sync makes durable.
         if (size < node.synced) node.beforeTruncation ??= node.bytes.slice(0, node.synced);
         node.length = size;
@@ -300,14 +340,15 @@ export class MemoryFileSystem implements FileSystem {
   async #begin(context: FaultContext, generation = this.#generation): Promise<number> {
     await this.#delay();
     this.#checkGeneration(generation, context.path);
-    const code = this.#faultFor(context);
-    if (code !== undefined) {
-      throw new FileSystemError(code, context.path, `injected fault on ${context.op}`);
+    const fault = this.#faultFor(context);
+    if (fault !== undefined) {
+      const partial = typeof fault === "object" && context.op === "append" ? fault.bytesWritten : undefined;
+      throw new InjectedFault(typeof fault === "object" ? fault.code : fault, context.path, context.op, partial);
     }
     return generation;
   }
 
-  #faultFor(context: FaultContext): InjectedErrorCode | undefined {
+  #faultFor(context: FaultContext): InjectedErrorCode | PartialWriteFault | undefined {
     const decided = this.#predicate?.(context);
     if (decided) return decided;
     if (this.#failCount > 0 && WRITE_OPS.has(context.op)) {

@@ -25,6 +25,7 @@ export type {
   FaultPredicate,
   InjectedErrorCode,
   MemoryFileSystemOptions,
+  PartialWriteFault,
 } from "./memory_file_system.ts";
 export { NodeFileSystem } from "./node_file_system.ts";
 export type { StorageLogger } from "./log_recovery.ts";

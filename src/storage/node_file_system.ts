@@ -27,11 +27,18 @@ class NodeStorageFile implements StorageFile {
     // The file is opened with O_APPEND, so the position argument is ignored; loop because a
     // write may be short.
     let written = 0;
-    while (written < bytes.length) {
-      const { bytesWritten } = await this.#handle.write(bytes, written, bytes.length - written);
-      if (bytesWritten <= 0) throw new Error("write made no progress");
-      written += bytesWritten;
-      this.#size += bytesWritten;
+    try {
+      while (written < bytes.length) {
+        const { bytesWritten } = await this.#handle.write(bytes, written, bytes.length - written);
+        if (bytesWritten <= 0) throw new Error("write made no progress");
+        written += bytesWritten;
+        this.#size += bytesWritten;
+      }
+    } catch (error) {
+      // Deno's write throws "no space" without saying how many bytes it wrote before: ask the file.
+      // (Callers cut the file back to a size they know anyway; this keeps `size` honest meanwhile.)
+      await this.#handle.stat().then((stats) => this.#size = stats.size, () => {});
+      throw error;
     }
   }
 

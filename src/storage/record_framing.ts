@@ -101,6 +101,88 @@ export function readRecord(bytes: Uint8Array, offset: number): RecordRead {
 }
 
 /**
+ * What a bad record (readRecord said "bad") is, judged by its framing, as Apache ZooKeeper does:
+ * - "torn": the file ends inside the record. A write cut short (a crash, a failed append) leaves
+ *   this: fewer bytes than a record header, a length that runs past the end of the file, or only
+ *   zero bytes from here on (space a file system allocated but never wrote).
+ * - "corrupt": the record lies wholly inside the file yet is wrong: its checksum fails, or its length
+ *   is zero with data after it. A crash does not do that to a record that was complete; damage does.
+ *   A length field damaged into a larger value would look torn; it is caught because the bytes after
+ *   the header then still match the header's checksum (they are the whole, intact body).
+ * The caller still has to check that nothing valid follows a "torn" one (else it is mid-log damage).
+ */
+export function classifyBadRecord(bytes: Uint8Array, offset: number): { kind: "torn" | "corrupt"; reason: string } {
+  const left = bytes.length - offset;
+  if (left < RECORD_HEADER_BYTES) {
+    return { kind: "torn", reason: `an incomplete record: only ${left} bytes of its ${RECORD_HEADER_BYTES}-byte header` };
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, RECORD_HEADER_BYTES);
+  const length = view.getUint32(0);
+  const available = left - RECORD_HEADER_BYTES;
+  if (length === 0) {
+    if (allZero(bytes, offset)) {
+      return { kind: "torn", reason: `${left} zero bytes where a record should start (space never written)` };
+    }
+    return { kind: "corrupt", reason: "a zero record length followed by data" };
+  }
+  if (length > available) {
+    if (crc32c(bytes.subarray(offset + RECORD_HEADER_BYTES)) === view.getUint32(4)) {
+      return {
+        kind: "corrupt",
+        reason: `a damaged length field (it says ${length} bytes, but the ${available} bytes after the ` +
+          `header are a complete record body matching its checksum)`,
+      };
+    }
+    return {
+      kind: "torn",
+      reason: `an incomplete record: its length is ${length} bytes but only ${available} follow its header`,
+    };
+  }
+  return {
+    kind: "corrupt",
+    reason: `CRC mismatch (a complete record of ${length} bytes whose checksum does not match its contents)`,
+  };
+}
+
+function allZero(bytes: Uint8Array, from: number): boolean {
+  for (let index = from; index < bytes.length; index++) if (bytes[index] !== 0) return false;
+  return true;
+}
+
+/**
+ * Visits every valid record (one `accept` vets, e.g. it decodes) starting at or after `from`,
+ * stepping from a valid record to the next and scanning byte by byte past bad bytes; `visit`
+ * returns false to stop. "budget": the scan stopped at its bound on CRC work (there may be more).
+ */
+export function forEachValidRecordFrom(
+  bytes: Uint8Array,
+  from: number,
+  accept: (body: Uint8Array) => boolean,
+  visit: (body: Uint8Array, offset: number) => boolean,
+): "done" | "budget" {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let crcBytes = 0;
+  let offset = from;
+  while (offset + RECORD_HEADER_BYTES < bytes.length) {
+    const length = view.getUint32(offset);
+    if (length === 0 || length > bytes.length - offset - RECORD_HEADER_BYTES) {
+      offset++;
+      continue;
+    }
+    crcBytes += length;
+    if (crcBytes > SCAN_CRC_BYTES_MAX) return "budget";
+    const read = readRecord(bytes, offset);
+    if (read.kind === "record" && accept(read.body)) {
+      if (!visit(read.body, offset)) return "done";
+      offset = read.next;
+    } else {
+      offset++;
+    }
+  }
+  return "done";
+}
+
+/**
  * Whether any valid record starts after a bad one at `badOffset`: that tells corruption in the
  * middle (valid records follow) from a torn tail (nothing valid follows). `accept` vets a candidate
  * body (e.g. it decodes). If the scan exceeds its work bound it answers true, the conservative
@@ -111,15 +193,10 @@ export function findValidRecordAfter(
   badOffset: number,
   accept: (body: Uint8Array) => boolean,
 ): boolean {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let crcBytes = 0;
-  for (let offset = badOffset + 1; offset + RECORD_HEADER_BYTES < bytes.length; offset++) {
-    const length = view.getUint32(offset);
-    if (length === 0 || length > bytes.length - offset - RECORD_HEADER_BYTES) continue;
-    crcBytes += length;
-    if (crcBytes > SCAN_CRC_BYTES_MAX) return true;
-    const read = readRecord(bytes, offset);
-    if (read.kind === "record" && accept(read.body)) return true;
-  }
-  return false;
+  let found = false;
+  const outcome = forEachValidRecordFrom(bytes, badOffset + 1, accept, () => {
+    found = true;
+    return false;
+  });
+  return found || outcome === "budget";
 }

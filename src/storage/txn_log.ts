@@ -104,11 +104,16 @@ export class TxnLogWriter {
     this.#releasePending();
   }
 
-  /** Drops every txn appended since the last successful sync (after a failed write or sync). */
-  discardUnsynced(): void {
-    this.#current?.discardUnsynced();
+  /**
+   * Drops every txn appended since the last successful sync (after a failed write or sync) and cuts
+   * them out of the file if it can (never fails: if the cut does, the next append makes it first).
+   */
+  async discardUnsynced(): Promise<void> {
+    // The segment forgets the pending batches before their buffers are released for reuse.
+    const cutting = this.#current?.discardUnsynced();
     this.#lastZxid = this.#durableLastZxid;
     this.#releasePending();
+    await cutting;
   }
 
   /** Syncs and closes the current segment; the next append starts a new one. */

@@ -43,8 +43,10 @@ export interface TxnStoreOptions {
   /** Snapshots kept by purge (autopurge.snapRetainCount); default 3, at least 3 as in ZooKeeper. */
   snapRetainCount?: number;
   /**
-   * On a corrupt record before the end of the log (or a missing segment), cut the log there and
-   * start (losing every txn after it) instead of refusing to start. For an operator who decided so.
+   * On a damaged log (a complete record whose checksum fails, even the last one; a bad record before
+   * the end; a missing segment), cut the log there and start (losing every txn from there on, which
+   * the warning lists) instead of refusing to start. For an operator who decided so: the CLI's
+   * --truncate-corrupt-log. A torn write at the very end (an incomplete last record) is always cut.
    */
   truncateCorruptLog?: boolean;
   logger?: StorageLogger;

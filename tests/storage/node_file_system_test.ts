@@ -116,7 +116,7 @@ describe("NodeFileSystem", () => {
     assert.equal(state.nodes.length, 150);
     assert.deepStrictEqual(state.txns, entries.slice(150));
     assert.equal(log.lines.length, 1);
-    assert.match(log.lines[0]!, /torn record at the end of the log .* dropping 6 bytes/);
+    assert.match(log.lines[0]!, /torn write at the end of the log .* dropping 6 bytes/);
   });
 
   test("a TxnStore on disk: Zab truncation, epochs and snapshot install", async () => {

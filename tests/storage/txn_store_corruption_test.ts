@@ -59,10 +59,12 @@ describe("TxnStore recovery from damaged logs", () => {
     assert.deepStrictEqual(state.txns, ENTRIES.slice(0, -1));
     const cut = offsets.at(-1)!;
     assert.deepStrictEqual(lines, [
-      `warn: ${last}: torn record at the end of the log (record length ${size - cut - 8} exceeds the ` +
-      `${size - cut - 13} bytes left); truncated at offset ${cut}, dropping ${
+      `warn: ${last}: torn write at the end of the log (an incomplete record: its length is ${
+        size - cut - 8
+      } bytes but only ${size - cut - 13} follow its header), as a crash or a failed write leaves ` +
+      `it; its txn was never synced, so never acknowledged. Truncated at offset ${cut}, dropping ${
         size - cut - 5
-      } bytes (txns never acknowledged)`,
+      } bytes`,
     ]);
     assert.equal((await fs.readFile(last)).length, cut);
     await appendSynced(store, ENTRIES.slice(-1));
@@ -95,7 +97,7 @@ describe("TxnStore recovery from damaged logs", () => {
     assert.equal(error.offset, offsets[2]);
     assert.match(error.message, /CRC mismatch/);
     assert.match(error.message, new RegExp(`${middle} at offset ${offsets[2]}`));
-    assert.match(error.message, /truncateCorruptLog/);
+    assert.match(error.message, /start once with --truncate-corrupt-log \(the truncateCorruptLog option/);
   });
 
   test("a flipped byte mid-file of the last segment is not mistaken for a torn tail", async () => {
@@ -122,7 +124,8 @@ describe("TxnStore recovery from damaged logs", () => {
     assert.match(
       lines[0]!,
       new RegExp(
-        `^warn: truncateCorruptLog: CRC mismatch in ${middle} at offset ${offsets[2]}; truncated there`,
+        `^warn: --truncate-corrupt-log: CRC mismatch \\(.*\\) in ${middle} at offset ${offsets[2]}; cut the ` +
+          `log there as asked`,
       ),
     );
     assert.match(
