@@ -48,6 +48,12 @@ export interface FollowerInfoMessage {
 export interface LeaderInfoMessage {
   kind: "leaderInfo";
   newEpoch: number;
+  /**
+   * The followerInfo attempt this answers. The leader answers every (re)sent followerInfo, so
+   * answers meant for an earlier role of the learner can still be in flight when a new role starts
+   * on the same connection; only the one naming its own attempt marks where its stream begins.
+   */
+  attempt: number;
 }
 
 /** Learner → leader: accepted the new epoch; its current epoch and last zxid. */
@@ -58,6 +64,8 @@ export interface AckEpochMessage {
   lastZxid: Zxid;
   /** The last zxid applied to its tree (≤ lastZxid): what it cannot roll back without a snapshot. */
   appliedZxid: Zxid;
+  /** The attempt of the role that sends it (see LeaderInfoMessage.attempt). */
+  attempt: number;
 }
 
 /** Leader → learner: how to catch up, followed by the txns to apply (committed history). */

@@ -154,7 +154,7 @@ export class ZabLeader implements Replication {
     const known = this.#learners.get(from);
     if (known !== undefined && known.attempt === message.attempt) {
       // A resend (the learner sends followerInfo every tick until it hears leaderInfo).
-      if (known.phase === "info" && this.#epoch >= 0) this.#context.send(from, { kind: "leaderInfo", newEpoch: this.#epoch });
+      if (known.phase === "info" && this.#epoch >= 0) this.#sendLeaderInfo(known);
       return;
     }
     this.#maxAcceptedEpochSeen = Math.max(this.#maxAcceptedEpochSeen, message.acceptedEpoch);
@@ -165,7 +165,7 @@ export class ZabLeader implements Replication {
       return;
     }
     const observer = message.observer || !this.#quorum.isVoter(from);
-    this.#learners.set(from, {
+    const learner: LearnerHandle = {
       sid: from,
       observer,
       phase: "info",
@@ -176,9 +176,15 @@ export class ZabLeader implements Replication {
       lastHeardTick: this.#tick,
       attempt: message.attempt,
       ackedThroughSeq: 0,
-    });
-    if (this.#epoch >= 0) this.#context.send(from, { kind: "leaderInfo", newEpoch: this.#epoch });
+    };
+    this.#learners.set(from, learner);
+    if (this.#epoch >= 0) this.#sendLeaderInfo(learner);
     else this.#tryDiscovery();
+  }
+
+  /** leaderInfo names the attempt it answers: only that role of the learner may take it as its own. */
+  #sendLeaderInfo(learner: LearnerHandle): void {
+    this.#context.send(learner.sid, { kind: "leaderInfo", newEpoch: this.#epoch, attempt: learner.attempt });
   }
 
   /** With followerInfo from a quorum (the leader included), the new epoch is max(accepted) + 1. */
@@ -194,14 +200,14 @@ export class ZabLeader implements Replication {
       this.#selfEpochAcked = true;
       this.#tryStartSync();
     });
-    for (const learner of this.#learners.values()) {
-      this.#context.send(learner.sid, { kind: "leaderInfo", newEpoch: this.#epoch });
-    }
+    for (const learner of this.#learners.values()) this.#sendLeaderInfo(learner);
   }
 
   #onAckEpoch(from: Sid, message: AckEpochMessage): void {
     const learner = this.#learners.get(from);
     if (!learner || learner.phase !== "info") return;
+    // From an earlier role of this learner: its lastZxid says nothing of the current role's log.
+    if (message.attempt !== learner.attempt) return;
     const myLast = this.#server.tree.lastZxid;
     if (
       !learner.observer &&

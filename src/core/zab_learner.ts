@@ -98,9 +98,14 @@ export class ZabLearner implements Replication {
 
   receive(from: Sid, message: PeerMessage): void {
     if (from !== this.leader) return;
-    // Until leaderInfo, anything else from this leader is what it streamed to a previous role of
-    // ours on the same connection: ignore it (the stream is FIFO, so leaderInfo marks the boundary).
-    if (this.#phase === "discovery" && message.kind !== "leaderInfo") return;
+    // Until the leaderInfo answering this role's own followerInfo, everything from this leader was
+    // meant for a previous role of ours on the same connection: the sync data, proposals and commits
+    // it streamed to that role, and its answers to that role's followerInfo resends. Ignore it all.
+    // The leader replaces its state for us when our first followerInfo reaches it, and only then
+    // sends our leaderInfo, so (the stream being FIFO) that leaderInfo marks where ours begins.
+    // Taking an earlier role's leaderInfo instead lets that role's sync stream in after we reported
+    // our lastZxid, and our own DIFF then repeats txns we already logged.
+    if (this.#phase === "discovery" && (message.kind !== "leaderInfo" || message.attempt !== this.#attempt)) return;
     if (!LEADER_KINDS.has(message.kind)) return; // e.g. the ping of a peer that thinks we lead
     this.#ticksSinceHeard = 0;
     switch (message.kind) {
@@ -147,6 +152,7 @@ export class ZabLearner implements Replication {
         currentEpoch: this.#currentEpoch,
         lastZxid: this.lastLoggedZxid,
         appliedZxid: this.#server.tree.lastZxid,
+        attempt: this.#attempt,
       });
     // Persisted even when equal: our in-memory acceptedEpoch may be a hint never written down.
     this.#acceptedEpoch = newEpoch;
