@@ -9,6 +9,14 @@
  * with a `linkHello` frame naming themselves and whom they meant to reach; a connection is "up" once
  * the other side's hello checks out.
  *
+ * Until then the other side is a stranger (src/driver/peer_handshake.ts): its first frame must be a
+ * hello within `handshakeBytesMax` bytes (4 KiB) and `connectTimeoutMs` (5 s), from a member allowed
+ * to use this connection; anything else closes the socket at once, with one rate-limited log line.
+ * At most `handshakesMax` accepted connections wait for their hello at a time (the oldest goes).
+ * Only after the hello are frames up to `maxFrameBytes` read, each length checked before a byte of
+ * its body is kept; and each member has one connection, so a redial (or an impostor using a member's
+ * id) replaces the old one and frees what it held.
+ *
  * What the core sees is TCP's promise per pair: messages arrive in order, and `onPeerLost(sid)`
  * marks every break after which some may have been lost. Messages sent while no connection is up
  * wait in a bounded queue and go out, in order, when one comes up (the first election votes, a new
@@ -31,6 +39,7 @@ import {
   PeerFrameDecoder,
 } from "../wire/peer_codec.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { DEFAULT_HANDSHAKE_BYTES_MAX, DEFAULT_HANDSHAKES_MAX, HelloReader, helloRefusal, RateLimitedLog } from "./peer_handshake.ts";
 
 /** Where a member accepts peer connections. */
 export interface PeerEndpoint {
@@ -51,14 +60,18 @@ export interface PeerNetworkOptions {
   /** The connection to `sid` broke: messages sent to it since it came up may be lost. */
   onPeerLost(sid: Sid): void;
   logger?: Logger;
-  /** Largest frame sent or accepted; default 128 MiB. */
+  /** Largest frame sent or accepted once a connection's hello checked out; default 128 MiB. */
   maxFrameBytes?: number;
+  /** Bytes read from a connection before its hello is whole; default 4096. */
+  handshakeBytesMax?: number;
+  /** Accepted connections waiting for their hello at once; past it the oldest is closed. Default 64. */
+  handshakesMax?: number;
   /** Unsent bytes per peer (queued while down, or in the socket) before the connection is dropped; default 64 MiB. */
   queueBytesMax?: number;
   /** Backoff between connection attempts; defaults 50 ms doubling up to 2000 ms. */
   reconnectDelayMinMs?: number;
   reconnectDelayMaxMs?: number;
-  /** Bound on connecting and on the hello exchange; default 5000 ms. */
+  /** Bound on connecting and on the hello exchange (checked at the heartbeat's pace); default 5000 ms. */
   connectTimeoutMs?: number;
   /** Heartbeat period on an idle-or-not connection; default 1000 ms. */
   heartbeatMs?: number;
@@ -82,8 +95,12 @@ const HEARTBEAT: PeerFrame = { kind: "linkHeartbeat" };
 /** One accepted or dialed socket, before and after its hello. */
 class PeerConnection {
   readonly socket: Socket;
-  readonly dialed: boolean;
-  readonly decoder: PeerFrameDecoder;
+  /** The member we dialed; null for an accepted connection. */
+  readonly dialed: Sid | null;
+  /** Reads the first frame within the handshake budget; null once the hello is in (or closed). */
+  hello: HelloReader | null;
+  /** Splits the stream after the hello, with the full frame limit; null before it and once closed. */
+  decoder: PeerFrameDecoder | null = null;
   readonly openedAtMs: number;
   /** The member on the other side, once its hello checked out. */
   peer: Sid | null = null;
@@ -92,12 +109,20 @@ class PeerConnection {
   /** Frames sent since the last flush (written together from a microtask). */
   unflushed: Uint8Array[] = [];
 
-  constructor(socket: Socket, dialed: boolean, maxFrameBytes: number, nowMs: number) {
+  constructor(socket: Socket, dialed: Sid | null, handshakeBytesMax: number, nowMs: number) {
     this.socket = socket;
     this.dialed = dialed;
-    this.decoder = new PeerFrameDecoder({ maxFrameBytes });
+    this.hello = new HelloReader(handshakeBytesMax);
     this.openedAtMs = nowMs;
     this.lastHeardMs = nowMs;
+  }
+
+  /** Drops what the connection buffered (a closed connection may stay referenced for a while). */
+  release(): void {
+    this.closed = true;
+    this.hello = null;
+    this.decoder = null;
+    this.unflushed = [];
   }
 }
 
@@ -135,6 +160,10 @@ export class PeerNetwork {
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #maxFrameBytes: number;
+  readonly #handshakeBytesMax: number;
+  readonly #handshakesMax: number;
+  /** Strangers are logged, but a flood of them is not. */
+  readonly #rejections: RateLimitedLog;
   readonly #queueBytesMax: number;
   readonly #delayMinMs: number;
   readonly #delayMaxMs: number;
@@ -142,7 +171,7 @@ export class PeerNetwork {
   readonly #heartbeatMs: number;
   readonly #idleTimeoutMs: number;
   readonly #links = new Map<Sid, PeerLink>();
-  /** Accepted sockets whose hello has not arrived yet. */
+  /** Accepted sockets whose hello has not arrived yet, oldest first. */
   readonly #greeting = new Set<PeerConnection>();
   readonly #heartbeatFrame: Uint8Array;
   #listener: Listener | null = null;
@@ -158,6 +187,12 @@ export class PeerNetwork {
     this.#logger = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_PEER_MAX_FRAME_BYTES;
+    this.#handshakeBytesMax = Math.min(options.handshakeBytesMax ?? DEFAULT_HANDSHAKE_BYTES_MAX, this.#maxFrameBytes);
+    this.#handshakesMax = options.handshakesMax ?? DEFAULT_HANDSHAKES_MAX;
+    if (!(Number.isInteger(this.#handshakesMax) && this.#handshakesMax >= 1)) {
+      throw new RangeError(`handshakesMax must be a positive integer, got ${this.#handshakesMax}`);
+    }
+    this.#rejections = new RateLimitedLog(this.#logger, { what: "peer connections closed before their hello", now: this.#now });
     this.#queueBytesMax = options.queueBytesMax ?? 64 * 1024 * 1024;
     this.#delayMinMs = options.reconnectDelayMinMs ?? 50;
     this.#delayMaxMs = Math.max(this.#delayMinMs, options.reconnectDelayMaxMs ?? 2000);
@@ -295,10 +330,17 @@ export class PeerNetwork {
     let connection: PeerConnection | null = null;
     // Events that come before connect() resolves (an adapter may deliver them first) wait here.
     const early: Array<Uint8Array | null> = [];
+    // The member we dial says nothing before our hello: more than a hello's budget here is not it.
+    let earlyBytes = 0;
     const handler: SocketHandler = {
       onData: (chunk) => {
-        if (connection !== null) this.#onData(connection, chunk);
-        else early.push(chunk.slice());
+        if (connection !== null) {
+          this.#onData(connection, chunk);
+        } else if (earlyBytes <= this.#handshakeBytesMax) {
+          earlyBytes += chunk.length;
+          if (earlyBytes <= this.#handshakeBytesMax) early.push(chunk.slice());
+          else early.length = 0;
+        }
       },
       onClose: () => {
         if (connection !== null) this.#onClose(connection);
@@ -308,13 +350,17 @@ export class PeerNetwork {
     this.#options.transport.connect({ host, port, timeoutMs: this.#connectTimeoutMs }, handler).then(
       (socket) => {
         link.dialing = false;
-        const opened = new PeerConnection(socket, true, this.#maxFrameBytes, this.#now());
+        const opened = new PeerConnection(socket, link.id, this.#handshakeBytesMax, this.#now());
         connection = opened;
         if (this.#closed) {
           this.#closeSocket(opened);
           return;
         }
         link.attempt = opened;
+        if (earlyBytes > this.#handshakeBytesMax) {
+          this.#fail(opened, `more than ${this.#handshakeBytesMax} bytes arrived before our hello was sent`);
+          return;
+        }
         socket.write(encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: this.#myId, to: link.id }));
         for (const event of early) {
           if (event === null) this.#onClose(opened);
@@ -342,10 +388,15 @@ export class PeerNetwork {
   // Accepting (from members with higher ids)
 
   #accept(socket: Socket): SocketHandler {
-    const connection = new PeerConnection(socket, false, this.#maxFrameBytes, this.#now());
+    const connection = new PeerConnection(socket, null, this.#handshakeBytesMax, this.#now());
     if (this.#closed) {
       this.#closeSocket(connection);
     } else {
+      if (this.#greeting.size >= this.#handshakesMax) {
+        // A member says hello as soon as it connects: the oldest waiting connection is the likeliest stranger.
+        const oldest = this.#greeting.values().next().value!;
+        this.#fail(oldest, `${this.#greeting.size} connections are waiting to say hello (handshakesMax ${this.#handshakesMax}); closing the oldest`);
+      }
       this.#greeting.add(connection);
     }
     return {
@@ -360,18 +411,33 @@ export class PeerNetwork {
   #onData(connection: PeerConnection, chunk: Uint8Array): void {
     if (connection.closed || this.#closed) return;
     connection.lastHeardMs = this.#now();
-    connection.decoder.push(chunk);
+    let bytes = chunk;
+    if (connection.hello !== null) {
+      // A stranger until its hello checks out: at most handshakeBytesMax bytes are kept meanwhile.
+      try {
+        const read = connection.hello.push(chunk);
+        if (read === null) return;
+        connection.hello = null;
+        this.#onHello(connection, read.hello);
+        if (connection.closed || this.#closed) return;
+        bytes = read.rest;
+      } catch (error) {
+        this.#fail(connection, describe(error));
+        return;
+      }
+      connection.decoder = new PeerFrameDecoder({ maxFrameBytes: this.#maxFrameBytes });
+      if (bytes.length === 0) return;
+    }
+    const decoder = connection.decoder;
+    if (decoder === null) return;
+    // Each frame's length is checked against maxFrameBytes before its body is buffered.
+    decoder.push(bytes);
     const messages: PeerMessage[] = [];
     try {
       // Bounded by the chunk: every frame takes at least 8 of its bytes.
-      for (let frame = connection.decoder.next(); frame !== null; frame = connection.decoder.next()) {
+      for (let frame = decoder.next(); frame !== null; frame = decoder.next()) {
         if (frame.kind === "linkHeartbeat") continue;
-        if (frame.kind === "linkHello") {
-          this.#onHello(connection, frame);
-          if (connection.closed) return;
-          continue;
-        }
-        if (connection.peer === null) throw new Error(`a ${frame.kind} message arrived before the hello`);
+        if (frame.kind === "linkHello") throw new Error("a second hello on one connection");
         messages.push(frame);
       }
     } catch (error) {
@@ -384,16 +450,10 @@ export class PeerNetwork {
   }
 
   #onHello(connection: PeerConnection, hello: Extract<PeerFrame, { kind: "linkHello" }>): void {
-    if (connection.peer !== null) throw new Error("a second hello on one connection");
-    if (hello.protocolVersion !== PEER_PROTOCOL_VERSION) {
-      throw new Error(`peer ${hello.from} speaks peer protocol version ${hello.protocolVersion}, this server ${PEER_PROTOCOL_VERSION}: run the same Corral version on every member`);
-    }
-    if (hello.to !== this.#myId) {
-      throw new Error(`peer ${hello.from} meant to reach server ${hello.to}, but this is server ${this.#myId}: check the server.N lines`);
-    }
-    const link = this.#links.get(hello.from);
-    if (link === undefined) throw new Error(`server ${hello.from} is not a member of this ensemble`);
-    if (connection.dialed) {
+    const refusal = helloRefusal(hello, { myId: this.#myId, isMember: (sid) => this.#links.has(sid), dialed: connection.dialed });
+    if (refusal !== null) throw new Error(refusal);
+    const link = this.#links.get(hello.from)!;
+    if (connection.dialed !== null) {
       if (link.attempt !== connection) throw new Error(`unexpected hello from ${hello.from}`);
       link.attempt = null;
       if (link.state === "dropping") {
@@ -403,9 +463,6 @@ export class PeerNetwork {
         if (connection.closed || this.#closed) return;
       }
     } else {
-      if (!(hello.from > this.#myId)) {
-        throw new Error(`server ${hello.from} dialed server ${this.#myId}, but only higher ids dial lower ones`);
-      }
       this.#greeting.delete(connection);
       connection.socket.write(encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: this.#myId, to: hello.from }));
       const old = link.connection;
@@ -440,7 +497,7 @@ export class PeerNetwork {
 
   #onClose(connection: PeerConnection): void {
     const wasClosed = connection.closed;
-    connection.closed = true;
+    connection.release();
     this.#greeting.delete(connection);
     if (this.#closed) return;
     const link = connection.peer === null ? this.#attemptOwner(connection) : this.#links.get(connection.peer);
@@ -465,6 +522,7 @@ export class PeerNetwork {
 
   #onTimer(): void {
     if (this.#closed) return;
+    this.#rejections.flush();
     const nowMs = this.#now();
     for (const link of this.#links.values()) {
       const connection = link.connection;
@@ -496,7 +554,7 @@ export class PeerNetwork {
       this.#drop(link, why, "warn");
       return;
     }
-    this.#logger.log("warn", `server ${this.#myId}: closing a peer connection from ${connection.socket.remoteAddress}:${connection.socket.remotePort}: ${why}`);
+    this.#rejections.log("warn", `server ${this.#myId}: closing a peer connection from ${connection.socket.remoteAddress}:${connection.socket.remotePort}: ${why}`);
     this.#closeSocket(connection);
     this.#greeting.delete(connection);
     const owner = this.#attemptOwner(connection);
@@ -529,7 +587,7 @@ export class PeerNetwork {
 
   #closeSocket(connection: PeerConnection): void {
     if (connection.closed) return;
-    connection.closed = true;
+    connection.release();
     connection.socket.close();
   }
 }

@@ -41,7 +41,7 @@ export interface ReplicaStoreOptions {
 /** Peer connection tuning (see PeerNetworkOptions). */
 export type PeerTuning = Pick<
   PeerNetworkOptions,
-  "maxFrameBytes" | "queueBytesMax" | "reconnectDelayMinMs" | "reconnectDelayMaxMs" | "connectTimeoutMs" | "heartbeatMs" | "idleTimeoutMs"
+  "maxFrameBytes" | "handshakeBytesMax" | "handshakesMax" | "queueBytesMax" | "reconnectDelayMinMs" | "reconnectDelayMaxMs" | "connectTimeoutMs" | "heartbeatMs" | "idleTimeoutMs"
 >;
 
 export interface ServeReplicaOptions extends Omit<ServeOptions, "durableLog" | "serverId"> {

@@ -24,8 +24,13 @@ import { FrameDecoder, FrameError } from "./frame_decoder.ts";
 export const PEER_PROTOCOL_VERSION = 1;
 
 /**
- * Default bound on one frame (body plus CRC). A SNAP chunk holds 1000 znodes and a DIFF holds the
- * committed txns a learner lacks, so frames can be far larger than a client's jute.maxbuffer.
+ * Default bound on one frame (body plus CRC) once a connection's hello checked out (before it, a
+ * few KiB: src/driver/peer_handshake.ts). The largest legitimate frames are sync messages: the
+ * leader cuts SNAP and DIFF into chunks of at most 1000 znodes or txns and about 4 MiB
+ * (src/core/zab_leader.ts), plus one item that may be as large as a client's jute.maxbuffer; a SNAP
+ * chunk also repeats the snapshot's session list, and a learner's ping lists its active sessions,
+ * both growing with the number of sessions. 128 MiB leaves room for millions of sessions; the
+ * limit is PeerNetworkOptions.maxFrameBytes.
  */
 export const DEFAULT_PEER_MAX_FRAME_BYTES = 128 * 1024 * 1024;
 
@@ -151,7 +156,7 @@ export class PeerFrameDecoder {
             `Corral peer of this version, or sent a message larger than the limit`,
         );
       }
-      return payload === null ? null : decodePayload(payload);
+      return payload === null ? null : decodePeerFramePayload(payload);
     } catch (error) {
       if (error instanceof PeerFrameError) this.#failed = error;
       throw error;
@@ -159,7 +164,11 @@ export class PeerFrameDecoder {
   }
 }
 
-function decodePayload(payload: Uint8Array): PeerFrame {
+/**
+ * One frame's payload (CRC and body, without the length prefix) as a checked PeerFrame; throws
+ * PeerFrameError. For a caller that frames the stream itself (the bounded hello reader).
+ */
+export function decodePeerFramePayload(payload: Uint8Array): PeerFrame {
   if (payload.length < 4) {
     throw new PeerFrameError(`peer frame of ${payload.length} bytes is shorter than its 4-byte CRC`);
   }
@@ -245,8 +254,8 @@ const SHAPES: Record<PeerFrame["kind"], Record<string, FieldType>> = {
   linkHeartbeat: {},
   vote: { leader: "int", zxid: "int", electionEpoch: "int", peerEpoch: "int", state: "state" },
   followerInfo: { acceptedEpoch: "int", lastZxid: "int", observer: "boolean", attempt: "int" },
-  leaderInfo: { newEpoch: "int" },
-  ackEpoch: { currentEpoch: "int", lastZxid: "int", appliedZxid: "int" },
+  leaderInfo: { newEpoch: "int", attempt: "int" },
+  ackEpoch: { currentEpoch: "int", lastZxid: "int", appliedZxid: "int", attempt: "int" },
   diff: { entries: "entries" },
   trunc: { zxid: "int", entries: "entries" },
   snap: { header: "header", nodes: "nodes", done: "boolean" },

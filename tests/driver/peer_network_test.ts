@@ -73,6 +73,16 @@ async function tcpLayout(ids: Sid[]): Promise<Layout> {
   return { transport: () => transport, host: () => "127.0.0.1", port: (id) => ports.get(id)! };
 }
 
+function concatParts(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 function startMember(layout: Layout, ids: Sid[], id: Sid, extra: Partial<PeerNetworkOptions> = {}): Promise<Member> {
   return new Member(id).start({
     transport: layout.transport(id),
@@ -218,6 +228,87 @@ describe("peer network: connections that misbehave", () => {
       for (let frame = decoder.next(); frame !== null; frame = decoder.next()) kinds.push(frame.kind);
       assert.equal(kinds[0], "linkHello", "the acceptor answers with its own hello");
       assert.ok(kinds.slice(1).every((kind) => kind === "linkHeartbeat") && kinds.length > 1, `then heartbeats: ${kinds.join(",")}`);
+    } finally {
+      await member.stop();
+    }
+  });
+
+  const u32 = (value: number) => Uint8Array.from([value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff]);
+  const memoryMember = (id: Sid, extra: Partial<PeerNetworkOptions>) => {
+    const memory = new MemoryNetwork();
+    const layout: Layout = { transport: (peer) => memory.transport(`peer${peer}`), host: (peer) => `peer${peer}`, port: (peer) => 7000 + peer };
+    return { memory, member: startMember(layout, [1, 2, 3], id, extra) };
+  };
+
+  test("a stranger's huge length prefix or junk is closed at once (not at the hello timeout), and a flood is logged a few lines at a time", async () => {
+    // The hello timeout is a minute: only the handshake's byte budget can close these sockets in time.
+    const { memory, member: started } = memoryMember(2, { heartbeatMs: 50, idleTimeoutMs: 300, connectTimeoutMs: 60_000 });
+    const member = await started;
+    const stranger = memory.transport("stranger");
+    try {
+      const claims: Array<[string, Uint8Array]> = [
+        ["a 100 MB length prefix", concatParts(u32(100_000_000), new Uint8Array(1000))],
+        ["a 127 MiB length prefix, dribbled", u32(127 * 1024 * 1024).subarray(0, 2)],
+        ["a 5000-byte first frame", concatParts(u32(5000), new Uint8Array(100))],
+      ];
+      for (const [what, bytes] of claims) {
+        const closed = { value: false };
+        const socket = await rawConnect(stranger, 7002, [], closed);
+        socket.write(bytes);
+        if (what.endsWith("dribbled")) {
+          socket.write(u32(127 * 1024 * 1024).subarray(2, 3));
+          socket.write(u32(127 * 1024 * 1024).subarray(3));
+        }
+        await waitFor(() => closed.value, { timeoutMs: 5000, what: `the socket to close after ${what}` });
+      }
+      assert.ok(member.logger.has("first frame claims 100000000 bytes, but a hello takes 4 to 4092"), JSON.stringify(member.logger.lines));
+      assert.ok(member.logger.has(`first frame claims ${127 * 1024 * 1024} bytes`));
+      // 50 more strangers: all closed, at most 10 lines about them in this minute.
+      const closedFlags = Array.from({ length: 50 }, () => ({ value: false }));
+      for (const closed of closedFlags) (await rawConnect(stranger, 7002, [], closed)).write(u32(0x7fffffff));
+      await waitFor(() => closedFlags.every((closed) => closed.value), { timeoutMs: 5000, what: "50 strangers to be closed" });
+      const lines = member.logger.lines.filter((line) => line.message.includes("closing a peer connection"));
+      assert.equal(lines.length, 10, JSON.stringify(lines));
+      assert.ok(lines.every((line) => line.message.includes("from stranger:")), "each line names the remote address");
+    } finally {
+      await member.stop();
+    }
+  });
+
+  test("past handshakesMax connections waiting for their hello, the oldest is closed; a member still gets in", async () => {
+    const { memory, member: started } = memoryMember(1, { heartbeatMs: 50, idleTimeoutMs: 3000, connectTimeoutMs: 60_000, handshakesMax: 3 });
+    const member = await started;
+    const stranger = memory.transport("stranger");
+    try {
+      const closedFlags = Array.from({ length: 5 }, () => ({ value: false }));
+      for (const closed of closedFlags) await rawConnect(stranger, 7001, [], closed);
+      await waitFor(() => closedFlags[0]!.value && closedFlags[1]!.value, { timeoutMs: 5000, what: "the two oldest silent connections to be closed" });
+      assert.deepEqual(closedFlags.map((closed) => closed.value), [true, true, false, false, false]);
+      assert.ok(member.logger.has("(handshakesMax 3); closing the oldest"));
+      const socket = await rawConnect(stranger, 7001, [], { value: false });
+      socket.write(encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: 3, to: 1 }));
+      socket.write(encodePeerFrame({ kind: "ack", zxid: 4 }));
+      await waitFor(() => member.from(3).length === 1, { timeoutMs: 5000, what: "the member's message" });
+      assert.ok(closedFlags[2]!.value, "its connection took the place of the oldest waiting one");
+    } finally {
+      await member.stop();
+    }
+  });
+
+  test("after the hello, a frame longer than maxFrameBytes drops the link at its length prefix", async () => {
+    const { memory, member: started } = memoryMember(1, { heartbeatMs: 50, idleTimeoutMs: 60_000, maxFrameBytes: 64 * 1024 });
+    const member = await started;
+    const stranger = memory.transport("stranger");
+    try {
+      const closed = { value: false };
+      const socket = await rawConnect(stranger, 7001, [], closed);
+      socket.write(encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: 2, to: 1 }));
+      await waitFor(() => member.network!.connected(2), { timeoutMs: 5000, what: "2's connection to be up" });
+      socket.write(concatParts(u32(64 * 1024 + 1), new Uint8Array(1000)));
+      await waitFor(() => closed.value, { timeoutMs: 5000, what: "the link to drop" });
+      assert.ok(member.logger.has(`peer frame length ${64 * 1024 + 1} is outside [4, ${64 * 1024}]`), JSON.stringify(member.logger.lines.slice(-3)));
+      await waitFor(() => member.lost.length > 0, { timeoutMs: 5000, what: "peerLost" });
+      assert.deepEqual(member.lost, [2]);
     } finally {
       await member.stop();
     }
