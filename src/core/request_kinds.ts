@@ -7,7 +7,6 @@ import { Code } from "./errors.ts";
 import {
   multiHasMisplacedTtl,
   prepareCloseSession,
-  prepareDeleteContainer,
   prepareWrite,
   type PrepContext,
   type WriteRequest,
@@ -92,10 +91,16 @@ export const OP_ABBREVIATIONS: Partial<Record<Request["kind"], string>> = {
   reconfig: "RECO",
 };
 
-/** Prepares any write request: the same for local requests and those a learner forwarded. */
+/**
+ * Prepares any client write request: the same for local requests and those a learner forwarded.
+ * (The container reaper does not come here: it calls prepareDeleteContainer itself.)
+ */
 export function prepareForwarded(request: Request, context: PrepContext): Txn {
   if (request.kind === "closeSession") return prepareCloseSession(context);
-  if (request.kind === "deleteContainer") return prepareDeleteContainer(request.path, context);
+  // deleteContainer (20) is the reaper's txn and checks no ACL, so from a client it would delete any
+  // empty node. ZooKeeper 3.8 reads a client's op 20 as a path that always holds a NUL and answers
+  // BADARGUMENTS (an error txn: a zxid is consumed, nothing is deleted), whatever the node or identity.
+  if (request.kind === "deleteContainer") return { type: "error", err: Code.BADARGUMENTS };
   if (request.kind === "multi" && multiHasMisplacedTtl(request.ops)) {
     return { type: "error", err: Code.MARSHALLINGERROR };
   }

@@ -222,8 +222,12 @@ export function readRequestBody(kind: RequestKind, reader: JuteReader): Request 
     case "getACL":
     case "sync":
     case "getAllChildrenNumber":
-    case "deleteContainer":
       return { kind, path: readPath(reader) };
+    case "deleteContainer":
+      // Only the server itself deletes containers: a client's op 20 is refused whatever its body
+      // holds (ZooKeeper 3.8 never parses it and answers BADARGUMENTS), so a body that is not a
+      // ustring must not turn the answer into MARSHALLINGERROR.
+      return { kind, path: readPathLeniently(reader) };
     case "getEphemerals":
       return { kind, prefixPath: reader.readString("prefixPath") };
     case "checkWatches":
@@ -261,6 +265,16 @@ export function readRequestBody(kind: RequestKind, reader: JuteReader): Request 
     case "closeSession":
     case "whoAmI":
       return { kind };
+  }
+}
+
+/** The path, or "" when the body does not hold one. */
+function readPathLeniently(reader: JuteReader): string {
+  try {
+    return readPath(reader);
+  } catch (error) {
+    if (error instanceof WireError) return "";
+    throw error;
   }
 }
 
