@@ -38,11 +38,17 @@ export class Connection {
   lastOperation = "NA";
   lastCxid = 0;
   lastZxid = 0;
+  /** scheme:id of every identity in `identities`. */
+  readonly #identityKeys = new Set<string>();
+  /** Identities granted by auth packets (the `ip` identity is not counted). */
+  #authIdentities = 0;
 
   constructor(id: ConnectionId, info: ConnectionInfo) {
     this.id = id;
     this.info = info;
-    this.identities = Object.freeze([{ scheme: "ip", id: info.remoteAddress }]);
+    const ip = { scheme: "ip", id: info.remoteAddress };
+    this.identities = Object.freeze([ip]);
+    this.#identityKeys.add(identityKey(ip));
   }
 
   get outstanding(): number {
@@ -76,11 +82,28 @@ export class Connection {
     }
   }
 
-  addIdentities(granted: readonly Id[]): void {
-    const next = [...this.identities];
+  /**
+   * Adds the identities an `auth` packet granted, unless that would make more than `max`
+   * identities from auth packets: "full" then, and nothing is added. Known identities are found in
+   * a set, and the list is copied only when it grows (at most `max` times per connection), so an
+   * auth flood costs constant time per packet instead of a scan and a copy of the whole list.
+   */
+  addIdentities(granted: readonly Id[], max: number): "added" | "full" {
+    const fresh: Id[] = [];
     for (const identity of granted) {
-      if (!next.some((known) => known.scheme === identity.scheme && known.id === identity.id)) next.push(identity);
+      const key = identityKey(identity);
+      if (!this.#identityKeys.has(key) && !fresh.some((other) => identityKey(other) === key)) fresh.push(identity);
     }
-    this.identities = Object.freeze(next);
+    if (fresh.length === 0) return "added";
+    if (this.#authIdentities + fresh.length > max) return "full";
+    for (const identity of fresh) this.#identityKeys.add(identityKey(identity));
+    this.#authIdentities += fresh.length;
+    this.identities = Object.freeze([...this.identities, ...fresh]);
+    return "added";
   }
+}
+
+/** Schemes are a few fixed names without ":" (ip, digest, super), so this key is unambiguous. */
+function identityKey(identity: Id): string {
+  return `${identity.scheme}:${identity.id}`;
 }

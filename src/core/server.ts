@@ -34,14 +34,15 @@ import {
   type ServerState,
   sessionDumps,
 } from "./server_status.ts";
-import type {
-  ConnectionId,
-  ConnectionInfo,
-  ConnectionStatus,
-  ServerConfig,
-  ServerOutput,
-  ServerStatus,
-  SessionDump,
+import {
+  type ConnectionId,
+  type ConnectionInfo,
+  type ConnectionStatus,
+  DEFAULT_AUTH_IDENTITIES_MAX,
+  type ServerConfig,
+  type ServerOutput,
+  type ServerStatus,
+  type SessionDump,
 } from "./server_io.ts";
 import { nodeKindOf, ttlOf, type Txn, type TxnEntry } from "./txn.ts";
 import { WatchManager } from "./watch_manager.ts";
@@ -403,7 +404,12 @@ export class Server {
       this.#close(connection, `auth scheme ${JSON.stringify(scheme)} is not supported`);
       return;
     }
-    connection.addIdentities(granted);
+    const max = this.config.authIdentitiesMax ?? DEFAULT_AUTH_IDENTITIES_MAX;
+    if (connection.addIdentities(granted, max) === "full") {
+      this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.AUTHFAILED }, body: null });
+      this.#close(connection, `auth: more than ${max} identities on one connection (authIdentitiesMax)`);
+      return;
+    }
     this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.OK }, body: null });
   }
 

@@ -25,6 +25,12 @@ export interface ServerConfig {
   extendedTypesEnabled: boolean;
   /** Requests a connection may have waiting for replies before it is closed (wait-free bound). */
   outstandingRequestsMax: number;
+  /**
+   * Identities one connection may gain from `auth` packets; one more is answered AUTHFAILED and the
+   * connection closed (ZooKeeper's answer to a failed auth). ZooKeeper has no such limit; without one
+   * an auth flood makes every ACL check and every forwarded write scan an unbounded list. Default 100.
+   */
+  authIdentitiesMax?: number;
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
   /** snapCount: a snapshot is due after this many txns (0 = never; the driver has no store). */
@@ -32,6 +38,9 @@ export interface ServerConfig {
   /** snapSizeLimitInKb × 1024: a snapshot is also due after this many logged bytes (0 = no limit). */
   snapshotBytesMax: number;
 }
+
+/** ServerConfig.authIdentitiesMax when unset. */
+export const DEFAULT_AUTH_IDENTITIES_MAX = 100;
 
 export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   const tickTimeMs = overrides.tickTimeMs ?? 2000;

@@ -53,10 +53,20 @@ export class ClientConnection {
   latency: LatencyStats = emptyLatency();
   /**
    * Request frames not yet fed to the core because the connection has outstandingRequestsMax
-   * requests unanswered (ZooKeeper stops reading such a socket; we stop feeding). Copies.
+   * requests unanswered or too much unsent output (output_budget.ts); its socket is not read
+   * meanwhile (ZooKeeper's disableRecv). Copies.
    */
   throttled: Uint8Array[] = [];
   throttledBytes = 0;
+  /** Reading from the socket is paused while frames are held (throttled non-empty). */
+  readingPaused = false;
+  /** Encoded output not written to the socket yet (the driver writes it once per input). */
+  pending: Uint8Array[] = [];
+  pendingBytes = 0;
+  /** The core asked to close the connection once `pending` is written. */
+  pendingClose: string | null = null;
+  /** The most unsent output seen for this connection (what its close may give back). */
+  outputPeak = 0;
   /** The first bytes of the stream (4, or 12 for `stmk` and its argument). */
   readonly #prefix = new Uint8Array(12);
   #prefixFill = 0;

@@ -14,12 +14,13 @@ import {
   decodeRequest,
   encodeConnectResponse,
   encodeNotification,
-  encodeReply,
   WireError,
 } from "../wire/client_protocol.ts";
 import { DEFAULT_MAX_FRAME_BYTES, FrameError } from "../wire/frame_decoder.ts";
 import { ClientConnection } from "./client_connection.ts";
 import { Persister } from "./persister.ts";
+import { MemoryReleaser } from "./release_memory.ts";
+import { encodeReplyPieces } from "./reply_frames.ts";
 import { DriverStats, fourLetterSource } from "./driver_stats.ts";
 import {
   DEFAULT_FOUR_LETTER_WHITELIST,
@@ -28,6 +29,14 @@ import {
   runFourLetterWord,
 } from "./four_letter_words.ts";
 import { type Logger, type LogLevel, silentLogger } from "./logger.ts";
+import {
+  heldInputBytesMax,
+  mayReadMore,
+  type OutputLimits,
+  overHardBound,
+  resolveOutputLimits,
+  type ResolvedOutputLimits,
+} from "./output_budget.ts";
 import {
   type Clock,
   DEFAULT_MAX_CLIENT_CNXNS,
@@ -50,17 +59,36 @@ export {
   systemClock,
 } from "./serve_options.ts";
 
+export {
+  DEFAULT_OUTPUT_BYTES_MAX_PER_CONNECTION,
+  DEFAULT_OUTPUT_BYTES_MAX_TOTAL,
+  type OutputLimits,
+} from "./output_budget.ts";
+
+/** What serve/serveCore take: ServeOptions and the output limits (output_budget.ts). */
+export type ServerDriverOptions = ServeOptions & OutputLimits;
+
+/**
+ * Below this much unsent output a connection is never closed for the server-wide budget: the fair
+ * share shrinks with every connection that has output, and a client that reads must not be cut off.
+ */
+const GLOBAL_CLOSE_FLOOR_BYTES = 64 * 1024;
+/** Writes of chunks smaller than this are joined (one system call for many small replies). */
+const JOIN_CHUNK_BYTES_MAX = 64 * 1024;
+/** Largest buffer built by joining small chunks. */
+const JOINED_BYTES_MAX = 256 * 1024;
+
 /** How long close() waits for sockets to report closed (they linger at most 2 s flushing). */
 const SHUTDOWN_WAIT_MS = 3000;
 
 /** Starts a standalone server core (src/core/server.ts) on `options.transport`. */
-export function serve(options: ServeOptions): Promise<ServerHandle<Server>> {
+export function serve(options: ServerDriverOptions): Promise<ServerHandle<Server>> {
   const clock = options.clock ?? systemClock;
   return serveCore(new Server(options.config, clock.now()), options);
 }
 
 /** Runs `core` behind a listener on `options.transport`. */
-export async function serveCore<C extends ServerCore>(core: C, options: ServeOptions): Promise<ServerHandle<C>> {
+export async function serveCore<C extends ServerCore>(core: C, options: ServerDriverOptions): Promise<ServerHandle<C>> {
   const driver = new ServerDriver(core, options);
   await driver.start();
   return {
@@ -82,13 +110,14 @@ const textEncoder = new TextEncoder();
  */
 export class ServerDriver<C extends ServerCore> {
   readonly #core: C;
-  readonly #options: ServeOptions;
+  readonly #options: ServerDriverOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #maxClientCnxns: number;
   readonly #maxFrameBytes: number;
   readonly #whitelist: ReadonlySet<string>;
-  readonly #outputBufferBytesMax: number;
+  readonly #limits: ResolvedOutputLimits;
+  readonly #heldInputBytesMax: number;
   readonly #sessionlessTimeoutMs: number;
   readonly #connections = new Map<ConnectionId, ClientConnection>();
   readonly #connectionsPerAddress = new Map<string, number>();
@@ -98,11 +127,17 @@ export class ServerDriver<C extends ServerCore> {
   #timer: ReturnType<typeof setInterval> | undefined = undefined;
   #stopping: Promise<void> | null = null;
   #onAllClosed: (() => void) | null = null;
+  /** Connections holding request frames not fed to the core yet (their reading is paused). */
   readonly #throttledConnections = new Set<ClientConnection>();
+  /** Connections with unsent output (encoded, or queued in the transport); pruned when looked at. */
+  readonly #backlogged = new Set<ClientConnection>();
+  /** Connections with encoded output not yet written to the socket. */
+  readonly #unflushed = new Set<ClientConnection>();
+  readonly #releaser: MemoryReleaser;
   #resuming = false;
   readonly #persister: Persister | null;
 
-  constructor(core: C, options: ServeOptions) {
+  constructor(core: C, options: ServerDriverOptions) {
     this.#core = core;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
@@ -110,9 +145,11 @@ export class ServerDriver<C extends ServerCore> {
     this.#maxClientCnxns = options.maxClientCnxns ?? DEFAULT_MAX_CLIENT_CNXNS;
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.#whitelist = options.fourLetterWhitelist ?? DEFAULT_FOUR_LETTER_WHITELIST;
-    this.#outputBufferBytesMax = options.outputBufferBytesMax ?? DEFAULT_OUTPUT_BUFFER_BYTES_MAX;
+    this.#limits = resolveOutputLimits(options, DEFAULT_OUTPUT_BUFFER_BYTES_MAX);
+    this.#heldInputBytesMax = heldInputBytesMax(this.#maxFrameBytes);
     this.#sessionlessTimeoutMs = options.sessionlessTimeoutMs ?? DEFAULT_SESSIONLESS_TIMEOUT_MS;
     this.#stats = new DriverStats(this.#clock.now());
+    this.#releaser = new MemoryReleaser(() => Date.now(), (message) => this.#logger.log("debug", message));
     this.#persister = options.durableLog === undefined ? null : new Persister(options.durableLog, {
       persisted: (writeSeq) => {
         this.#callCore("persisted", () => this.#core.persisted(writeSeq));
@@ -129,7 +166,6 @@ export class ServerDriver<C extends ServerCore> {
       log: (level, message) => this.#logger.log(level, message),
     });
     if (!(this.#maxClientCnxns >= 0)) throw new RangeError(`maxClientCnxns must be >= 0, got ${this.#maxClientCnxns}`);
-    if (!(this.#outputBufferBytesMax > 0)) throw new RangeError(`outputBufferBytesMax must be > 0, got ${this.#outputBufferBytesMax}`);
   }
 
   get host(): string {
@@ -169,6 +205,7 @@ export class ServerDriver<C extends ServerCore> {
 
   async #stop(): Promise<void> {
     clearInterval(this.#timer);
+    this.#releaser.stop();
     await this.#listener?.close();
     await this.#persister?.close();
     for (const connection of [...this.#connections.values()]) this.#close(connection, "server shutting down", "debug");
@@ -220,6 +257,7 @@ export class ServerDriver<C extends ServerCore> {
     return {
       onData: (chunk) => this.#onData(connection, chunk),
       onClose: () => this.#onClose(connection),
+      onDrain: () => this.#onDrain(connection),
     };
   }
 
@@ -243,12 +281,32 @@ export class ServerDriver<C extends ServerCore> {
       this.#logger.log("debug", `connection ${connection.name} closed by the client`);
     }
     this.#coreClosed(connection);
+    this.#forget(connection);
+    this.#releaser.released(connection.outputPeak);
     this.#connections.delete(connection.id);
     const count = (this.#connectionsPerAddress.get(connection.remoteAddress) ?? 1) - 1;
     if (count > 0) this.#connectionsPerAddress.set(connection.remoteAddress, count);
     else this.#connectionsPerAddress.delete(connection.remoteAddress);
     this.#drain();
     if (this.#connections.size === 0) this.#onAllClosed?.();
+  }
+
+  /** The transport took everything queued: output freed, paused connections may be read again. */
+  #onDrain(connection: ClientConnection): void {
+    if (connection.closing || this.#throttledConnections.size === 0) return;
+    this.#drain();
+  }
+
+  /** Drops what a closed connection still holds, so nothing keeps its buffers alive. */
+  #forget(connection: ClientConnection): void {
+    this.#throttledConnections.delete(connection);
+    this.#backlogged.delete(connection);
+    this.#unflushed.delete(connection);
+    connection.throttled = [];
+    connection.throttledBytes = 0;
+    connection.pending = [];
+    connection.pendingBytes = 0;
+    connection.pendingClose = null;
   }
 
   #onTimer(): void {
@@ -277,36 +335,73 @@ export class ServerDriver<C extends ServerCore> {
     connection.decoder.push(rest);
     // Bounded by the chunk: every frame is at least its 4-byte prefix. The decoder must be drained
     // before returning because its frames may be views of the (reused) chunk.
+    // Each frame's outputs are collected (encoded) before the next frame is looked at, so that the
+    // output bound is checked against every reply already produced, not once per chunk.
     for (let frame = connection.decoder.next(); frame !== null; frame = connection.decoder.next()) {
       if (connection.closing) continue;
-      if (connection.phase === "session" && this.#mustThrottle(connection)) this.#throttle(connection, frame);
-      else this.#onFrame(connection, frame, nowMs);
+      if (connection.phase === "session" && this.#mustThrottle(connection)) {
+        this.#throttle(connection, frame);
+      } else {
+        this.#onFrame(connection, frame, nowMs);
+        this.#collect(nowMs);
+      }
     }
   }
 
+  /**
+   * Whether the connection's next request must wait: earlier ones wait already, it has
+   * outstandingRequestsMax requests unanswered, or its unsent output is over its cap or (the server's
+   * budget spent) over its fair share.
+   */
   #mustThrottle(connection: ClientConnection): boolean {
     if (connection.throttled.length > 0) return true;
-    const max = this.#options.config.outstandingRequestsMax;
-    if (this.#core.outstanding(connection.id) < max) return false;
-    // Writes released by an in-memory "fsync" may free slots right away.
-    this.#drain();
-    return this.#core.outstanding(connection.id) >= max;
+    return !this.#mayFeed(connection);
   }
 
-  /** Holds a frame until the connection's outstanding requests drop; bounded like its output. */
+  #mayFeed(connection: ClientConnection): boolean {
+    if (this.#core.outstanding(connection.id) >= this.#options.config.outstandingRequestsMax) return false;
+    const mine = this.#outputOf(connection);
+    if (mine === 0) return true;
+    return mayReadMore(mine, this.#totalOutput(), this.#backlogged.size, this.#limits);
+  }
+
+  /**
+   * Holds a frame until the connection may be fed again, and stops reading the socket meanwhile (the
+   * kernel's buffers then push back on the client, as ZooKeeper's disableRecv does). Only the rest
+   * of the chunk being read is held; a socket that keeps delivering anyway is closed.
+   */
   #throttle(connection: ClientConnection, frame: Uint8Array): void {
     connection.throttled.push(frame.slice());
     connection.throttledBytes += frame.length;
     this.#throttledConnections.add(connection);
-    if (connection.throttledBytes > this.#outputBufferBytesMax) {
-      this.#close(connection, `${connection.throttledBytes} bytes of requests are waiting behind ${this.#options.config.outstandingRequestsMax} unanswered ones: the client sends faster than it is served`, "warn");
+    if (!connection.readingPaused) {
+      connection.readingPaused = true;
+      connection.socket.pauseReading?.();
     }
+    if (connection.throttledBytes > this.#heldInputBytesMax) {
+      this.#close(connection, `${connection.throttledBytes} bytes of requests arrived while it was not being read (its replies are not read, or it has ${this.#options.config.outstandingRequestsMax} requests unanswered)`, "warn");
+    }
+  }
+
+  /** Unsent output of one connection: encoded here and not written yet, plus what its transport holds. */
+  #outputOf(connection: ClientConnection): number {
+    return connection.pendingBytes + connection.socket.bufferedBytes;
+  }
+
+  /** Unsent output of all connections (prunes the connections that have none left). */
+  #totalOutput(): number {
+    let total = 0;
+    for (const connection of this.#backlogged) {
+      const bytes = this.#outputOf(connection);
+      if (bytes === 0 || connection.socketClosed) this.#backlogged.delete(connection);
+      else total += bytes;
+    }
+    return total;
   }
 
   /** Feeds throttled connections whose outstanding requests dropped below the bound; returns frames fed. */
   #resumeThrottled(): number {
     let total = 0;
-    const max = this.#options.config.outstandingRequestsMax;
     const nowMs = this.#clock.now();
     for (const connection of [...this.#throttledConnections]) {
       if (connection.closing) {
@@ -315,17 +410,24 @@ export class ServerDriver<C extends ServerCore> {
       }
       let fed = 0;
       try {
-        while (fed < connection.throttled.length && this.#core.outstanding(connection.id) < max) {
+        while (fed < connection.throttled.length && !connection.closing && this.#mayFeed(connection)) {
           this.#onFrame(connection, connection.throttled[fed]!, nowMs);
           connection.throttledBytes -= connection.throttled[fed]!.length;
           fed++;
+          this.#collect(nowMs);
         }
       } catch (error) {
         this.#fail(connection, error);
       }
       connection.throttled.splice(0, fed);
       total += fed;
-      if (connection.throttled.length === 0) this.#throttledConnections.delete(connection);
+      if (connection.throttled.length === 0 || connection.closing) {
+        this.#throttledConnections.delete(connection);
+        if (connection.readingPaused && !connection.closing) {
+          connection.readingPaused = false;
+          connection.socket.resumeReading?.();
+        }
+      }
     }
     return total;
   }
@@ -389,20 +491,28 @@ export class ServerDriver<C extends ServerCore> {
   // Output
 
   /**
-   * Carries out the core's outputs in order, one socket write per connection. Without a durable log
-   * writes count as durable at once, so the replies they release join the same socket write.
+   * Carries out the core's outputs in order, one socket write per connection, then feeds the
+   * connections whose requests were held back if they may be fed again.
    */
   #drain(): void {
-    const nowMs = this.#clock.now();
-    const batches = new Map<ClientConnection, { chunks: Uint8Array[]; closeReason: string | null }>();
+    this.#collect(this.#clock.now());
+    for (const connection of this.#unflushed) this.#flush(connection);
+    this.#unflushed.clear();
+    if (this.#throttledConnections.size > 0 && !this.#resuming) this.#resumeAndDrain();
+  }
+
+  /**
+   * Takes the core's outputs and encodes the replies into their connections' pending output (not
+   * written yet: #drain writes each connection's at once). Without a durable log writes count as
+   * durable at once, so the replies they release are collected in the same call.
+   */
+  #collect(nowMs: number): void {
     // Bounded: each round is released by the previous round's writes; a round with none ends it.
     for (let round = 0; round < 64; round++) {
-      const persistedUpTo = this.#drainRound(nowMs, batches);
+      const persistedUpTo = this.#collectRound(nowMs);
       if (persistedUpTo === 0) break;
       this.#callCore("persisted", () => this.#core.persisted(persistedUpTo));
     }
-    for (const [connection, batch] of batches) this.#flush(connection, batch.chunks, batch.closeReason);
-    if (this.#throttledConnections.size > 0 && !this.#resuming) this.#resumeAndDrain();
   }
 
   /** Feeds throttled connections while that frees replies (each round answers up to the bound). */
@@ -419,7 +529,7 @@ export class ServerDriver<C extends ServerCore> {
   }
 
   /** One takeOutputs(); returns the last writeSeq to acknowledge at once (0 if none). */
-  #drainRound(nowMs: number, batches: Map<ClientConnection, { chunks: Uint8Array[]; closeReason: string | null }>): number {
+  #collectRound(nowMs: number): number {
     let outputs: ServerOutput[] = [];
     this.#callCore("takeOutputs", () => {
       outputs = this.#core.takeOutputs();
@@ -440,25 +550,47 @@ export class ServerDriver<C extends ServerCore> {
         continue;
       }
       const connection = this.#connections.get(output.connection);
-      if (connection === undefined || connection.closing) continue;
-      let batch = batches.get(connection);
-      if (batch === undefined) {
-        batch = { chunks: [], closeReason: null };
-        batches.set(connection, batch);
-      }
-      if (batch.closeReason !== null) continue;
+      if (connection === undefined || connection.closing || connection.pendingClose !== null) continue;
+      this.#unflushed.add(connection);
       if (output.kind === "close") {
-        batch.closeReason = output.reason;
+        connection.pendingClose = output.reason;
         continue;
       }
+      let pieces: Uint8Array[];
       try {
-        batch.chunks.push(this.#encode(connection, output, nowMs));
+        pieces = this.#encode(connection, output, nowMs);
       } catch (error) {
         this.#logger.log("error", `could not encode a ${output.kind} for ${connection.name}: ${describe(error)}`);
-        batch.closeReason = `internal error encoding a ${output.kind}`;
+        connection.pendingClose = `internal error encoding a ${output.kind}`;
+        continue;
       }
+      // Counted in full even where a piece is the tree's own data: a reference can keep a replaced
+      // version of a znode alive, so it is memory this connection holds.
+      for (const piece of pieces) {
+        connection.pending.push(piece);
+        connection.pendingBytes += piece.length;
+      }
+      this.#backlogged.add(connection);
+      this.#checkHardBound(connection);
     }
     return persistedUpTo;
+  }
+
+  /**
+   * Output a connection gets although it is not read any more (replies to requests accepted before
+   * it was paused, watch events) closes it past outputBufferBytesMax, or, once all connections
+   * together hold twice outputBytesMaxTotal, past its fair share; its output is dropped at once.
+   */
+  #checkHardBound(connection: ClientConnection): void {
+    const mine = this.#outputOf(connection);
+    if (mine > connection.outputPeak) connection.outputPeak = mine;
+    if (mine <= GLOBAL_CLOSE_FLOOR_BYTES) return;
+    const total = mine > this.#limits.hardPerConnection ? 0 : this.#totalOutput();
+    if (!overHardBound(mine, total, this.#backlogged.size, this.#limits)) return;
+    const why = mine > this.#limits.hardPerConnection
+      ? `more than outputBufferBytesMax (${this.#limits.hardPerConnection})`
+      : `more than its share while all connections hold ${total} (over twice outputBytesMaxTotal, ${this.#limits.total})`;
+    this.#close(connection, `${mine} bytes of replies are waiting to be sent, ${why}: the client is not reading`, "warn", true);
   }
 
   #callCore(what: string, call: () => void): void {
@@ -469,38 +601,37 @@ export class ServerDriver<C extends ServerCore> {
     }
   }
 
-  #encode(connection: ClientConnection, output: ServerOutput, nowMs: number): Uint8Array {
+  #encode(connection: ClientConnection, output: ServerOutput, nowMs: number): Uint8Array[] {
     this.#stats.packetsSent++;
     switch (output.kind) {
       case "connectResponse":
         connection.noteSent(nowMs);
         if (output.response.timeOut > 0) connection.hasSession = true;
-        return encodeConnectResponse(output.response);
+        return [encodeConnectResponse(output.response)];
       case "reply": {
         const latencyMs = connection.noteReply(output.reply.header.xid, nowMs);
         if (latencyMs !== null) this.#stats.recordLatency(latencyMs);
-        return encodeReply(output.reply);
+        return encodeReplyPieces(output.reply);
       }
       case "notification":
         connection.noteSent(nowMs);
-        return encodeNotification(output.zxid, output.event);
+        return [encodeNotification(output.zxid, output.event)];
       default:
         throw new Error(`unexpected output kind ${output.kind}`);
     }
   }
 
-  #flush(connection: ClientConnection, chunks: Uint8Array[], closeReason: string | null): void {
-    if (chunks.length > 0) connection.socket.write(chunks.length === 1 ? chunks[0]! : concat(chunks));
-    if (closeReason !== null) {
-      this.#close(connection, closeReason, "debug");
-    } else if (connection.socket.bufferedBytes > this.#outputBufferBytesMax) {
-      this.#close(
-        connection,
-        `${connection.socket.bufferedBytes} bytes of replies are waiting to be sent, more than outputBufferBytesMax ` +
-          `(${this.#outputBufferBytesMax}): the client is not reading`,
-        "warn",
-      );
-    }
+  /** Writes a connection's pending output, then closes it if the core asked to. */
+  #flush(connection: ClientConnection): void {
+    const chunks = connection.pending;
+    connection.pending = [];
+    connection.pendingBytes = 0;
+    if (!connection.closing) writeChunks(connection.socket, chunks);
+    const buffered = connection.socket.bufferedBytes;
+    if (buffered > connection.outputPeak) connection.outputPeak = buffered;
+    const closeReason = connection.pendingClose;
+    connection.pendingClose = null;
+    if (closeReason !== null) this.#close(connection, closeReason, "debug");
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -514,11 +645,25 @@ export class ServerDriver<C extends ServerCore> {
     }
   }
 
-  #close(connection: ClientConnection, reason: string, level: LogLevel): void {
+  /**
+   * Closes a connection: what it has pending is written first (best effort), unless `abort`, which
+   * drops all its unsent output at once (a client that does not read it).
+   */
+  #close(connection: ClientConnection, reason: string, level: LogLevel, abort = false): void {
     if (connection.closing) return;
-    connection.closing = true;
     this.#logger.log(level, `closing connection ${connection.name}: ${reason}`);
-    connection.socket.close();
+    if (abort) {
+      connection.closing = true;
+      if (connection.socket.abort !== undefined) connection.socket.abort();
+      else connection.socket.close();
+    } else {
+      const chunks = connection.pending;
+      connection.pending = [];
+      connection.closing = true;
+      writeChunks(connection.socket, chunks);
+      connection.socket.close();
+    }
+    this.#forget(connection);
     this.#coreClosed(connection);
   }
 
@@ -563,9 +708,37 @@ export class ServerDriver<C extends ServerCore> {
   }
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const chunk of chunks) total += chunk.length;
+/**
+ * Writes `chunks` in order: runs of small ones joined (one system call for many small replies),
+ * large ones as they are (joining would copy megabytes). A small chunk that would wait in the
+ * transport's queue is copied first: it may be a view of a shared 64 KiB encoding slab, which it
+ * would otherwise keep alive for as long as the client does not read.
+ */
+function writeChunks(socket: Socket, chunks: readonly Uint8Array[]): void {
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const writeRun = () => {
+    if (run.length === 0) return;
+    let bytes = run.length === 1 ? run[0]! : concat(run, runBytes);
+    if (run.length === 1 && socket.bufferedBytes > 0 && bytes.byteLength < bytes.buffer.byteLength) bytes = bytes.slice();
+    socket.write(bytes);
+    run = [];
+    runBytes = 0;
+  };
+  for (const chunk of chunks) {
+    if (chunk.length >= JOIN_CHUNK_BYTES_MAX) {
+      writeRun();
+      socket.write(chunk);
+      continue;
+    }
+    if (runBytes + chunk.length > JOINED_BYTES_MAX) writeRun();
+    run.push(chunk);
+    runBytes += chunk.length;
+  }
+  writeRun();
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {

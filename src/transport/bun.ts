@@ -45,6 +45,22 @@ class BunSocket implements Socket {
     return this.#queue.size;
   }
 
+  pauseReading(): void {
+    if (!this.#closing && !this.#closed) this.#raw.pause?.();
+  }
+
+  resumeReading(): void {
+    if (!this.#closing && !this.#closed) this.#raw.resume?.();
+  }
+
+  abort(): void {
+    if (this.#closed) return;
+    this.#closing = true;
+    this.#queue.clear();
+    if (this.#raw.terminate !== undefined) this.#raw.terminate();
+    else this.#end();
+  }
+
   close(): void {
     if (this.#closing || this.#closed) return;
     this.#closing = true;
@@ -61,12 +77,14 @@ class BunSocket implements Socket {
 
   /** Bun: the socket is writable again. */
   onDrain(): void {
+    if (this.#queue.size === 0 && !this.#closing) return;
     for (let bytes = this.#queue.peek(WRITE_COALESCE_BYTES_MAX); bytes !== null; bytes = this.#queue.peek(WRITE_COALESCE_BYTES_MAX)) {
       const written = Math.max(0, this.#raw.write(bytes));
       this.#queue.consume(written);
       if (written < bytes.length) return;
     }
     if (this.#closing) this.#end();
+    else this.#handler.onDrain?.();
   }
 
   onData(chunk: Uint8Array): void {
@@ -111,12 +129,20 @@ function socketHandlers(onOpen: (raw: BunTcpSocket) => void): BunSocketHandlers 
   };
 }
 
+/** Why a listen failed, for the codes an operator meets (A, issue 10 item 10: the listen-error message). */
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: "address already in use; another process listens on this port",
+  EADDRNOTAVAIL: "address not available; no interface of this machine has it",
+  EACCES: "permission denied; ports below 1024 need privileges",
+};
+
 function listenBun(options: ListenOptions, accept: (socket: Socket) => SocketHandler): Promise<Listener> {
   const handlers = socketHandlers((raw) => {
     let handler: SocketHandler;
     const pending: SocketHandler = {
       onData: (chunk) => handler.onData(chunk),
       onClose: (error) => handler.onClose(error),
+      onDrain: () => handler.onDrain?.(),
     };
     const socket = new BunSocket(raw, pending);
     raw.data = socket;
@@ -132,8 +158,11 @@ function listenBun(options: ListenOptions, accept: (socket: Socket) => SocketHan
   try {
     listener = bunNetApi().listen({ hostname: options.host, port: options.port, socket: handlers });
   } catch (error) {
+    // Bun's message ("Failed to listen at 127.0.0.1") leaves the reason in `code`: say it.
     const message = error instanceof Error ? error.message : String(error);
-    return Promise.reject(new Error(`cannot listen on ${options.host}:${options.port}: ${message}`));
+    const code = (error as { code?: unknown } | null)?.code;
+    const reason = typeof code !== "string" ? "" : ` (${code}: ${LISTEN_ERRORS[code] ?? "see the system's error codes"})`;
+    return Promise.reject(new Error(`cannot listen on ${options.host}:${options.port}: ${message}${reason}`));
   }
   let stopped = false;
   return Promise.resolve({

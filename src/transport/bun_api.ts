@@ -12,6 +12,9 @@ export interface BunTcpSocket {
   /** Closes at once, dropping anything unsent (newer Bun versions). */
   terminate?(): void;
   setNoDelay?(noDelay?: boolean): boolean;
+  /** Stops (and restarts) reading from the OS: no data callbacks meanwhile. */
+  pause?(): void;
+  resume?(): void;
   readonly remoteAddress: string;
   readonly remotePort?: number;
   data: unknown;

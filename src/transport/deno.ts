@@ -25,6 +25,8 @@ class DenoSocket implements Socket {
   #closing = false;
   #closed = false;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Set while reading is paused: the read loop waits on it before its next read. */
+  #paused: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(conn: DenoTcpConn) {
     conn.setNoDelay(true);
@@ -49,6 +51,25 @@ class DenoSocket implements Socket {
     return this.#queue.size;
   }
 
+  pauseReading(): void {
+    if (this.#paused !== null || this.#closing || this.#closed) return;
+    let resolve = () => {};
+    const promise = new Promise<void>((done) => {
+      resolve = done;
+    });
+    this.#paused = { promise, resolve };
+  }
+
+  resumeReading(): void {
+    const paused = this.#paused;
+    this.#paused = null;
+    paused?.resolve();
+  }
+
+  abort(): void {
+    this.#finish(undefined);
+  }
+
   close(): void {
     if (this.#closing || this.#closed) return;
     this.#closing = true;
@@ -66,6 +87,9 @@ class DenoSocket implements Socket {
     let buffer = new Uint8Array(READ_BUFFER_BYTES_MIN);
     try {
       for (;;) {
+        // Paused (the owner has too much unsent output for this peer): read nothing until resumed.
+        if (this.#paused !== null) await this.#paused.promise;
+        if (this.#closed) return;
         const count = await this.#conn.read(buffer);
         if (this.#closed) return;
         if (count === null) break;
@@ -95,6 +119,7 @@ class DenoSocket implements Socket {
       this.#writing = false;
     }
     if (this.#closing) this.#finish(undefined);
+    else this.#handler?.onDrain?.();
   }
 
   #finish(error: Error | undefined): void {
@@ -103,6 +128,7 @@ class DenoSocket implements Socket {
     this.#closing = true;
     clearTimeout(this.#lingerTimer);
     this.#queue.clear();
+    this.resumeReading();
     try {
       this.#conn.close();
     } catch {

@@ -152,6 +152,11 @@ class MemorySocket implements Socket {
   #inFlightBytes = 0;
   #closing = false;
   #closed = false;
+  /** Set by abort(): writes still queued are dropped instead of delivered. */
+  #dropping = false;
+  /** Reading paused: chunks for this side wait here (still counted by the writer's bufferedBytes). */
+  #paused = false;
+  #held: Array<{ bytes: Uint8Array; from: MemorySocket }> = [];
 
   constructor(network: MemoryNetwork, remoteAddress: string, remotePort: number) {
     this.#network = network;
@@ -163,16 +168,25 @@ class MemorySocket implements Socket {
     if (this.#closing || this.#closed || bytes.length === 0) return;
     const copy = bytes.slice();
     this.#inFlightBytes += copy.length;
-    this.#network.schedule(() => {
-      this.#inFlightBytes -= copy.length;
-      const peer = this.peer!;
-      if (!peer.#closed && !peer.#closing) peer.handler?.onData(copy);
-    });
+    this.#network.schedule(() => this.peer!.#receive(copy, this));
   }
 
-  /** Bytes written and not yet delivered to the peer. */
+  /** Bytes written and not yet delivered to the peer (held by a paused peer included). */
   get bufferedBytes(): number {
     return this.#inFlightBytes;
+  }
+
+  pauseReading(): void {
+    this.#paused = true;
+  }
+
+  resumeReading(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    // Delivered in order, behind anything already scheduled for this side.
+    const held = this.#held;
+    this.#held = [];
+    for (const { bytes, from } of held) this.#network.schedule(() => this.#receive(bytes, from));
   }
 
   close(): void {
@@ -185,10 +199,33 @@ class MemorySocket implements Socket {
     });
   }
 
+  abort(): void {
+    if (this.#closed) return;
+    this.#dropping = true;
+    this.#inFlightBytes = 0;
+    this.close();
+  }
+
+  #receive(bytes: Uint8Array, from: MemorySocket): void {
+    if (from.#dropping) return;
+    if (this.#paused && !this.#closed && !this.#closing) {
+      this.#held.push({ bytes, from });
+      return;
+    }
+    from.#delivered(bytes.length);
+    if (!this.#closed && !this.#closing) this.handler?.onData(bytes);
+  }
+
+  #delivered(count: number): void {
+    this.#inFlightBytes -= count;
+    if (this.#inFlightBytes === 0 && !this.#closing && !this.#closed) this.handler?.onDrain?.();
+  }
+
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing = true;
+    this.#held = [];
     this.onFinish?.();
     this.handler?.onClose();
   }

@@ -31,6 +31,10 @@ class NodeSocket implements Socket {
     socket.on("error", (error: Error) => {
       this.#error ??= error;
     });
+    // 'drain' comes after a write() that returned false, once node's queue is empty again.
+    socket.on("drain", () => {
+      if (!this.#closing) handler.onDrain?.();
+    });
     socket.once("close", () => handler.onClose(this.#error));
   }
 
@@ -42,6 +46,20 @@ class NodeSocket implements Socket {
   /** node's writableLength counts bytes until libuv reports them written to the kernel. */
   get bufferedBytes(): number {
     return this.#socket.writableLength;
+  }
+
+  pauseReading(): void {
+    if (!this.#closing) this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.#closing) this.#socket.resume();
+  }
+
+  abort(): void {
+    this.#closing = true;
+    // destroy() frees node's write queue now; 'close' follows.
+    this.#socket.destroy();
   }
 
   close(): void {

@@ -9,6 +9,12 @@ export interface SocketHandler {
   onData(chunk: Uint8Array): void;
   /** The socket is closed (by the peer, by an error, or by close()); called exactly once. */
   onClose(error?: Error): void;
+  /**
+   * Everything queued was handed to the OS (bufferedBytes fell to 0). Always called when a write
+   * had to wait; adapters may also call it after writes that did not. The moment to write more, or
+   * to read again from a socket paused for its unsent output.
+   */
+  onDrain?(): void;
 }
 
 /** One open TCP (or in-memory) stream. */
@@ -21,6 +27,15 @@ export interface Socket {
   readonly bufferedBytes: number;
   /** Close after flushing what is queued (best effort); onClose follows. */
   close(): void;
+  /**
+   * Stop delivering onData until resumeReading(): the OS's receive buffer fills and TCP pushes back
+   * on the peer (ZooKeeper's disableRecv). A chunk already on its way may still arrive. Optional
+   * only for test doubles; every adapter here implements it.
+   */
+  pauseReading?(): void;
+  resumeReading?(): void;
+  /** Close at once, dropping unsent bytes (for a peer that does not read them); onClose follows. */
+  abort?(): void;
 }
 
 export interface ListenOptions {
