@@ -10,10 +10,12 @@
  */
 import type { Sid } from "../core/peer_messages.ts";
 import type { Request } from "../core/records.ts";
+import type { DataTree } from "../core/data_tree.ts";
 import { treeDigest } from "../core/tree_digest.ts";
 import { zxidHex } from "../core/zxid.ts";
 import { CommitChecker } from "./checkers/commit_checker.ts";
 import { checkHistory, isAcknowledgedWrite } from "./checkers/history_checker.ts";
+import { checkAgainstModel, type ObservedNode } from "./checkers/model_checker.ts";
 import { replayReference } from "./checkers/reference_replay.ts";
 import { checkSessions } from "./checkers/session_checker.ts";
 import type { Violation } from "./checkers/violation.ts";
@@ -63,6 +65,16 @@ export interface SimResult {
 
 const CHECK_EVERY_MS = TICK_TIME_MS / 2;
 const EVENTS_PER_SLICE = 256;
+/** The address SimCluster gives every client connection (its `ip` identity). */
+const SIM_CLIENT_ADDRESS = "10.0.0.1";
+
+/** A server's tree as the model checker compares it. */
+function* observedNodes(tree: DataTree): Generator<ObservedNode> {
+  for (const record of tree.snapshotNodes()) {
+    const node = tree.get(record.path)!;
+    yield { path: record.path, data: node.data, acl: node.acl, stat: tree.statOf(node), children: node.children };
+  }
+}
 
 /** The command line that replays a run with these options. */
 export function replayCommand(options: Pick<SimOptions, "seed" | "voters" | "observers" | "ticks" | "clients" | "swarm" | "codec">): string {
@@ -261,9 +273,23 @@ class Simulation {
         report("committed txns are never lost", `server ${sid} applied ${zxidHex(zxid)} while serving, but it is not in the final history (ending at ${zxidHex(lastZxid)})`);
       }
     }
+    checkHistory(entries, this.#history.ops, report, this.#history.connections.values());
+    // The independent model (src/testing/model/): replies, reads and the final tree against
+    // ZooKeeper's semantics; its watch triggers, not the production tree's, judge the events.
+    const config = leaderReplica.server.config;
+    const triggers = checkAgainstModel({
+      entries,
+      ops: this.#history.ops,
+      config: { extendedTypesEnabled: config.extendedTypesEnabled, superDigest: config.superDigest },
+      clientAddress: SIM_CLIENT_ADDRESS,
+      report,
+      finalTree: observedNodes(leaderReplica.server.tree),
+    });
     const digestAt = new Set([...this.#checker.states.keys()].filter((zxid) => inHistory.has(zxid) || zxid === 0));
     digestAt.add(lastZxid);
-    const reference = replayReference(entries, { ops: this.#history.ops, digestAt, report });
+    // The model checker above checks every read (against its own state); the reference replay is
+    // kept for the digests, the ephemerals and the sessions.
+    const reference = replayReference(entries, { ops: [], digestAt, report });
     for (const zxid of digestAt) {
       const observed = this.#checker.states.get(zxid);
       if (observed !== undefined && observed.digest !== reference.digests.get(zxid)) {
@@ -277,8 +303,7 @@ class Simulation {
         report("equal trees at equal zxids", `server ${sid}'s final tree at ${zxidHex(replica.server.tree.lastZxid)} differs from the committed history's`);
       }
     }
-    checkHistory(entries, this.#history.ops, report);
-    checkWatches(this.#history.connections.values(), this.#history.ops, reference, report);
+    checkWatches(this.#history.connections.values(), this.#history.ops, triggers, report);
     checkSessions(reference, {
       leaderSessions: new Set(leaderReplica.server.sessions().map((session) => session.sessionId)),
       connections: this.#history.connections.values(),

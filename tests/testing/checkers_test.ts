@@ -4,6 +4,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { Code } from "../../src/core/errors.ts";
 import type { Reply, Request } from "../../src/core/records.ts";
 import type { Txn, TxnEntry } from "../../src/core/txn.ts";
 import { zxidOf } from "../../src/core/zxid.ts";
@@ -14,6 +15,7 @@ import { checkSessions } from "../../src/testing/checkers/session_checker.ts";
 import { collectViolations } from "../../src/testing/checkers/violation.ts";
 import { checkWatches } from "../../src/testing/checkers/watch_checker.ts";
 import { History, type OpRecord } from "../../src/testing/history.ts";
+import { runSimulation } from "../../src/testing/simulator.ts";
 
 const OPEN = [{ perms: 31, id: { scheme: "world", id: "anyone" } }];
 const S1 = 0x100n;
@@ -151,6 +153,40 @@ describe("checkHistory", () => {
     const reordered = collectViolations();
     checkHistory([txn(3, create("/a"), S1, 8), txn(4, create("/b"), S1, 7)], [], reordered.report);
     assert.equal(reordered.violations[0]?.invariant, "per-client FIFO order");
+  });
+
+  test("exempts from FIFO exactly the SESSIONMOVED no-ops of a connection the client abandoned (seed 1970)", () => {
+    // xid 1 went out on connection 1, which the client gave up on; xids 2 and 3 went out on
+    // connection 2; the leader refused the stale xid 1 with SESSIONMOVED after committing them.
+    const late = (txnBody: Txn) => [txn(3, create("/a"), S1, 2), txn(4, create("/b"), S1, 3), txn(5, txnBody, S1, 1)];
+    const moved: Txn = { type: "error", err: Code.SESSIONMOVED };
+    const build = (options: { reconnected: boolean; replied: boolean }) => {
+      const history = new History();
+      history.opened({ connection: 1, client: 1, sessionId: S1, sid: 1, openedMs: 0 });
+      if (options.reconnected) history.opened({ connection: 2, client: 1, sessionId: S1, sid: 2, openedMs: 50 });
+      op(history, { xid: 1, connection: 1, request: createReq("/stale"), invokeMs: 10, completeMs: options.replied ? 100 : null, reply: options.replied ? { header: { xid: 1, zxid: z(5), err: Code.SESSIONMOVED }, body: null } : null });
+      return history;
+    };
+    const fifo = (entries: TxnEntry[], history: History) => {
+      const { report, violations } = collectViolations();
+      checkHistory(entries, history.ops, report, history.connections.values());
+      return violations.map((v) => v.invariant);
+    };
+    assert.deepEqual(fifo(late(moved), build({ reconnected: true, replied: false })), []);
+    // Not exempt: another error, a connection the client never left, a reply the client saw, no connections known.
+    assert.deepEqual(fifo(late({ type: "error", err: Code.NODEEXISTS }), build({ reconnected: true, replied: false })), ["per-client FIFO order"]);
+    assert.deepEqual(fifo(late(moved), build({ reconnected: false, replied: false })), ["per-client FIFO order"]);
+    assert.deepEqual(fifo(late(moved), build({ reconnected: true, replied: true })), ["per-client FIFO order"]);
+    const { report, violations } = collectViolations();
+    checkHistory(late(moved), build({ reconnected: true, replied: false }).ops, report);
+    assert.deepEqual(violations.map((v) => v.invariant), ["per-client FIFO order"]);
+    // A SESSIONMOVED no-op still counts for at-most-once.
+    assert.deepEqual(fifo([txn(3, create("/a"), S1, 1), txn(4, moved, S1, 1)], build({ reconnected: true, replied: false })), ["at most once"]);
+  });
+
+  test("regression: seed 1970 at 3 voters (stale SESSIONMOVED no-ops after newer requests) passes", { timeout: 120_000 }, () => {
+    const result = runSimulation({ seed: 1970, voters: 3 });
+    assert.equal(result.failure, null, result.failure === null ? "" : `${result.failure.invariant}: ${result.failure.message}`);
   });
 
   test("fails when a session sees a zxid older than one it saw before", () => {

@@ -3,7 +3,11 @@
  * - no acknowledged write lost: every write a client saw succeed is in the committed history, at
  *   the zxid of its reply, as that client's request (session and xid);
  * - at most once: no client request became two txns;
- * - per-client FIFO: a session's txns are in the order it sent them;
+ * - per-client FIFO: a session's txns are in the order it sent them — except the SESSIONMOVED no-ops
+ *   of a connection the client had abandoned: a request still in flight on a connection the client
+ *   gave up on may reach the leader after the client's newer requests (sent on its new connection);
+ *   the leader refuses it (the session moved) with an error txn that changes nothing, and the client
+ *   never hears of it, so it is not out of order in any way a client can see;
  * - monotonic: the zxids a session sees in replies never go back (across reconnects too);
  * - linearizable writes: if write A completed before write B was invoked, zxid(A) < zxid(B);
  * - sync: a sync returns a zxid at least that of every write completed before it was invoked.
@@ -13,7 +17,7 @@ import { Code } from "../../core/errors.ts";
 import type { TxnEntry } from "../../core/txn.ts";
 import { type Zxid, zxidHex } from "../../core/zxid.ts";
 import { WRITE_KINDS } from "../../core/request_kinds.ts";
-import type { OpRecord } from "../history.ts";
+import type { ConnectionRecord, OpRecord } from "../history.ts";
 import { hex } from "./reference_replay.ts";
 import type { Report } from "./violation.ts";
 
@@ -21,10 +25,12 @@ export function checkHistory(
   entries: readonly TxnEntry[],
   ops: readonly OpRecord[],
   report: Report,
+  /** The clients' connections (to tell abandoned ones); without them no txn is exempt from FIFO. */
+  connections: Iterable<ConnectionRecord> = [],
 ): void {
   const byZxid = new Map(entries.map((entry) => [entry.header.zxid, entry]));
   checkAcknowledgedWrites(byZxid, ops, report);
-  checkAtMostOnceAndFifo(entries, report);
+  checkAtMostOnceAndFifo(entries, report, abandonedMovedNoOp(ops, connections));
   checkMonotonic(ops, report);
   checkRealTimeOrder(ops, report);
 }
@@ -59,19 +65,48 @@ function checkAcknowledgedWrites(byZxid: ReadonlyMap<Zxid, TxnEntry>, ops: reado
   }
 }
 
-function checkAtMostOnceAndFifo(entries: readonly TxnEntry[], report: Report): void {
+function checkAtMostOnceAndFifo(entries: readonly TxnEntry[], report: Report, exempt: (entry: TxnEntry) => boolean): void {
   const lastCxid = new Map<bigint, { cxid: number; zxid: Zxid }>();
+  const committed = new Map<string, Zxid>();
   for (const entry of entries) {
     const { sessionId, cxid, zxid } = entry.header;
     if (cxid <= 0) continue; // session creation and expiry carry no client xid
+    const key = `${sessionId} ${cxid}`;
+    const twice = committed.get(key);
+    if (twice !== undefined) {
+      report("at most once", `session 0x${hex(sessionId)} xid ${cxid} is committed twice, at ${zxidHex(twice)} and ${zxidHex(zxid)}`);
+    }
+    committed.set(key, zxid);
+    if (exempt(entry)) continue;
     const last = lastCxid.get(sessionId);
-    if (last !== undefined && cxid === last.cxid) {
-      report("at most once", `session 0x${hex(sessionId)} xid ${cxid} is committed twice, at ${zxidHex(last.zxid)} and ${zxidHex(zxid)}`);
-    } else if (last !== undefined && cxid < last.cxid) {
+    if (twice === undefined && last !== undefined && cxid < last.cxid) {
       report("per-client FIFO order", `session 0x${hex(sessionId)}: xid ${cxid} is committed at ${zxidHex(zxid)}, after xid ${last.cxid} at ${zxidHex(last.zxid)}`);
     }
     lastCxid.set(sessionId, { cxid, zxid });
   }
+}
+
+/**
+ * Exempt from FIFO exactly: a SESSIONMOVED error txn (a no-op) whose request the client sent on a
+ * connection it later replaced by a newer one of the same session, and never got a reply to.
+ */
+function abandonedMovedNoOp(ops: readonly OpRecord[], connections: Iterable<ConnectionRecord>): (entry: TxnEntry) => boolean {
+  const requests = new Map<string, OpRecord>();
+  for (const op of ops) if (op.xid > 0) requests.set(`${op.sessionId} ${op.xid}`, op);
+  const opened = new Map<number, ConnectionRecord>();
+  const latest = new Map<bigint, number>();
+  for (const connection of connections) {
+    opened.set(connection.connection, connection);
+    latest.set(connection.sessionId, Math.max(latest.get(connection.sessionId) ?? Number.NEGATIVE_INFINITY, connection.openedMs));
+  }
+  return (entry) => {
+    if (entry.txn.type !== "error" || entry.txn.err !== Code.SESSIONMOVED) return false;
+    const op = requests.get(`${entry.header.sessionId} ${entry.header.cxid}`);
+    if (op === undefined || op.reply !== null) return false;
+    const connection = opened.get(op.connection);
+    const newest = latest.get(op.sessionId);
+    return connection !== undefined && newest !== undefined && newest > connection.openedMs;
+  };
 }
 
 function checkMonotonic(ops: readonly OpRecord[], report: Report): void {
