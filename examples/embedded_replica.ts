@@ -6,13 +6,18 @@
  *   deno run -A examples/embedded_replica.ts --id 1 --serve      # member 1 until Ctrl-C; start 2 and 3 the same way
  *   bun examples/embedded_replica.ts --id 2 --serve
  *
- * Member N listens for clients on 127.0.0.1:(21810+N), for its peers on 28880+N and for HTTP on
- * 18080+N; its data goes to <tmpdir>/corral-embedded-example/memberN (kept between runs).
- *   curl -X PUT --data hello http://127.0.0.1:18081/kv/greeting
- *   curl http://127.0.0.1:18082/kv/greeting        # read through another member
- *   curl http://127.0.0.1:18083/status
+ * With --all every port is a free one the system picks, and the data goes to a fresh temporary
+ * directory (removed at exit). With --id the members must agree on ports: member N listens for
+ * clients on 127.0.0.1:(base+N), for its peers on base+100+N and for HTTP on base+200+N, where base
+ * is --base-port (default 21800; give all three the same); its data goes to --data-dir (default
+ * <tmpdir>/corral-embedded-example/memberN, kept between runs).
+ *   curl -X PUT --data hello http://127.0.0.1:22001/kv/greeting
+ *   curl http://127.0.0.1:22002/kv/greeting        # read through another member
+ *   curl http://127.0.0.1:22003/status
  */
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -26,9 +31,52 @@ import {
   startReplica,
 } from "../mod.ts";
 
-const SERVERS: ReplicaServer[] = [1, 2, 3].map((id) => ({ id, host: "127.0.0.1", quorumPort: 28880 + id, clientPort: 21810 + id }));
-const httpPort = (id: number) => 18080 + id;
 const KV = "/kv";
+
+const args = process.argv.slice(2).filter((arg) => arg !== "--");
+const all = args.includes("--all");
+const serveForever = args.includes("--serve");
+const flag = (name: string): string | undefined => {
+  const index = args.indexOf(name);
+  return index < 0 ? undefined : args[index + 1];
+};
+const ids = all ? [1, 2, 3] : [Number(flag("--id") ?? NaN)];
+const basePort = Number(flag("--base-port") ?? 21800);
+if ((!all && !(ids[0]! >= 1 && ids[0]! <= 3)) || !(Number.isInteger(basePort) && basePort > 0 && basePort <= 65535 - 203)) {
+  console.error("usage: embedded_replica.ts --all | --id <1|2|3> [--base-port <n>] [--data-dir <dir>]  [--serve]");
+  process.exit(2);
+}
+
+/** A port that was free a moment ago (bind 127.0.0.1:0, read it, close). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createTcpServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+interface Ports {
+  client: number;
+  quorum: number;
+  http: number;
+}
+
+async function pickPorts(id: number): Promise<Ports> {
+  if (!all) return { client: basePort + id, quorum: basePort + 100 + id, http: basePort + 200 + id };
+  return { client: await freePort(), quorum: await freePort(), http: await freePort() };
+}
+
+const PORTS = new Map<number, Ports>();
+for (const id of [1, 2, 3]) PORTS.set(id, await pickPorts(id));
+const SERVERS: ReplicaServer[] = [1, 2, 3].map((id) => ({ id, host: "127.0.0.1", quorumPort: PORTS.get(id)!.quorum, clientPort: PORTS.get(id)!.client }));
+const httpPort = (id: number) => PORTS.get(id)!.http;
+const scratch = all ? mkdtempSync(join(tmpdir(), "corral-embedded-example-")) : null;
+const dataDir = (id: number) =>
+  scratch !== null ? join(scratch, `member${id}`) : flag("--data-dir") ?? join(tmpdir(), "corral-embedded-example", `member${id}`);
 
 interface App {
   member: EmbeddedReplica;
@@ -36,22 +84,12 @@ interface App {
   http: HttpServer;
 }
 
-const args = process.argv.slice(2).filter((arg) => arg !== "--");
-const all = args.includes("--all");
-const serveForever = args.includes("--serve");
-const idArg = args.indexOf("--id");
-const ids = all ? [1, 2, 3] : [Number(args[idArg + 1] ?? NaN)];
-if (!all && !(ids[0]! >= 1 && ids[0]! <= 3)) {
-  console.error("usage: embedded_replica.ts --all | --id <1|2|3>  [--serve]");
-  process.exit(2);
-}
-
 /** Starts member `id`, a client of the whole ensemble, and the HTTP server. */
 async function startApp(id: number): Promise<App> {
   const member = await startReplica({
     myId: id,
     servers: SERVERS,
-    dataDir: join(tmpdir(), "corral-embedded-example", `member${id}`),
+    dataDir: dataDir(id),
     tickTimeMs: 200,
   });
   console.log(`member ${id}: clients on ${member.connectString}, peers on port ${member.quorumPort}`);
@@ -148,4 +186,5 @@ if (serveForever) {
   for (const id of ids) console.log(`GET  member ${id} /status → ${await http("GET", `http://127.0.0.1:${httpPort(id)}/status`)}`);
 }
 await Promise.all(apps.map((app) => stopApp(app)));
+if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
 console.log("stopped");

@@ -1,4 +1,6 @@
 /** The command line of `corral`, parsed into a command; errors name the bad argument. */
+import { FOUR_LETTER_WORDS } from "../driver/four_letter_words.ts";
+import { closestName } from "./closest_name.ts";
 
 export const HELP = `corral: a ZooKeeper-compatible coordination service
 
@@ -16,8 +18,16 @@ Options for serve (they override zoo.cfg):
   --log-level <level>     debug, info, warn or error (default info)
   --data-dir <dir>        keep the transaction log and snapshots here (zoo.cfg dataDir);
                           without one, data lives in memory and is lost on exit
-  --truncate-corrupt-log  if the log is corrupt before its end, cut it there and start (losing
-                          every txn after that point) instead of refusing to start
+  --truncate-corrupt-log  if the log is damaged (a record whose checksum fails, even the last
+                          one, or a missing segment), cut it there and start (losing every txn
+                          from that point; the warning lists them) instead of refusing to start
+
+Limits (Corral's own; ZooKeeper has no equivalent keys):
+  --output-bytes-max-per-connection <n>  unsent output at which a client stops being read
+                                         (default 4194304)
+  --output-buffer-bytes-max <n>          unsent output at which a client is closed (default 33554432)
+  --output-bytes-max-total <n>           unsent output of all clients, shared fairly (default 134217728)
+  --auth-identities-max <n>              distinct auth identities per connection (default 100)
 
 An ensemble: a zoo.cfg with two or more server.N=host:quorumPort:electionPort[:observer] lines
 (the same file on every member), initLimit and syncLimit (ticks), and dataDir/myid holding this
@@ -40,6 +50,10 @@ export interface ServeArgs {
   logLevel: LogLevelName;
   dataDir: string | null;
   truncateCorruptLog: boolean;
+  outputBytesMaxPerConnection: number | null;
+  outputBufferBytesMax: number | null;
+  outputBytesMaxTotal: number | null;
+  authIdentitiesMax: number | null;
 }
 
 export type Command =
@@ -66,6 +80,7 @@ function parseServeArgs(argv: readonly string[]): ServeArgs {
   const args: ServeArgs = {
     configPath: null, port: null, host: null, fourLetterWhitelist: null, tickTimeMs: null, maxClientCnxns: null, logLevel: "info",
     dataDir: null, truncateCorruptLog: false,
+    outputBytesMaxPerConnection: null, outputBufferBytesMax: null, outputBytesMaxTotal: null, authIdentitiesMax: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -84,7 +99,7 @@ function parseServeArgs(argv: readonly string[]): ServeArgs {
         args.host = value();
         break;
       case "--4lw":
-        args.fourLetterWhitelist = new Set(value().split(",").map((word) => word.trim()).filter((word) => word !== ""));
+        args.fourLetterWhitelist = fourLetterWords(value());
         break;
       case "--tick-time":
         args.tickTimeMs = integerArg(flag, value(), 1, 3_600_000);
@@ -98,6 +113,18 @@ function parseServeArgs(argv: readonly string[]): ServeArgs {
       case "--truncate-corrupt-log":
         if (inline !== null) throw new UsageError(`${flag} takes no value`);
         args.truncateCorruptLog = true;
+        break;
+      case "--output-bytes-max-per-connection":
+        args.outputBytesMaxPerConnection = integerArg(flag, value(), 1, Number.MAX_SAFE_INTEGER);
+        break;
+      case "--output-buffer-bytes-max":
+        args.outputBufferBytesMax = integerArg(flag, value(), 1, Number.MAX_SAFE_INTEGER);
+        break;
+      case "--output-bytes-max-total":
+        args.outputBytesMaxTotal = integerArg(flag, value(), 1, Number.MAX_SAFE_INTEGER);
+        break;
+      case "--auth-identities-max":
+        args.authIdentitiesMax = integerArg(flag, value(), 1, 1_000_000);
         break;
       case "--log-level": {
         const level = value();
@@ -117,6 +144,20 @@ function parseServeArgs(argv: readonly string[]): ServeArgs {
     throw new UsageError("serve needs a zoo.cfg or --port <n>; try `corral --help`");
   }
   return args;
+}
+
+/** `--4lw conf,srvr` or `*`: every word must be one ZooKeeper knows (a typo would silently disable it). */
+function fourLetterWords(text: string): Set<string> {
+  const words = new Set(text.split(",").map((word) => word.trim()).filter((word) => word !== ""));
+  for (const word of words) {
+    if (word === "*" || (FOUR_LETTER_WORDS as readonly string[]).includes(word)) continue;
+    const near = closestName(word, FOUR_LETTER_WORDS);
+    throw new UsageError(
+      `--4lw: unknown four-letter word ${JSON.stringify(word.slice(0, 40))}${near === null ? "" : ` (did you mean ${near}?)`}; ` +
+        `valid words: ${FOUR_LETTER_WORDS.join(", ")}, or * for all`,
+    );
+  }
+  return words;
 }
 
 function integerArg(flag: string, text: string, min: number, max: number): number {

@@ -4,9 +4,12 @@
  */
 import { defaultServerConfig, type ServerConfig } from "../core/server_io.ts";
 import { consoleLogger } from "../driver/logger.ts";
+import { lockDataDirs } from "../driver/dir_lock.ts";
 import { serveDurable } from "../driver/durable_server.ts";
 import { serveReplica } from "../driver/replica_driver.ts";
 import { serve } from "../driver/server_driver.ts";
+import type { OutputLimits } from "../driver/output_budget.ts";
+import { storageSizes } from "../driver/storage_sizes.ts";
 import { NodeFileSystem } from "../storage/node_file_system.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { ServeArgs } from "./args.ts";
@@ -26,6 +29,8 @@ export interface ServePlan {
   config: ServerConfig;
   maxClientCnxns: number;
   maxFrameBytes: number;
+  /** Output and auth bounds given as flags (unset ones keep the driver's defaults). */
+  outputLimits: OutputLimits;
   fourLetterWhitelist: Set<string>;
   dataDir: string | null;
   dataLogDir: string | null;
@@ -71,6 +76,7 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     snapshotTxnCount: cfg?.snapCount ?? 100_000,
     snapshotBytesMax: cfg?.snapshotBytesMax ?? 4 * 1024 * 1024 * 1024,
     superDigest: cfg?.superDigest ?? null,
+    ...(args.authIdentitiesMax === null ? {} : { authIdentitiesMax: args.authIdentitiesMax }),
   });
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) {
     throw new ServePlanError(`minSessionTimeout (${config.minSessionTimeoutMs} ms) is larger than maxSessionTimeout (${config.maxSessionTimeoutMs} ms)`);
@@ -82,8 +88,15 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     config,
     maxClientCnxns: args.maxClientCnxns ?? cfg?.maxClientCnxns ?? 60,
     maxFrameBytes: cfg?.juteMaxBuffer ?? 0xfffff,
+    outputLimits: {
+      ...(args.outputBytesMaxPerConnection === null ? {} : { outputBytesMaxPerConnection: args.outputBytesMaxPerConnection }),
+      ...(args.outputBufferBytesMax === null ? {} : { outputBufferBytesMax: args.outputBufferBytesMax }),
+      ...(args.outputBytesMaxTotal === null ? {} : { outputBytesMaxTotal: args.outputBytesMaxTotal }),
+    },
     fourLetterWhitelist: args.fourLetterWhitelist ?? cfg?.fourLetterWhitelist ?? new Set(["srvr"]),
     dataDir,
+    // Only an explicit dataLogDir separates the log; otherwise it lives in dataDir, wherever
+    // --data-dir put it (several members sharing one zoo.cfg must not share its dataDir's log).
     dataLogDir: cfg?.dataLogDir ?? null,
     snapRetainCount: cfg?.autopurgeSnapRetainCount ?? 3,
     truncateCorruptLog: args.truncateCorruptLog,
@@ -95,63 +108,113 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
 /** Runs the server until a shutdown signal; returns the process exit code. */
 export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<number> {
   let plan: ServePlan;
+  let cfg: ZooCfg | null = null;
   try {
-    const cfg = args.configPath === null ? null : parseZooCfg(await readConfig(args.configPath, runtime), { source: args.configPath });
+    cfg = args.configPath === null ? null : parseZooCfg(await readConfig(args.configPath, runtime), { source: args.configPath });
     const dataDir = args.dataDir ?? cfg?.dataDir ?? null;
     const myIdText = cfg !== null && cfg.servers.length > 1 && dataDir !== null ? await readMyId(dataDir, runtime) : null;
     plan = planServe(args, cfg, Date.now(), myIdText);
   } catch (error) {
+    // zoo.cfg's warnings first: an unknown key is often why a setting is missing ("did you mean clientPort?").
+    for (const warning of cfg?.warnings ?? []) console.error(`corral: warning: ${warning}`);
     console.error(`corral: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   for (const warning of plan.warnings) console.error(`corral: warning: ${warning}`);
-  const transport = await defaultTransport();
-  let handle: { port: number; close(): Promise<void>; stopped?: Promise<Error | null> };
-  let role = "standalone";
+  let running: RunningServer;
   try {
-    const options = {
-      transport,
-      host: plan.host,
-      port: plan.port,
-      config: plan.config,
-      maxClientCnxns: plan.maxClientCnxns,
-      maxFrameBytes: plan.maxFrameBytes,
-      fourLetterWhitelist: plan.fourLetterWhitelist,
-      logger: consoleLogger(args.logLevel),
-      ...(plan.dataDir === null ? {} : { dataDir: plan.dataDir }),
-      ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
-    };
-    const store = plan.dataDir === null ? null : {
-      fs: new NodeFileSystem(),
-      dataDir: plan.dataDir,
-      ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
-      snapRetainCount: plan.snapRetainCount,
-      truncateCorruptLog: plan.truncateCorruptLog,
-    };
-    const ensemble = plan.ensemble;
-    if (ensemble !== null && store !== null) {
-      handle = await serveReplica({ ...options, ...ensemble, store });
-      role = `${ensemble.observer ? "observer" : "member"} ${ensemble.myId} of an ensemble of ${ensemble.members.length}, ` +
-        `quorum port ${ensemble.quorumListen.port}`;
-    } else {
-      handle = store === null ? await serve(options) : await serveDurable({ ...options, ...store });
-    }
+    running = await startPlanned(plan, args, runtime);
   } catch (error) {
     console.error(`corral: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
+  const code = await serveUntilStopped(running, plan, runtime);
+  // The last line, so whoever watches the output knows the process is done and how.
+  console.error(`corral: stopped (exit code ${code})`);
+  return code;
+}
+
+interface RunningServer {
+  port: number;
+  role: string;
+  close(): Promise<void>;
+  /** Settles when the server stops on its own (an ensemble member whose storage failed). */
+  stopped?: Promise<Error | null>;
+}
+
+/** What the directory lock says to the next process on the same directories. */
+const DIR_LOCK = {
+  program: "corral serve",
+  advice: { dataDir: "choose another --data-dir", dataLogDir: "choose another dataLogDir" },
+} as const;
+
+/** Starts the standalone server or ensemble member `plan` describes. */
+async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntime): Promise<RunningServer> {
+  const transport = await defaultTransport();
+  const dataDirs = plan.dataDir === null ? {} : {
+    dataDir: plan.dataDir,
+    ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
+  };
+  const options = {
+    transport,
+    host: plan.host,
+    port: plan.port,
+    config: plan.config,
+    maxClientCnxns: plan.maxClientCnxns,
+    maxFrameBytes: plan.maxFrameBytes,
+    ...plan.outputLimits,
+    fourLetterWhitelist: plan.fourLetterWhitelist,
+    logger: consoleLogger(args.logLevel),
+    ...dataDirs,
+  };
+  if (plan.dataDir === null) return { ...await serve(options), role: "standalone" };
+  const store = {
+    fs: new NodeFileSystem(),
+    dataDir: plan.dataDir,
+    ...dataDirs,
+    snapRetainCount: plan.snapRetainCount,
+    truncateCorruptLog: plan.truncateCorruptLog,
+  };
+  const storageSizesOption = { storageSizes: () => storageSizes(store.dataDir, plan.dataLogDir ?? undefined) };
+  const ensemble = plan.ensemble;
+  if (ensemble === null) {
+    return { ...await serveDurable({ ...options, ...store, ...storageSizesOption, dirLock: DIR_LOCK }), role: "standalone" };
+  }
+  // Before the store opens anything: members sharing a directory would write one log.
+  const lock = await lockDataDirs(store.dataDir, plan.dataLogDir ?? undefined, DIR_LOCK);
+  try {
+    const handle = await serveReplica({ ...options, ...ensemble, store, ...storageSizesOption });
+    void handle.stopped.then(() => lock.release());
+    return {
+      port: handle.port,
+      role: `${ensemble.observer ? "observer" : "member"} ${ensemble.myId} of an ensemble of ${ensemble.members.length}, ` +
+        `quorum port ${ensemble.quorumListen.port}`,
+      stopped: handle.stopped,
+      close: async () => {
+        await handle.close();
+        await lock.release();
+      },
+    };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+/** Prints "serving on", waits for a shutdown signal (or a failure), closes; returns the exit code. */
+async function serveUntilStopped(running: RunningServer, plan: ServePlan, runtime: CliRuntime): Promise<number> {
   const reason = await new Promise<string>((resolve) => {
     const remove = runtime.onShutdownSignal((received) => {
       remove();
       resolve(`${received} received`);
     });
     // An ensemble member stops on its own when its storage fails.
-    void handle.stopped?.then((error) => {
+    void running.stopped?.then((error) => {
       if (error === null) return;
       remove();
       resolve(`stopped: ${error.message}`);
     });
-    console.log(`corral: serving on ${formatHost(plan.host)}:${handle.port} (${runtime.name}, ${role})`);
+    console.log(`corral: serving on ${formatHost(plan.host)}:${running.port} (${runtime.name}, ${running.role})`);
   });
   const failed = reason.startsWith("stopped");
   console.error(`corral: ${reason}, shutting down`);
@@ -159,7 +222,7 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
   const deadline = new Promise<"late">((resolve) => {
     timer = setTimeout(() => resolve("late"), SHUTDOWN_DEADLINE_MS);
   });
-  const outcome = await Promise.race([handle.close().then(() => "done" as const), deadline]);
+  const outcome = await Promise.race([running.close().then(() => "done" as const), deadline]);
   clearTimeout(timer);
   if (outcome === "late") {
     console.error(`corral: shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);

@@ -4,6 +4,7 @@
  * are kept and warned about, as ZooKeeper passes them on as `zookeeper.<key>` system properties.
  */
 import { FOUR_LETTER_WORDS } from "../driver/four_letter_words.ts";
+import { closestName } from "./closest_name.ts";
 
 export interface ZooCfgServer {
   /** N of `server.N`. */
@@ -21,7 +22,10 @@ export interface ZooCfg {
   /** null when absent (callers pick the default). */
   tickTimeMs: number | null;
   dataDir: string | null;
-  /** Defaults to dataDir, as ZooKeeper does. */
+  /**
+   * Only when zoo.cfg sets it; null means "wherever dataDir ends up" (ZooKeeper's default), which
+   * is decided after `--data-dir`, so that flag moves the log too (see serve_command.ts).
+   */
   dataLogDir: string | null;
   clientPort: number | null;
   clientPortAddress: string | null;
@@ -92,6 +96,14 @@ export function defaultZooCfg(): ZooCfg {
   };
 }
 
+/** The keys parseZooCfg reads (besides server.N), for "did you mean" on an unknown one. */
+export const KNOWN_KEYS: readonly string[] = [
+  "tickTime", "dataDir", "dataLogDir", "clientPort", "clientPortAddress", "maxClientCnxns", "minSessionTimeout",
+  "maxSessionTimeout", "4lw.commands.whitelist", "jute.maxbuffer", "initLimit", "syncLimit", "peerType",
+  "quorumListenOnAllIPs", "autopurge.snapRetainCount", "autopurge.purgeInterval", "snapSizeLimitInKb", "snapCount",
+  "extendedTypesEnabled", "DigestAuthenticationProvider.superDigest",
+];
+
 interface Entry {
   key: string;
   value: string;
@@ -103,7 +115,6 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
   const source = options.source ?? "zoo.cfg";
   const cfg = defaultZooCfg();
   const seen = new Map<string, number>();
-  let dataLogDirSet = false;
   for (const entry of propertyEntries(text)) {
     const fail = (message: string): never => {
       throw new ZooCfgError(source, entry.line, message);
@@ -127,7 +138,6 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
         break;
       case "dataLogDir":
         cfg.dataLogDir = nonEmpty(v, "dataLogDir", fail);
-        dataLogDirSet = true;
         break;
       case "clientPort":
         cfg.clientPort = integer(v, { min: 0, max: 65535 }, "clientPort", fail);
@@ -190,12 +200,14 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
         if (!/^super:[A-Za-z0-9+/=]+$/.test(v)) fail(`${entry.key} must look like super:<base64 sha1>, got ${JSON.stringify(v)}`);
         cfg.superDigest = v;
         break;
-      default:
+      default: {
         cfg.unknown.set(entry.key, v);
-        cfg.warnings.push(`${source} line ${entry.line}: unknown key ${entry.key} (kept, not used by corral)`);
+        const near = closestName(entry.key, KNOWN_KEYS);
+        const guess = near === null ? "" : `; did you mean ${near}?`;
+        cfg.warnings.push(`${source} line ${entry.line}: unknown key ${entry.key} (kept, not used by corral)${guess}`);
+      }
     }
   }
-  if (!dataLogDirSet) cfg.dataLogDir = cfg.dataDir;
   const tick = cfg.tickTimeMs ?? 2000;
   const min = cfg.minSessionTimeoutMs ?? 2 * tick;
   const max = cfg.maxSessionTimeoutMs ?? 20 * tick;

@@ -104,6 +104,9 @@ export interface ConfReport {
   maxSessionTimeoutMs: number;
   /** 0 on a standalone server. */
   serverId: number;
+  /** Bytes of the store as ZooKeeper labels them (see storage_sizes.ts); absent (0) without one. */
+  dataDirSize?: number;
+  dataLogSize?: number;
 }
 
 /** Everything a command may look at or do. Methods are called only by the commands that need them. */
@@ -170,8 +173,10 @@ export function runFourLetterWord(
     case "srst":
       source.resetServerStats();
       return "Server stats reset.\n";
-    case "dirs":
-      return "datadir_size: 0\nlogdir_size: 0\n";
+    case "dirs": {
+      const conf = source.conf();
+      return `datadir_size: ${conf.dataDirSize ?? 0}\nlogdir_size: ${conf.dataLogSize ?? 0}\n`;
+    }
     case "hash":
       return "";
     case "dump":
@@ -259,9 +264,9 @@ export function formatConf(conf: ConfReport): string {
     ["clientPort", conf.clientPort],
     ["secureClientPort", -1],
     ["dataDir", conf.dataDir],
-    ["dataDirSize", 0],
+    ["dataDirSize", conf.dataDirSize ?? 0],
     ["dataLogDir", conf.dataLogDir],
-    ["dataLogSize", 0],
+    ["dataLogSize", conf.dataLogSize ?? 0],
     ["tickTime", conf.tickTimeMs],
     ["maxClientCnxns", conf.maxClientCnxns],
     ["minSessionTimeout", conf.minSessionTimeoutMs],

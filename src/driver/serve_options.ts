@@ -13,7 +13,9 @@ import type {
 import type { Transport } from "../transport/transport.ts";
 import type { FourLetterWord } from "./four_letter_words.ts";
 import type { Logger } from "./logger.ts";
+import type { OutputLimits } from "./output_budget.ts";
 import type { DurableLog } from "./persister.ts";
+import type { StorageSizes } from "./storage_sizes.ts";
 
 /** The core as the driver uses it; src/core/server.ts's Server is one, tests may pass a fake. */
 export interface ServerCore {
@@ -44,7 +46,8 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-export interface ServeOptions {
+/** How a server listens, limits and reports; the output bounds come from OutputLimits (output_budget.ts). */
+export interface ServeOptions extends OutputLimits {
   transport: Transport;
   /** Interface to listen on; ZooKeeper's default is all interfaces ("0.0.0.0"). */
   host?: string;
@@ -73,6 +76,8 @@ export interface ServeOptions {
   /** Only reported by `conf`: myid of an ensemble member; standalone servers report 0. */
   serverId?: number;
   dataLogDir?: string;
+  /** Only reported by `conf` and `dirs`: the store's byte counts, read when asked (storage_sizes.ts). */
+  storageSizes?: () => StorageSizes;
 }
 
 export interface ServerHandle<C extends ServerCore = Server> {

@@ -700,6 +700,7 @@ export class ServerDriver<C extends ServerCore> {
         minSessionTimeoutMs: this.#options.config.minSessionTimeoutMs,
         maxSessionTimeoutMs: this.#options.config.maxSessionTimeoutMs,
         serverId: this.#options.serverId ?? 0,
+        ...this.#options.storageSizes?.(),
       }),
     });
     // An ensemble member without a leader answers most words with "not currently serving".

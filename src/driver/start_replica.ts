@@ -6,6 +6,7 @@
 import { defaultServerConfig, type ServerConfig } from "../core/server_io.ts";
 import type { FileSystem } from "../storage/file_system.ts";
 import type { Transport } from "../transport/transport.ts";
+import type { DirLock } from "./dir_lock.ts";
 import type { FourLetterWord } from "./four_letter_words.ts";
 import type { Logger } from "./logger.ts";
 import { type PeerTuning, type ReplicaDriverStatus, serveReplica } from "./replica_driver.ts";
@@ -35,7 +36,11 @@ export interface StartReplicaOptions {
   dataDir?: string;
   /** Log segments go here instead of dataDir. */
   dataLogDir?: string;
-  /** Default: the real file system (node:fs, which all three runtimes provide). */
+  /**
+   * Default: the real file system (node:fs, which all three runtimes provide). On it, dataDir and
+   * dataLogDir are locked while the member runs: a second member (in this process or another) on
+   * either directory is refused with an error naming the first.
+   */
   fs?: FileSystem;
   /** Default: the runtime's TCP adapter, for clients and peers. */
   transport?: Transport;
@@ -94,40 +99,58 @@ export async function startReplica(options: StartReplicaOptions): Promise<Embedd
   }
   const transport: Transport = options.transport ??
     await import("../transport/auto.ts").then((module) => module.defaultTransport());
-  const fs: FileSystem | null = options.dataDir === undefined
-    ? null
-    : options.fs ?? await import("../storage/node_file_system.ts").then((module) => new module.NodeFileSystem());
+  const dataDir = options.dataDir;
+  const realFs = dataDir === undefined ? null : await import("../storage/node_file_system.ts");
+  const fs: FileSystem | null = realFs === null ? null : options.fs ?? new realFs.NodeFileSystem();
   const tickTimeMs = options.tickTimeMs ?? options.config?.tickTimeMs ?? 2000;
-  const handle = await serveReplica({
-    transport,
-    host: options.host ?? "127.0.0.1",
-    port: options.clientPort ?? me.clientPort ?? 0,
-    config: defaultServerConfig({ sessionIdSeedMs: Date.now(), ...options.config, tickTimeMs }),
-    myId: options.myId,
-    members: options.servers.map((server) => ({
-      id: server.id,
-      host: server.host,
-      quorumPort: server.quorumPort,
-      observer: server.observer === true,
-    })),
-    initLimitTicks: options.initLimit ?? 10,
-    syncLimitTicks: options.syncLimit ?? 5,
-    ...(options.quorumHost === undefined ? {} : { quorumListen: { host: options.quorumHost, port: me.quorumPort } }),
-    ...(fs === null || options.dataDir === undefined ? {} : {
-      dataDir: options.dataDir,
-      ...(options.dataLogDir === undefined ? {} : { dataLogDir: options.dataLogDir }),
-      store: {
-        fs,
-        dataDir: options.dataDir,
+  // Before the store opens anything: two members must never share a log. A simulated disk has nothing to share.
+  const onDisk = dataDir !== undefined && realFs !== null && fs instanceof realFs.NodeFileSystem;
+  const lock: DirLock | null = !onDisk ? null : await import("./dir_lock.ts").then((module) =>
+    module.lockDataDirs(dataDir, options.dataLogDir, { program: `startReplica (server ${options.myId})` })
+  );
+  const sizes = !onDisk ? {} : await import("./storage_sizes.ts").then((module) => ({
+    storageSizes: () => module.storageSizes(dataDir, options.dataLogDir),
+  }));
+  let handle;
+  try {
+    handle = await serveReplica({
+      transport,
+      host: options.host ?? "127.0.0.1",
+      port: options.clientPort ?? me.clientPort ?? 0,
+      config: defaultServerConfig({ sessionIdSeedMs: Date.now(), ...options.config, tickTimeMs }),
+      myId: options.myId,
+      members: options.servers.map((server) => ({
+        id: server.id,
+        host: server.host,
+        quorumPort: server.quorumPort,
+        observer: server.observer === true,
+      })),
+      initLimitTicks: options.initLimit ?? 10,
+      syncLimitTicks: options.syncLimit ?? 5,
+      ...(options.quorumHost === undefined ? {} : { quorumListen: { host: options.quorumHost, port: me.quorumPort } }),
+      ...(fs === null || dataDir === undefined ? {} : {
+        dataDir,
         ...(options.dataLogDir === undefined ? {} : { dataLogDir: options.dataLogDir }),
-        ...(options.snapRetainCount === undefined ? {} : { snapRetainCount: options.snapRetainCount }),
-      },
-    }),
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
-    ...(options.maxClientCnxns === undefined ? {} : { maxClientCnxns: options.maxClientCnxns }),
-    ...(options.fourLetterWhitelist === undefined ? {} : { fourLetterWhitelist: options.fourLetterWhitelist }),
-    ...(options.peers === undefined ? {} : { peers: options.peers }),
-  });
+        store: {
+          fs,
+          dataDir,
+          ...(options.dataLogDir === undefined ? {} : { dataLogDir: options.dataLogDir }),
+          ...(options.snapRetainCount === undefined ? {} : { snapRetainCount: options.snapRetainCount }),
+        },
+      }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.maxClientCnxns === undefined ? {} : { maxClientCnxns: options.maxClientCnxns }),
+      ...(options.fourLetterWhitelist === undefined ? {} : { fourLetterWhitelist: options.fourLetterWhitelist }),
+      ...(options.peers === undefined ? {} : { peers: options.peers }),
+      ...sizes,
+    });
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+  // Released once the store is closed, whether stop() closed it or a storage failure did.
+  void handle.stopped.then(() => lock?.release());
+
   return {
     myId: handle.myId,
     host: handle.host,
@@ -136,7 +159,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Embedd
     connectString: `${formatHost(handle.host)}:${handle.port}`,
     status: () => handle.status(),
     fourLetterWord: (word) => handle.fourLetterWord(word),
-    stop: () => handle.close(),
+    stop: async () => {
+      await handle.close();
+      await lock?.release();
+    },
     stopped: handle.stopped,
   };
 }

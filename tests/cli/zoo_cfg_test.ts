@@ -16,13 +16,34 @@ autopurge.purgeInterval=1
 `;
 
 describe("zoo.cfg", () => {
+  test("--data-dir moves the log too, unless zoo.cfg sets dataLogDir (issue 10 item 1)", () => {
+    const args = parseArgs(["serve", "zoo.cfg", "--data-dir", "/member1"]);
+    assert.equal(args.kind, "serve");
+    if (args.kind !== "serve") return;
+    const moved = planServe(args.args, parseZooCfg("clientPort=2181\ndataDir=/shared\n"), 0);
+    assert.equal(moved.dataDir, "/member1");
+    assert.equal(moved.dataLogDir, null, "the log lives in /member1, not in the zoo.cfg's /shared");
+    const explicit = planServe(args.args, parseZooCfg("clientPort=2181\ndataDir=/shared\ndataLogDir=/fastdisk\n"), 0);
+    assert.equal(explicit.dataLogDir, "/fastdisk");
+  });
+
+  test("an unknown key is warned about with the closest known key", () => {
+    const cfg = parseZooCfg("clientPrt=2181\nticktime=2000\nsnapCnt=5\nmetricsProvider.className=x\n");
+    assert.deepEqual(cfg.warnings, [
+      "zoo.cfg line 1: unknown key clientPrt (kept, not used by corral); did you mean clientPort?",
+      "zoo.cfg line 2: unknown key ticktime (kept, not used by corral); did you mean tickTime?",
+      "zoo.cfg line 3: unknown key snapCnt (kept, not used by corral); did you mean snapCount?",
+      "zoo.cfg line 4: unknown key metricsProvider.className (kept, not used by corral)",
+    ]);
+  });
+
   test("the sample zoo.cfg shipped with ZooKeeper", () => {
     const cfg = parseZooCfg(SAMPLE);
     assert.equal(cfg.tickTimeMs, 2000);
     assert.equal(cfg.initLimit, 10);
     assert.equal(cfg.syncLimit, 5);
     assert.equal(cfg.dataDir, "/tmp/zookeeper");
-    assert.equal(cfg.dataLogDir, "/tmp/zookeeper", "dataLogDir defaults to dataDir");
+    assert.equal(cfg.dataLogDir, null, "unset: the log goes wherever dataDir ends up (after --data-dir)");
     assert.equal(cfg.clientPort, 2181);
     assert.equal(cfg.maxClientCnxns, 60);
     assert.equal(cfg.autopurgePurgeIntervalHours, 1);
@@ -154,6 +175,23 @@ describe("serve plan (zoo.cfg + flags)", () => {
     const plan = planServe(serveArgs(["zoo.cfg"]), single, 0);
     assert.equal(plan.port, 2190);
     assert.equal(plan.host, "127.0.0.1");
+  });
+
+  test("output and auth bounds come from flags; unset ones keep the driver's defaults", () => {
+    const plan = planServe(serveArgs([
+      "--port", "0", "--output-bytes-max-per-connection", "1048576", "--output-buffer-bytes-max=8388608",
+      "--output-bytes-max-total", "67108864", "--auth-identities-max", "10",
+    ]), null, 0);
+    assert.deepEqual(plan.outputLimits, {
+      outputBytesMaxPerConnection: 1048576,
+      outputBufferBytesMax: 8388608,
+      outputBytesMaxTotal: 67108864,
+    });
+    assert.equal(plan.config.authIdentitiesMax, 10);
+    const defaults = planServe(serveArgs(["--port", "0"]), null, 0);
+    assert.deepEqual(defaults.outputLimits, {});
+    assert.equal(defaults.config.authIdentitiesMax, undefined);
+    assert.throws(() => parseArgs(["serve", "--port", "0", "--auth-identities-max", "0"]), /--auth-identities-max must be an integer in 1\.\./);
   });
 
   test("usage errors name the bad argument", () => {
