@@ -66,6 +66,11 @@ export interface AckEpochMessage {
   appliedZxid: Zxid;
   /** The attempt of the role that sends it (see LeaderInfoMessage.attempt). */
   attempt: number;
+  /**
+   * The epoch acknowledged: the leaderInfo's newEpoch the learner saved as its acceptedEpoch. Two
+   * roles of one leader can both answer a starting learner's followerInfo; the ack names which.
+   */
+  epoch: number;
 }
 
 /** Leader → learner: how to catch up, followed by the txns to apply (committed history). */
@@ -131,15 +136,22 @@ export interface ForwardedRequestMessage {
   identities: Id[];
 }
 
-/** Leader → learner, every tick: the leader is alive. */
+/** Leader → learner, every tick (and at once when a sync needs a new round): the leader is alive. */
 export interface HeartbeatMessage {
   kind: "heartbeat";
+  /**
+   * The leader's latest round of confirming that it still leads (its read index for sync): the
+   * learner echoes it in a ping. Absent or 0: none yet.
+   */
+  round?: number;
 }
 
 /** Learner → leader: sessions that showed activity, and their timeouts (session touches). */
 export interface PingMessage {
   kind: "ping";
   sessions: Array<{ sessionId: bigint; timeoutMs: number }>;
+  /** The latest heartbeat round the learner saw (HeartbeatMessage.round); absent: none. */
+  round?: number;
 }
 
 /** Learner → leader: a client asked for sync; answer when everything before is committed. */

@@ -141,8 +141,12 @@ function prepareCreate(request: CreateRequest, context: PrepContext, kind: Creat
   if (!Number.isInteger(flags) || flags < 0 || flags > CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL) {
     throw new KeeperCodeError(Code.BADARGUMENTS, `invalid create flags ${flags}`);
   }
+  // ZooKeeper's order (protocol reference §7.6): a TTL mode while TTL is disabled is UNIMPLEMENTED,
+  // whatever the opcode; then the mode must match the opcode (BADARGUMENTS), whether TTL is on or not.
+  if (isTtlFlags(flags) && !context.extendedTypesEnabled) {
+    throw new KeeperCodeError(Code.UNIMPLEMENTED, "TTL nodes are disabled (extendedTypesEnabled)");
+  }
   if (kind === "createTTL") {
-    if (!context.extendedTypesEnabled) throw new KeeperCodeError(Code.UNIMPLEMENTED, "TTL nodes are disabled");
     if (!isTtlFlags(flags)) throw new KeeperCodeError(Code.BADARGUMENTS, "createTTL needs a TTL create mode");
     if (request.ttl <= 0n || request.ttl > TTL_MAX) {
       throw new KeeperCodeError(Code.BADARGUMENTS, `ttl ${request.ttl} out of range`);

@@ -56,8 +56,12 @@ export interface Replication {
   readonly role: "leader" | "learner";
   propose(entry: TxnEntry): void;
   forward(message: ForwardedRequestMessage): void;
-  /** Sends a sync to the leader; returns the id `syncAnswered` will carry. */
-  sync(): number;
+  /**
+   * Asks for sync `requestId` (a learner sends it to the leader; the leader confirms it holds a
+   * quorum): `syncAnswered(requestId)` follows once every commit before it has been applied here,
+   * possibly before this returns.
+   */
+  sync(requestId: number): void;
 }
 
 const CONTAINER_DELETIONS_PER_CHECK_MAX = 10_000;
@@ -68,10 +72,19 @@ export class Server {
   #pending: PendingChanges;
   readonly #watches = new WatchManager();
   #sessions: SessionTracker;
+  /**
+   * The sessions the applied txns left open (id → timeout): the tracker also holds what prep did
+   * ahead of them (sessions being created, closes prepared), and a new role starts from this.
+   */
+  #committedSessions = new Map<bigint, number>();
   readonly #connections = new Map<ConnectionId, Connection>();
   readonly #connectionOfSession = new Map<bigint, ConnectionId>();
   /** zxid → connection waiting for that txn's reply. */
   readonly #waiting = new Map<Zxid, ConnectionId>();
+  /** Ids for sync requests to the replication, unique across roles (a role's late answer matches nothing). */
+  #nextSyncId = 1;
+  /** Sync requests to the replication not answered yet → the connection that asked. */
+  readonly #syncRequests = new Map<number, ConnectionId>();
   /** Connections with a sync at the head of their queue. */
   readonly #syncWaiting = new Set<ConnectionId>();
   #outputs: ServerOutput[] = [];
@@ -265,9 +278,10 @@ export class Server {
         request: { kind: "moveSession" },
         identities: [],
       });
-      const requestId = this.#replication.sync();
+      const requestId = this.#nextSyncId++;
       this.#revalidations.set(requestId, { connection: connection.id, request, timeoutMs, readOnly });
       connection.push({ kind: "connect", zxid: -1, ready: false, response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(PASSWORD_BYTES), readOnly } });
+      this.#replication.sync(requestId);
       return;
     }
     const valid = session !== undefined && !session.closing && passwordMatches(request.sessionId, request.passwd);
@@ -312,9 +326,15 @@ export class Server {
 
   #enqueue(connection: Connection, header: RequestHeader, request: Request): void {
     if (request.kind === "sync") {
-      const remote = this.#replication?.role === "learner" ? this.#replication.sync() : null;
+      // In an ensemble the replication answers (a learner asks the leader; the leader first makes
+      // sure it still leads, see ZabLeader.sync); standalone, once the earlier writes are applied.
+      const remote = this.#replication === null ? null : this.#nextSyncId++;
       connection.push({ kind: "sync", xid: header.xid, path: request.path, zxid: this.#lastPreparedZxid, remote });
       this.#syncWaiting.add(connection.id);
+      if (remote !== null) {
+        this.#syncRequests.set(remote, connection.id);
+        this.#replication!.sync(remote);
+      }
     } else if (WRITE_KINDS.has(request.kind) && this.#storageFailure !== null) {
       const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.NOTREADONLY }, body: null };
       connection.push({ kind: "ready", reply, thenClose: request.kind === "closeSession" ? "session close refused: storage failed" : null });
@@ -459,12 +479,16 @@ export class Server {
         });
       }
     }
-    if (txn.type === "createSession" && !this.#sessions.get(header.sessionId)) {
-      this.#sessions.add(header.sessionId, txn.timeoutMs, this.#nowMs);
+    if (txn.type === "createSession") {
+      this.#committedSessions.set(header.sessionId, txn.timeoutMs);
+      if (!this.#sessions.get(header.sessionId)) this.#sessions.add(header.sessionId, txn.timeoutMs, this.#nowMs);
     }
     // Answer before forgetting the session: a learner finds the closing client through it.
     this.#answer(header.zxid, header.sessionId, header.cxid, txn, result);
-    if (txn.type === "closeSession") this.#sessionClosed(header.sessionId);
+    if (txn.type === "closeSession") {
+      this.#committedSessions.delete(header.sessionId);
+      this.#sessionClosed(header.sessionId);
+    }
     for (const connectionId of this.#syncWaiting) {
       const connection = this.#connections.get(connectionId);
       if (connection) this.#flush(connection);
@@ -598,9 +622,34 @@ export class Server {
   // ------------------------------------------------------------------------------------------------
   // Ensemble hooks: the replica (src/core/replica.ts) runs Zab and drives these.
 
-  /** Joins an ensemble (or leaves it with null): commits then come from Zab. */
+  /**
+   * Joins an ensemble in a new role (or leaves the old one with null): commits then come from Zab.
+   * Whatever the ended role prepared and never saw committed is forgotten (see #forgetPrepared).
+   */
   setReplication(replication: Replication | null): void {
     this.#replication = replication;
+    this.#forgetPrepared();
+  }
+
+  /**
+   * Prep-time state belongs to the role that prepared it. Its txns that did commit (or were logged
+   * here and commit later) arrive through applyCommitted like any other; the rest were lost with the
+   * role, so nothing prepared may outlive it, as in ZooKeeper (a new leadership builds its session
+   * tracker from the database): closing marks (a lost closeSession left its session open, and a
+   * stale mark made every later request of it SESSIONEXPIRED while it never expired, seed 10512 at
+   * 3 voters), sessions whose createSession never committed, pending changes, the next zxid, the
+   * replies waited for, session owners and a learner's revalidations.
+   * Called while no client is served: the role change closed every connection.
+   */
+  #forgetPrepared(): void {
+    this.#sessions.restart(this.#committedSessions, this.#nowMs);
+    this.#pending.reset();
+    this.#lastPreparedZxid = this.tree.lastZxid;
+    this.#waiting.clear();
+    this.#sessionOwner.clear();
+    this.#revalidations.clear();
+    this.#syncRequests.clear();
+    this.#touched.clear();
   }
 
   /** Whether clients are served; turning it off closes every client connection (no leader). */
@@ -618,8 +667,8 @@ export class Server {
 
   /** Leader: a new epoch begins; its txns start at zxid epoch·2^32 + 1. */
   startEpoch(epoch: number): void {
-    this.#sessions.touchAll(this.#nowMs);
-    this.#pending.reset();
+    // Every session gets a full timeout from now: the leader cannot know when they were last seen.
+    this.#forgetPrepared();
     this.#lastPreparedZxid = zxidOf(epoch, 0);
   }
 
@@ -665,7 +714,7 @@ export class Server {
     return touched;
   }
 
-  /** Learner: the leader answered sync `requestId`; every commit before it has been applied. */
+  /** The replication answered sync `requestId`: every commit before it has been applied here. */
   syncAnswered(requestId: number): void {
     const revalidation = this.#revalidations.get(requestId);
     if (revalidation !== undefined) {
@@ -676,14 +725,15 @@ export class Server {
       this.#resumeSession(connection, revalidation.request, revalidation.timeoutMs, revalidation.readOnly, true);
       return;
     }
-    for (const connection of this.#connections.values()) {
-      const entry = connection.find((e) => e.kind === "sync" && e.remote === requestId);
-      if (entry?.kind !== "sync") continue;
-      entry.remote = null;
-      entry.zxid = 0;
-      this.#flush(connection);
-      return;
-    }
+    const connectionId = this.#syncRequests.get(requestId);
+    if (connectionId === undefined) return;
+    this.#syncRequests.delete(requestId);
+    const connection = this.#connections.get(connectionId);
+    const entry = connection?.find((e) => e.kind === "sync" && e.remote === requestId);
+    if (connection === undefined || entry?.kind !== "sync") return;
+    entry.remote = null;
+    entry.zxid = 0;
+    this.#flush(connection);
   }
 
   /** Zab: a committed txn, in zxid order. */
@@ -698,6 +748,7 @@ export class Server {
   resetState(): void {
     this.setServing(false);
     this.tree = new DataTree();
+    this.#committedSessions = new Map();
     this.#pending = new PendingChanges(this.tree);
     this.#sessions = new SessionTracker({
       serverId: this.config.serverId,
@@ -727,12 +778,9 @@ export class Server {
     this.#outputs.push({ kind: "snapshot", source: this.snapshotSource() });
   }
 
-  /** A fuzzy snapshot of the applied state, starting now. */
+  /** A fuzzy snapshot of the applied state, starting now (sessions prepared but not applied are not in it). */
   snapshotSource(): SnapshotSource {
-    const sessions = [...this.#sessions.sessions()].map((session) => ({
-      sessionId: session.id,
-      timeoutMs: session.timeoutMs,
-    }));
+    const sessions = [...this.#committedSessions].map(([sessionId, timeoutMs]) => ({ sessionId, timeoutMs }));
     return { header: { zxid: this.tree.lastZxid, sessions }, nodes: this.tree.snapshotNodes() };
   }
 
@@ -781,7 +829,10 @@ export class Server {
 
   /** Recovery, before serving: the snapshot header (sessions) … */
   restoreSnapshot(header: SnapshotHeader): void {
-    for (const { sessionId, timeoutMs } of header.sessions) this.#sessions.add(sessionId, timeoutMs, this.#nowMs);
+    for (const { sessionId, timeoutMs } of header.sessions) {
+      this.#sessions.add(sessionId, timeoutMs, this.#nowMs);
+      this.#committedSessions.set(sessionId, timeoutMs);
+    }
     this.tree.lastZxid = header.zxid;
   }
 

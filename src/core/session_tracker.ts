@@ -26,12 +26,14 @@ export class SessionTracker {
   #expiry: ExpiryQueue<bigint>;
   #nextId: bigint;
   readonly #sessionsMax: number;
+  readonly #tickTimeMs: number;
 
   constructor(options: SessionTrackerOptions) {
     if (options.serverId < 0 || options.serverId > 255) {
       throw new RangeError(`server id ${options.serverId} must fit in one byte`);
     }
     this.#expiry = new ExpiryQueue(options.tickTimeMs, options.nowMs);
+    this.#tickTimeMs = options.tickTimeMs;
     this.#sessionsMax = options.sessionsMax;
     const low = (BigInt(Math.floor(options.seedMs)) & 0xff_ffff_ffffn) << 16n;
     this.#nextId = BigInt.asIntN(64, (BigInt(options.serverId) << 56n) | low);
@@ -65,11 +67,16 @@ export class SessionTracker {
     return true;
   }
 
-  /** A new leader gives every live session a full timeout (it cannot know when they were last seen). */
-  touchAll(nowMs: number): void {
-    for (const session of this.#sessions.values()) {
-      if (!session.closing) this.#expiry.touch(session.id, nowMs, session.timeoutMs);
-    }
+  /**
+   * A new role starts from the committed sessions only (ZooKeeper builds a new tracker from its
+   * database on every leadership): sessions whose createSession was prepared but never committed are
+   * gone, none is closing (a closeSession prepared by an ended role was lost with it; the session
+   * lives on until it expires again), and each gets a full timeout from now. Ids keep counting.
+   */
+  restart(committed: ReadonlyMap<bigint, number>, nowMs: number): void {
+    this.#sessions = new Map();
+    this.#expiry = new ExpiryQueue(this.#tickTimeMs, nowMs);
+    for (const [id, timeoutMs] of committed) this.add(id, timeoutMs, nowMs);
   }
 
   changeTimeout(id: bigint, timeoutMs: number, nowMs: number): void {

@@ -99,7 +99,16 @@ export class ZabLeader implements Replication {
   readonly #proposals: Proposal[] = [];
   #proposalSeq = 0;
   readonly #committedLog: CommittedLog;
-  readonly #pendingSyncs: Array<{ to: Sid; requestId: number; zxid: Zxid }> = [];
+  /**
+   * Syncs waiting, in arrival order (zxid and round never decrease along it): each is answered once
+   * every proposal up to `zxid` is committed and leadership round `round` is confirmed.
+   */
+  readonly #pendingSyncs: Array<{ to: Sid; requestId: number; zxid: Zxid; round: number }> = [];
+  /** Leadership rounds (read index): the last one started, and the last one a quorum confirmed. */
+  #roundStarted = 0;
+  #roundConfirmed = 0;
+  /** Voters that echoed round #roundStarted (this member included). */
+  #roundEchoes = new Set<Sid>();
   #lastProposedZxid: Zxid;
   #maxAcceptedEpochSeen = 0;
   #tick = 0;
@@ -142,7 +151,7 @@ export class ZabLeader implements Replication {
       case "request":
         return this.#onRequest(from, message);
       case "ping":
-        return this.#onPing(message);
+        return this.#onPing(from, message);
       case "sync":
         return this.#onSync(from, message.requestId);
       default:
@@ -208,6 +217,10 @@ export class ZabLeader implements Replication {
     if (!learner || learner.phase !== "info") return;
     // From an earlier role of this learner: its lastZxid says nothing of the current role's log.
     if (message.attempt !== learner.attempt) return;
+    // An ack of another epoch: an earlier role of ours answered the same followerInfo, and the
+    // learner saved that epoch, not ours. Counting it would let a quorum that never saved this
+    // epoch establish it. The learner steps down when our leaderInfo reaches it and starts over.
+    if (message.epoch !== this.#epoch) return;
     const myLast = this.#server.tree.lastZxid;
     if (
       !learner.observer &&
@@ -318,18 +331,88 @@ export class ZabLeader implements Replication {
     this.#context.serving(true);
   }
 
+  /**
+   * Whether `from` is a learner synced with this role. Members keep one connection per pair across
+   * roles, so a member that missed this member's step-down (a starved clock, no break seen) can still
+   * follow its ended role and send it client work. That member has none of this epoch's commits:
+   * answering its sync lets it serve its stale state as synced (seeds 189, 637 at 5 voters), and a
+   * write it forwards would commit without it ever hearing. It gets nothing, so it times out and
+   * rejoins (ZooKeeper closes its learners' sockets when a leadership ends).
+   */
+  #isSyncedLearner(from: Sid): boolean {
+    return this.#learners.get(from)?.phase === "synced";
+  }
+
   #onRequest(from: Sid, message: ForwardedRequestMessage): void {
     if (this.#phase !== "broadcast") return; // the learner's client times out and retries elsewhere
+    if (!this.#isSyncedLearner(from)) return;
     this.#server.submitForwarded(message, from);
   }
 
-  #onPing(message: PingMessage): void {
+  #onPing(from: Sid, message: PingMessage): void {
+    const learner = this.#learners.get(from);
+    if (learner === undefined) return; // a follower of an ended role: its sessions say nothing now
     this.#server.touchSessions(message.sessions);
+    if (message.round !== undefined && message.round === this.#roundStarted && this.#countsForRounds(learner)) {
+      this.#roundEchoes.add(from);
+      this.#checkRound();
+    }
   }
 
   #onSync(from: Sid, requestId: number): void {
-    if (this.#proposals.length === 0) this.#context.send(from, { kind: "syncReply", requestId });
-    else this.#pendingSyncs.push({ to: from, requestId, zxid: this.#lastProposedZxid });
+    if (!this.#isSyncedLearner(from)) return;
+    this.#queueSync(from, requestId);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Sync: linearizable, with a read index
+
+  /**
+   * A sync is answered once (1) every proposal made before it arrived is committed (so the asker,
+   * having applied the commits that precede our answer on the link, has seen every write that
+   * completed through us) and (2) a quorum confirmed, after it arrived, that we still lead: a
+   * heartbeat round started after it, echoed by a quorum of voters, or a quorum's acks of a
+   * proposal made after it (then the answer goes out before that proposal's commit, so the asker
+   * sees nothing prepared after its sync; see #tryCommit). Without (2), a leader deposed by a newer
+   * epoch that has not noticed yet (up to syncLimit; ZooKeeper's gap) answers from state that
+   * misses writes the new epoch has completed. (2) costs one network round trip (no disk write) per
+   * batch of syncs: the syncs that arrive while a round is out wait for the next one, started when
+   * it completes. Any quorum that elects a newer leader holds a voter that confirmed us after the
+   * sync arrived and left our epoch only later, so that epoch completes nothing before the sync.
+   */
+  #queueSync(to: Sid, requestId: number): void {
+    this.#pendingSyncs.push({ to, requestId, zxid: this.#lastProposedZxid, round: this.#roundStarted + 1 });
+    if (this.#roundConfirmed === this.#roundStarted) this.#startRound();
+  }
+
+  #startRound(): void {
+    this.#roundStarted++;
+    this.#roundEchoes = new Set([this.#myId]);
+    const heartbeat: PeerMessage = { kind: "heartbeat", round: this.#roundStarted };
+    for (const learner of this.#learners.values()) {
+      if (this.#countsForRounds(learner)) this.#context.send(learner.sid, heartbeat);
+    }
+    this.#checkRound();
+  }
+
+  /** Voters that have taken our epoch (they leave it before they can take a newer one). */
+  #countsForRounds(learner: LearnerHandle): boolean {
+    return !learner.observer && (learner.phase === "syncing" || learner.phase === "synced");
+  }
+
+  #checkRound(): void {
+    if (this.#roundConfirmed === this.#roundStarted || !this.#quorum.containsQuorumOf(this.#roundEchoes)) return;
+    this.#roundConfirmed = this.#roundStarted;
+    // Syncs that arrived during this round need the next one (bounded: one more round, and it
+    // completes at once only when this member alone is a quorum, which leaves nothing waiting).
+    const newest = this.#pendingSyncs[this.#pendingSyncs.length - 1];
+    if (newest !== undefined && newest.round > this.#roundConfirmed) this.#startRound();
+    this.#answerSyncs();
+  }
+
+  /** Replication: the server's own client asked for sync. */
+  sync(requestId: number): void {
+    this.#queueSync(this.#myId, requestId);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -357,13 +440,13 @@ export class ZabLeader implements Replication {
     throw new Error("the leader prepares requests itself; forward() is for learners");
   }
 
-  sync(): number {
-    throw new Error("the leader answers sync itself; sync() is for learners");
-  }
-
   #tryCommit(): void {
     // Bounded by the outstanding proposals; commits go strictly in zxid order.
     while (this.#proposals.length > 0 && this.#quorum.containsQuorumOf(this.#proposals[0]!.acks)) {
+      // Its acks were sent after it, so after every waiting sync with a lower zxid arrived: they
+      // confirm our leadership for those syncs, whose earlier proposals are all committed. Answer
+      // them before this commit goes out, so their askers see nothing prepared after their sync.
+      this.#answerSyncs(this.#proposals[0]!.entry.header.zxid);
       const { entry } = this.#proposals.shift()!;
       this.#server.applyCommitted(entry);
       this.#context.committed(entry);
@@ -375,14 +458,22 @@ export class ZabLeader implements Replication {
         if (learner.observer) this.#context.send(learner.sid, inform ??= { kind: "inform", entry });
         else this.#context.send(learner.sid, commit ??= { kind: "commit", zxid: entry.header.zxid });
       }
-      this.#answerSyncs(entry.header.zxid);
     }
+    this.#answerSyncs();
   }
 
-  #answerSyncs(committed: Zxid): void {
-    while (this.#pendingSyncs.length > 0 && this.#pendingSyncs[0]!.zxid <= committed) {
-      const { to, requestId } = this.#pendingSyncs.shift()!;
-      this.#context.send(to, { kind: "syncReply", requestId });
+  /**
+   * Answers, in order, the syncs whose proposals are all committed and whose leadership round is
+   * confirmed, or that arrived before a proposal a quorum has acked (`ackedZxid`).
+   */
+  #answerSyncs(ackedZxid: Zxid = 0): void {
+    const committedThrough = this.#proposals.length === 0 ? Number.POSITIVE_INFINITY : this.#proposals[0]!.entry.header.zxid - 1;
+    while (this.#pendingSyncs.length > 0) {
+      const { to, requestId, zxid, round } = this.#pendingSyncs[0]!;
+      if (zxid > committedThrough || (round > this.#roundConfirmed && zxid >= ackedZxid)) return;
+      this.#pendingSyncs.shift();
+      if (to === this.#myId) this.#server.syncAnswered(requestId);
+      else this.#context.send(to, { kind: "syncReply", requestId });
     }
   }
 
@@ -392,7 +483,8 @@ export class ZabLeader implements Replication {
   /** Heartbeats; steps down without a quorum in touch (syncLimit) or not established (initLimit). */
   tick(): void {
     this.#tick++;
-    const heartbeat: PeerMessage = { kind: "heartbeat" };
+    // Repeats the round in progress, so a round whose heartbeat or echo was lost still completes.
+    const heartbeat: PeerMessage = { kind: "heartbeat", round: this.#roundStarted };
     for (const learner of this.#learners.values()) {
       if (learner.phase === "syncing" || learner.phase === "synced") {
         this.#context.send(learner.sid, heartbeat);

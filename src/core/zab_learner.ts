@@ -48,7 +48,8 @@ export class ZabLearner implements Replication {
   #uncommitted: TxnEntry[];
   #snapshotNodes: Array<Extract<SyncMessage, { kind: "snap" }>["nodes"][number]> = [];
   #ticksSinceHeard = 0;
-  #nextSyncId = 1;
+  /** The latest leadership round the leader asked us to confirm (see ZabLeader's read index). */
+  #roundSeen = 0;
   readonly #attempt: number;
 
   constructor(context: ZabContext, start: LearnerStart) {
@@ -110,6 +111,7 @@ export class ZabLearner implements Replication {
     this.#ticksSinceHeard = 0;
     switch (message.kind) {
       case "leaderInfo":
+        if (this.#phase !== "discovery") return this.#onLaterLeaderInfo(message.newEpoch);
         return this.#onLeaderInfo(message.newEpoch);
       case "diff":
       case "trunc":
@@ -133,14 +135,25 @@ export class ZabLearner implements Replication {
         this.#server.syncAnswered(message.requestId);
         return;
       case "heartbeat":
-        return;
+        return this.#onHeartbeat(message.round ?? 0);
       default:
         this.#context.log("warn", `learner ${this.#context.myId} ignores ${message.kind} from the leader`);
     }
   }
 
+  /**
+   * Another leaderInfo for our attempt after we took one. The leader answers each followerInfo we
+   * resent while starting up, so a repeat of the epoch we took is normal. Another epoch means the
+   * leader stepped down and leads again, and the answer of its earlier role reached us first: the
+   * epoch we saved and acked is not the one it leads now. Start over with a new attempt (the new
+   * role ignores our ack of the other epoch).
+   */
+  #onLaterLeaderInfo(newEpoch: number): void {
+    if (newEpoch === this.#acceptedEpoch) return;
+    this.#context.stepDown(`leader ${this.leader} now leads epoch ${newEpoch}, not the epoch ${this.#acceptedEpoch} we accepted from it`);
+  }
+
   #onLeaderInfo(newEpoch: number): void {
-    if (this.#phase !== "discovery") return;
     if (newEpoch < this.#acceptedEpoch) {
       this.#context.stepDown(`leader ${this.leader} proposed epoch ${newEpoch}, older than accepted ${this.#acceptedEpoch}`);
       return;
@@ -153,6 +166,7 @@ export class ZabLearner implements Replication {
         lastZxid: this.lastLoggedZxid,
         appliedZxid: this.#server.tree.lastZxid,
         attempt: this.#attempt,
+        epoch: newEpoch,
       });
     // Persisted even when equal: our in-memory acceptedEpoch may be a hint never written down.
     this.#acceptedEpoch = newEpoch;
@@ -228,10 +242,18 @@ export class ZabLearner implements Replication {
     this.#context.send(this.leader, message);
   }
 
-  sync(): number {
-    const requestId = this.#nextSyncId++;
+  sync(requestId: number): void {
     this.#context.send(this.leader, { kind: "sync", requestId });
-    return requestId;
+  }
+
+  /**
+   * A heartbeat naming a new round: the leader waits for a quorum of us to confirm it still leads
+   * before answering a sync, so echo the round at once (in a ping, with the session activity).
+   */
+  #onHeartbeat(round: number): void {
+    if (round <= this.#roundSeen) return;
+    this.#roundSeen = round;
+    this.#context.send(this.leader, { kind: "ping", sessions: this.#server.takeTouchedSessions(), round });
   }
 
   /** Pings the leader with session activity; gives up on a silent leader. */
@@ -243,6 +265,6 @@ export class ZabLearner implements Replication {
       return;
     }
     if (this.#phase === "discovery") this.#sendFollowerInfo();
-    this.#context.send(this.leader, { kind: "ping", sessions: this.#server.takeTouchedSessions() });
+    this.#context.send(this.leader, { kind: "ping", sessions: this.#server.takeTouchedSessions(), round: this.#roundSeen });
   }
 }

@@ -255,7 +255,7 @@ const SHAPES: Record<PeerFrame["kind"], Record<string, FieldType>> = {
   vote: { leader: "int", zxid: "int", electionEpoch: "int", peerEpoch: "int", state: "state" },
   followerInfo: { acceptedEpoch: "int", lastZxid: "int", observer: "boolean", attempt: "int" },
   leaderInfo: { newEpoch: "int", attempt: "int" },
-  ackEpoch: { currentEpoch: "int", lastZxid: "int", appliedZxid: "int", attempt: "int" },
+  ackEpoch: { epoch: "int", currentEpoch: "int", lastZxid: "int", appliedZxid: "int", attempt: "int" },
   diff: { entries: "entries" },
   trunc: { zxid: "int", entries: "entries" },
   snap: { header: "header", nodes: "nodes", done: "boolean" },

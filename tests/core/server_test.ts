@@ -120,6 +120,10 @@ describe("server core: create and sequential names", () => {
     const off = openSession(createHarness());
     const ttlCreate = (ttl: bigint, flags = 5) => ({ kind: "createTTL" as const, path: "/ttl", data: null, acl: OPEN, flags, ttl });
     assert.equal(off.send(ttlCreate(1000n)).header.err, Code.UNIMPLEMENTED);
+    // ZooKeeper checks the mode before the opcode (protocol reference §7.6 steps 2 and 3): with TTL
+    // off, a createTTL without a TTL mode is BADARGUMENTS, a TTL mode on a plain create UNIMPLEMENTED.
+    assert.equal(off.send(ttlCreate(1000n, 0)).header.err, Code.BADARGUMENTS);
+    assert.equal(off.send(create("/p", "", 5)).header.err, Code.UNIMPLEMENTED);
     const h = createHarness({ extendedTypesEnabled: true, containerCheckIntervalMs: 1000 });
     const on = openSession(h);
     assert.equal(on.send(ttlCreate(0n)).header.err, Code.BADARGUMENTS);

@@ -115,7 +115,7 @@ function setup() {
   zab.receive(OTHER, { kind: "followerInfo", acceptedEpoch: 1, lastZxid: zxidOf(1, 10), observer: false, attempt: 1 });
   const info = leader.take(OTHER).find((message) => message.kind === "leaderInfo");
   assert.ok(info !== undefined && info.kind === "leaderInfo");
-  zab.receive(OTHER, { kind: "ackEpoch", currentEpoch: 1, lastZxid: zxidOf(1, 10), appliedZxid: zxidOf(1, 10), attempt: info.attempt });
+  zab.receive(OTHER, { kind: "ackEpoch", currentEpoch: 1, lastZxid: zxidOf(1, 10), appliedZxid: zxidOf(1, 10), attempt: info.attempt, epoch: info.newEpoch });
   zab.receive(OTHER, { kind: "ack", zxid: zxidOf(2, 0) });
   assert.equal(zab.phase, "broadcast");
   leader.take(OTHER);
@@ -195,7 +195,7 @@ describe("zab: a learner role never takes what the leader sent an earlier role o
     assert.ok(ack[0]!.kind === "ackEpoch" && ack[0]!.attempt === 7, "ackEpoch names the attempt");
   });
 
-  test("a leader's leaderInfo names the attempt it answers, and an ackEpoch of another attempt is ignored", () => {
+  test("a leader's leaderInfo names the attempt it answers, and an ackEpoch of another attempt or another epoch is ignored", () => {
     const { leader, zab } = setup();
     zab.receive(FOLLOWER, { kind: "followerInfo", acceptedEpoch: 1, lastZxid: zxidOf(1, 5), observer: false, attempt: 4 });
     zab.receive(FOLLOWER, { kind: "followerInfo", acceptedEpoch: 1, lastZxid: zxidOf(1, 5), observer: false, attempt: 4 });
@@ -203,9 +203,11 @@ describe("zab: a learner role never takes what the leader sent an earlier role o
     assert.deepEqual(answers.map((message) => message.kind === "leaderInfo" ? message.attempt : message.kind), [4, 4]);
     zab.receive(FOLLOWER, { kind: "followerInfo", acceptedEpoch: 1, lastZxid: zxidOf(1, 5), observer: false, attempt: 5 });
     leader.take(FOLLOWER);
-    zab.receive(FOLLOWER, { kind: "ackEpoch", currentEpoch: 1, lastZxid: zxidOf(1, 5), appliedZxid: zxidOf(1, 5), attempt: 4 });
+    zab.receive(FOLLOWER, { kind: "ackEpoch", currentEpoch: 1, lastZxid: zxidOf(1, 5), appliedZxid: zxidOf(1, 5), attempt: 4, epoch: 2 });
     assert.deepEqual(leader.take(FOLLOWER), [], "an earlier role's ackEpoch starts no sync");
-    zab.receive(FOLLOWER, { kind: "ackEpoch", currentEpoch: 1, lastZxid: zxidOf(1, 5), appliedZxid: zxidOf(1, 5), attempt: 5 });
+    zab.receive(FOLLOWER, { kind: "ackEpoch", currentEpoch: 1, lastZxid: zxidOf(1, 5), appliedZxid: zxidOf(1, 5), attempt: 5, epoch: 1 });
+    assert.deepEqual(leader.take(FOLLOWER), [], "an ackEpoch of another epoch (a late answer to an earlier role of the leader) starts no sync");
+    zab.receive(FOLLOWER, { kind: "ackEpoch", currentEpoch: 1, lastZxid: zxidOf(1, 5), appliedZxid: zxidOf(1, 5), attempt: 5, epoch: 2 });
     assert.deepEqual(leader.take(FOLLOWER).map((message) => message.kind), ["diff", "newLeader"]);
   });
 });

@@ -7,7 +7,9 @@ import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { findOnPath } from "./compat_availability.ts";
 import { repoRoot, runtime, type RuntimeName } from "./runtime.ts";
-import { spawnProcess } from "./spawned_process.ts";
+import { type ProcessExit, spawnProcess } from "./spawned_process.ts";
+
+export type { ProcessExit };
 
 export interface CorralProcessOptions {
   /** Which runtime runs the server; default: the one running the test. */
@@ -32,6 +34,12 @@ export interface CorralProcess {
   runtime: RuntimeName;
   /** The process's recent stdout and stderr. */
   output(): string;
+  /** Resolves once the process has exited, however it ended (never rejects). */
+  readonly exited: Promise<ProcessExit>;
+  /** The exit status once it has exited, else null. */
+  exitStatus(): ProcessExit | null;
+  /** Whether stop() was called: an exit after that was asked for, any other one was the process's own. */
+  stopRequested(): boolean;
   /** SIGTERM, SIGKILL after 5 s. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -94,6 +102,9 @@ export async function startCorralProcess(options: CorralProcessOptions = {}): Pr
     pid: child.pid,
     runtime: which,
     output: child.output,
+    exited: child.exited,
+    exitStatus: child.exitStatus,
+    stopRequested: () => stopped,
     stop,
   };
 }

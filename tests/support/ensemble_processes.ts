@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type CorralProcess, startCorralProcess } from "./corral_process.ts";
+import { type CorralProcess, type ProcessExit, startCorralProcess } from "./corral_process.ts";
 import { fourLetterWord } from "./four_letter_word.ts";
 import { freePort } from "./free_port.ts";
 import type { RuntimeName } from "./runtime.ts";
@@ -82,13 +82,48 @@ export class ProcessEnsemble {
   /** SIGKILL (no shutdown path runs), then reap the process. */
   kill(member: EnsembleMember): Promise<void> {
     const running = member.process!;
-    process.kill(running.pid, "SIGKILL");
     member.process = null;
+    if (running.exitStatus() === null) {
+      try {
+        process.kill(running.pid, "SIGKILL");
+      } catch {
+        // It exited between the check and the signal (ESRCH): stop() below reaps it all the same.
+      }
+    }
     return running.stop();
+  }
+
+  /**
+   * For a test that expects `member` to stop itself (e.g. its storage fails): waits (bounded) for
+   * the exit, takes the member out of the ensemble's running set and returns how it ended.
+   */
+  async expectExit(member: EnsembleMember, timeoutMs = this.#stepMs): Promise<ProcessExit> {
+    const running = member.process;
+    if (running === null) throw new Error(`member ${member.id} is not running`);
+    const exit = await bounded(running.exited, timeoutMs, () => `member ${member.id} to exit\n${running.output().slice(-2000)}`);
+    member.process = null;
+    return exit;
+  }
+
+  /**
+   * Members that exited although nobody stopped or killed them through this ensemble (nor through
+   * their own stop()): a member that stopped itself ("storage failed, stopping this member") or was
+   * killed from outside. Waiting for a leader cannot succeed as the test means it while one is gone
+   * unnoticed, so the waits below fail at once naming it instead of reporting "no leader".
+   */
+  exitedOnTheirOwn(): EnsembleMember[] {
+    return this.members.filter((member) => member.process !== null && member.process.exitStatus() !== null && !member.process.stopRequested());
+  }
+
+  /** Throws MemberExitedError for the first member that exited on its own, if any. */
+  #checkExits(): void {
+    const [member] = this.exitedOnTheirOwn();
+    if (member !== undefined) throw new MemberExitedError(member);
   }
 
   /** `srvr`'s Mode line of each running member ("leader", "follower", or "-" when not serving). */
   async modes(): Promise<Map<number, string>> {
+    this.#checkExits();
     const modes = new Map<number, string>();
     await Promise.all(this.running().map(async (member) => {
       const text = await fourLetterWord("127.0.0.1", member.clientPort, "srvr").catch(() => "");
@@ -97,20 +132,52 @@ export class ProcessEnsemble {
     return modes;
   }
 
-  /** The leader, once every running member serves and exactly one leads. */
+  /**
+   * The leader, once every running member serves and exactly one leads. Throws MemberExitedError
+   * when a member exited on its own (see exitedOnTheirOwn).
+   */
   async stableLeader(): Promise<EnsembleMember | null> {
     const modes = await this.modes();
+    this.#checkExits(); // it may have gone while srvr was being asked
     const leaders = [...modes].filter(([, mode]) => mode === "leader");
     if (leaders.length !== 1 || [...modes.values()].some((mode) => mode !== "leader" && mode !== "follower")) return null;
     return this.members.find((member) => member.id === leaders[0]![0])!;
   }
 
+  /** Waits (bounded) for a stable leader; fails at once when a member exits on its own meanwhile. */
   async waitForLeader(what: string): Promise<EnsembleMember> {
-    return await waitFor(() => this.stableLeader(), { timeoutMs: this.#stepMs, what, intervalMs: 100 });
+    return await this.waitFor(() => this.stableLeader(), what);
   }
 
+  /**
+   * waitFor (tests/support/wait_for.ts) bounded by this ensemble's step, that fails as soon as a
+   * member exits on its own, with MemberExitedError, instead of retrying until the deadline.
+   */
+  async waitFor<T>(predicate: () => T | Promise<T>, what: string, timeoutMs = this.#stepMs): Promise<NonNullable<T>> {
+    const watched = this.running().map((member) => ({ member, process: member.process! }));
+    let done = false;
+    let stopWatching: (error: Error) => void = () => {};
+    const exitedEarly = new Promise<never>((_, reject) => {
+      stopWatching = reject;
+    });
+    for (const { member, process: child } of watched) {
+      void child.exited.then(() => {
+        if (!done && member.process === child && !child.stopRequested()) stopWatching(new MemberExitedError(member));
+      });
+    }
+    // Once the race is decided the polling loop must end too (it would poll until its deadline and
+    // keep the test process alive): it then gets a truthy stand-in and returns at its next poll.
+    const polling = waitFor(() => done ? STOP_POLLING : predicate(), { timeoutMs, what, intervalMs: 100 });
+    try {
+      return await Promise.race([polling as Promise<NonNullable<T>>, exitedEarly]);
+    } finally {
+      done = true;
+    }
+  }
+
+  /** Members whose process is up: neither killed or stopped through the ensemble, nor exited on its own. */
   running(): EnsembleMember[] {
-    return this.members.filter((member) => member.process !== null);
+    return this.members.filter((member) => member.process !== null && member.process.exitStatus() === null);
   }
 
   connectString(members: readonly EnsembleMember[] = this.members): string {
@@ -124,6 +191,32 @@ export class ProcessEnsemble {
   async stop(): Promise<void> {
     await Promise.all(this.members.map((member) => member.process?.stop()));
   }
+}
+
+const STOP_POLLING = Symbol("stop polling");
+
+/** A member's process ended although the test did not stop it: names it, how it ended, and its last output. */
+export class MemberExitedError extends Error {
+  readonly memberId: number;
+  readonly exit: ProcessExit;
+  /** Not worth retrying: a poll that hits this should give up at once. */
+  readonly fatal = true;
+
+  constructor(member: EnsembleMember) {
+    const exit = member.process?.exitStatus() ?? { code: null, signal: null };
+    const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
+    super(`member ${member.id} exited on its own (${how}): ${lastLines(member.process?.output() ?? "", 12)}`);
+    this.name = "MemberExitedError";
+    this.memberId = member.id;
+    this.exit = exit;
+  }
+}
+
+/** The last `count` non-empty lines of `text` (bounded in characters), for error messages. */
+function lastLines(text: string, count: number): string {
+  const lines = text.split("\n").filter((line) => line.trim() !== "").slice(-count);
+  const joined = lines.join("\n");
+  return lines.length === 0 ? "(no output)" : `\n${joined.length > 4000 ? joined.slice(-4000) : joined}`;
 }
 
 /** Rejects when `promise` has not settled within `ms`; `what` is read only then, so it can report progress. */

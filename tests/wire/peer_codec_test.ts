@@ -53,7 +53,7 @@ const SAMPLES: PeerFrame[] = [
   { kind: "vote", leader: 3, zxid: BIG_ZXID, electionEpoch: 12, peerEpoch: 2, state: "looking" },
   { kind: "followerInfo", acceptedEpoch: 4, lastZxid: 0x400000010, observer: true, attempt: 3 },
   { kind: "leaderInfo", newEpoch: 5, attempt: 3 },
-  { kind: "ackEpoch", currentEpoch: 4, lastZxid: 0x400000010, appliedZxid: 0x40000000f, attempt: 3 },
+  { kind: "ackEpoch", epoch: 5, currentEpoch: 4, lastZxid: 0x400000010, appliedZxid: 0x40000000f, attempt: 3 },
   { kind: "diff", entries: [entry(0x500000001, 0x0100_0000_0000_0001n, new Uint8Array([1, 2, 3])), entry(0x500000002, -1n, null)] },
   { kind: "trunc", zxid: 0x400000003, entries: [] },
   { kind: "snap", header: { zxid: 0x500000002, sessions: [{ sessionId: 0x7fff_ffff_ffff_ffffn, timeoutMs: 30000 }] }, nodes: [node], done: false },

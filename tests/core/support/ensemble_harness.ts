@@ -8,6 +8,7 @@ import type { SnapshotHeader, SnapshotNode } from "../../../src/core/persistence
 import type { Reply, Request } from "../../../src/core/records.ts";
 import { Replica } from "../../../src/core/replica.ts";
 import { defaultServerConfig } from "../../../src/core/server_io.ts";
+import { sessionPassword } from "../../../src/core/session_password.ts";
 import type { TxnEntry } from "../../../src/core/txn.ts";
 
 interface Disk {
@@ -34,6 +35,11 @@ export class Ensemble {
   now = 1_000_000;
   readonly #tickTimeMs: number;
   #queue: Array<{ from: Sid; to: Sid; message: PeerMessage }> = [];
+  /** Members whose clock stands still (a starved process): they handle messages but never tick. */
+  readonly #frozen = new Set<Sid>();
+  /** Directed links ("from-to") whose messages wait, in order, until released (a slow link). */
+  readonly #holding = new Set<string>();
+  #held: Array<{ from: Sid; to: Sid; message: PeerMessage }> = [];
   /** Pairs that cannot talk ("a-b", both directions). */
   readonly #cut = new Set<string>();
   readonly #clientReplies = new Map<number, { replica: Sid; replies: Reply[]; events: string[]; closed: boolean; sessionId: bigint }>();
@@ -70,6 +76,7 @@ export class Ensemble {
   crash(sid: Sid): void {
     this.replicas.delete(sid);
     this.#queue = this.#queue.filter((m) => m.to !== sid && m.from !== sid);
+    this.#held = this.#held.filter((m) => m.to !== sid && m.from !== sid);
     for (const [, client] of this.#clientReplies) if (client.replica === sid) client.closed = true;
     for (const other of this.replicas.values()) other.peerLost(sid);
   }
@@ -93,6 +100,30 @@ export class Ensemble {
     this.#queue = this.#queue.filter((m) => !this.#cut.has(`${m.from}-${m.to}`));
   }
 
+  /** Stops (or with false, restarts) `sid`'s clock: it notices no timeout while frozen. */
+  freeze(sid: Sid, frozen = true): void {
+    if (frozen) this.#frozen.add(sid);
+    else this.#frozen.delete(sid);
+  }
+
+  /** Messages from `from` to `to` wait (in order, nothing lost, no break noticed) until release(). */
+  hold(from: Sid, to: Sid): void {
+    this.#holding.add(`${from}-${to}`);
+  }
+
+  /** Delivers what the link held, in order, after everything already queued; the link flows again. */
+  release(from: Sid, to: Sid): void {
+    this.#holding.delete(`${from}-${to}`);
+    const released = this.#held.filter((m) => m.from === from && m.to === to);
+    this.#held = this.#held.filter((m) => m.from !== from || m.to !== to);
+    for (const message of released) this.#queue.push(message);
+  }
+
+  /** The kinds of message the link from `from` to `to` holds, oldest first. */
+  heldKinds(from: Sid, to: Sid): string[] {
+    return this.#held.filter((m) => m.from === from && m.to === to).map((m) => m.message.kind);
+  }
+
   heal(): void {
     this.#cut.clear();
   }
@@ -107,11 +138,22 @@ export class Ensemble {
     throw new Error("ensemble did not settle");
   }
 
+  /** Delivers one event at a time until `done()` holds (true) or nothing is left (false); bounded. */
+  settleUntil(done: () => boolean, maxSteps = 100_000): boolean {
+    for (let step = 0; step < maxSteps; step++) {
+      if (done()) return true;
+      if (!this.#drainOutputs() && this.#queue.length === 0) return done();
+      const next = this.#queue.shift();
+      if (next) this.replicas.get(next.to)?.receive(next.from, structuredClone(next.message));
+    }
+    throw new Error("ensemble did not settle");
+  }
+
   /** Advances virtual time tick by tick, settling in between. */
   run(ms: number): void {
     for (let elapsed = 0; elapsed < ms; elapsed += this.#tickTimeMs / 2) {
       this.now += this.#tickTimeMs / 2;
-      for (const replica of this.replicas.values()) replica.tick(this.now);
+      for (const replica of this.replicas.values()) if (!this.#frozen.has(replica.myId)) replica.tick(this.now);
       this.settle();
     }
   }
@@ -126,6 +168,22 @@ export class Ensemble {
       }
     }
     throw new Error(`no stable leader after ${maxMs} ms: ${JSON.stringify([...this.replicas.values()].map((r) => r.status()))}`);
+  }
+
+  /**
+   * Like stabilize, among `members` only (the others may be cut off or down): runs until one of them
+   * leads an established epoch and the rest of them serve under it (bounded).
+   */
+  stabilizeAmong(members: readonly Sid[], maxMs = 60_000): Sid {
+    for (let elapsed = 0; elapsed < maxMs; elapsed += this.#tickTimeMs) {
+      this.run(this.#tickTimeMs);
+      const leader = members.find((sid) => this.replicas.get(sid)?.leaderEpoch !== null && this.replicas.has(sid));
+      if (leader === undefined) continue;
+      if (members.every((sid) => this.replicas.get(sid)?.status().serving && this.replicas.get(sid)?.status().leader === leader)) {
+        return leader;
+      }
+    }
+    throw new Error(`no stable leader among ${members.join(",")} after ${maxMs} ms`);
   }
 
   leader(): Sid | null {
@@ -143,7 +201,8 @@ export class Ensemble {
       for (const output of outputs) {
         if (output.kind === "send") {
           if (!this.#cut.has(`${sid}-${output.to}`) && this.replicas.has(output.to)) {
-            this.#queue.push({ from: sid, to: output.to, message: output.message });
+            const queue = this.#holding.has(`${sid}-${output.to}`) ? this.#held : this.#queue;
+            queue.push({ from: sid, to: output.to, message: output.message });
           }
         } else if (output.kind === "persist") {
           this.#persist(sid, output.request);
@@ -196,6 +255,25 @@ export class Ensemble {
     replica.connect(connection, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 10_000, sessionId: 0n, passwd: new Uint8Array(16), readOnly: false });
     this.settle();
     return new EnsembleClient(this, sid, connection, this.#clientReplies.get(connection)!);
+  }
+
+  /** Reconnects `client`'s session on member `sid` (a new connection, its id and password). */
+  resume(sid: Sid, client: EnsembleClient): EnsembleClient {
+    const connection = connectionIds++;
+    const replica = this.replicas.get(sid)!;
+    const sessionId = client.state.sessionId;
+    this.#clientReplies.set(connection, { replica: sid, replies: [], events: [], closed: false, sessionId: 0n });
+    replica.open(connection, { remoteAddress: "127.0.0.1", remotePort: connection });
+    replica.connect(connection, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 10_000, sessionId, passwd: sessionPassword(sessionId), readOnly: false });
+    this.settle();
+    return new EnsembleClient(this, sid, connection, this.#clientReplies.get(connection)!);
+  }
+
+  /** The client's process dies: its connection closes, and it sends nothing more. */
+  crashClient(client: EnsembleClient): void {
+    client.state.closed = true;
+    this.replicas.get(client.sid)?.closed(client.connection);
+    this.settle();
   }
 
   send(sid: Sid, connection: number, xid: number, request: Request): void {
