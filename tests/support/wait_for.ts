@@ -12,6 +12,8 @@ export interface WaitForOptions {
 /**
  * Calls `predicate` until it returns a truthy value and resolves with that value. Throws when
  * `timeoutMs` passes first; the error names `what` and the last error the predicate threw, if any.
+ * An error carrying `fatal: true` (e.g. a member that exited on its own) is rethrown at once:
+ * waiting longer cannot help.
  */
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
@@ -26,6 +28,7 @@ export async function waitFor<T>(
       if (value) return value as NonNullable<T>;
       lastError = undefined;
     } catch (error) {
+      if ((error as { fatal?: unknown } | null)?.fatal === true) throw error;
       lastError = error;
     }
     if (Date.now() >= deadline) {

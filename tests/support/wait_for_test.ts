@@ -23,6 +23,20 @@ test("waitFor names what it waited for and the last error when it times out", as
   );
 });
 
+test("waitFor rethrows an error marked fatal at once instead of polling on", async () => {
+  let calls = 0;
+  const started = Date.now();
+  await assert.rejects(
+    waitFor(() => {
+      calls++;
+      throw Object.assign(new Error("member 2 exited on its own"), { fatal: true });
+    }, { timeoutMs: 10_000, what: "a leader", intervalMs: 5 }),
+    /member 2 exited on its own/,
+  );
+  assert.equal(calls, 1);
+  assert.ok(Date.now() - started < 5_000);
+});
+
 test("freePort returns a bindable port", async () => {
   const port = await freePort();
   assert.ok(Number.isInteger(port) && port > 0 && port < 65536);
