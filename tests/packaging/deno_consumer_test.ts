@@ -10,10 +10,18 @@
  * download of cbor-x fails on this machine's registry mirror, which lacks one of cbor-extract's
  * optional per-platform packages (denoland/deno#29307), so the test cannot depend on it.
  *
+ * A Deno program that imports Corral by URL gets no import map from us (Deno never reads a remote
+ * module's config), so it imports the bundle instead: dist/corral.bundle.js has cbor-x inside and
+ * imports only `node:` built-ins. The second test serves it over loopback HTTP to a scratch program
+ * with no configuration at all.
+ *
  * Runs under Deno only (it drives `deno publish` and `deno run`); under Node and Bun it is skipped.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -79,6 +87,43 @@ test("a Deno app outside the repository imports the JSR package and runs a serve
     assert.equal(result.status, 0, `the scratch app failed:\n${output}`);
     assert.match(result.stdout, /read back: hello/, output);
   } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+/** Runs a command without blocking the event loop (the test's own HTTP server must keep answering). */
+function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, NO_COLOR: "1" } });
+    let output = "";
+    child.stdout.on("data", (chunk) => output += String(chunk));
+    child.stderr.on("data", (chunk) => output += String(chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
+test("a Deno program with no configuration imports the bundle by URL and runs a server", { skip, timeout: 300_000 }, async () => {
+  const build = await run("node", ["--import", "tsx", "scripts/build.ts"], repoRoot(), 200_000);
+  assert.equal(build.status, 0, `npm build failed:\n${build.output}`);
+  const bundle = readFileSync(join(repoRoot(), "dist", "corral.bundle.js"));
+  const http = createServer((request, response) => {
+    if (request.url !== "/corral.bundle.js") return void response.writeHead(404).end();
+    response.writeHead(200, { "content-type": "application/javascript" }).end(bundle);
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const scratch = mkdtempSync(join(tmpdir(), "corral-url-consumer-"));
+  try {
+    const { port } = http.address() as AddressInfo;
+    writeFileSync(join(scratch, "main.ts"), APP.replace("@corral/corral", `http://127.0.0.1:${port}/corral.bundle.js`));
+    const result = await run(process.execPath, ["run", "-A", "main.ts"], scratch, 120_000);
+    assert.equal(result.status, 0, `the scratch program failed:\n${result.output}`);
+    assert.match(result.output, /read back: hello/);
+  } finally {
+    http.close();
     rmSync(scratch, { recursive: true, force: true });
   }
 });
