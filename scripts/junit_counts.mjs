@@ -1,8 +1,9 @@
 // Counts leaf test cases in a Deno JUnit report: prints "PASSED FAILED SKIPPED".
 // Deno reports a node:test `describe` as a test whose steps are separate test cases named
 // "suite > step"; counting only leaves makes the numbers comparable with Node's and Bun's.
-// Usage: node scripts/junit_counts.mjs report.xml   (a missing file counts as "0 0 0")
-import { existsSync, readFileSync } from "node:fs";
+// Usage: node scripts/junit_counts.mjs report.xml [failed-names.txt]   (a missing report counts as
+// "0 0 0"). With a second argument, the names of the failed leaf tests are written there, one a line.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const path = process.argv[2];
 if (!path) {
@@ -35,10 +36,15 @@ const isParent = (name) => names.some((other) => other.startsWith(name + " > "))
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const failedNames = [];
 for (const testCase of cases) {
   if (isParent(testCase.name)) continue;
-  if (testCase.failed) failed++;
+  if (testCase.failed) {
+    failed++;
+    failedNames.push(testCase.name);
+  }
   else if (testCase.skipped) skipped++;
   else passed++;
 }
+if (process.argv[3]) writeFileSync(process.argv[3], failedNames.map((name) => name + "\n").join(""));
 console.log(`${passed} ${failed} ${skipped}`);

@@ -64,6 +64,19 @@ record() {
   fi
 }
 
+# failed_names RUNTIME < names: remembers up to 20 failed test names for the summary, which CI
+# shows (its output is cut to the last lines, so names printed only mid-run are lost).
+failed_tests=()
+failed_names() {
+  local line kept=0
+  while IFS= read -r line; do
+    if [ "$kept" -lt 20 ]; then
+      failed_tests+=("$1: $line")
+      kept=$((kept + 1))
+    fi
+  done
+}
+
 # count PATTERN FILE: the number in the last line matching the extended regex PATTERN (0 if none).
 count() {
   local value
@@ -77,7 +90,8 @@ run_deno() {
   npx --yes deno test -A --junit-path="$junit" "$test_root/"
   local status=$?
   local passed failed skipped
-  read -r passed failed skipped < <(node scripts/junit_counts.mjs "$junit")
+  read -r passed failed skipped < <(node scripts/junit_counts.mjs "$junit" "$work_dir/deno.failed")
+  failed_names deno < "$work_dir/deno.failed"
   record deno "$status" "$passed" "$failed" "$skipped"
 }
 
@@ -103,6 +117,8 @@ run_node() {
   cancelled="$(count '^ℹ cancelled [0-9]+' "$log")"
   skipped="$(count '^ℹ skipped [0-9]+' "$log")"
   todo="$(count '^ℹ todo [0-9]+' "$log")"
+  # The spec reporter repeats each failure under "✖ failing tests:" at the end.
+  failed_names node < <(sed -n '/^✖ failing tests:/,$p' "$log" | grep -E '^✖ ' | grep -v '^✖ failing tests:')
   record node "$status" "$passed" "$((failed + cancelled))" "$((skipped + todo))"
 }
 
@@ -118,6 +134,7 @@ run_bun() {
   skipped="$(count '^ *[0-9]+ skip$' "$log")"
   todo="$(count '^ *[0-9]+ todo$' "$log")"
   errors="$(count '^ *[0-9]+ errors?$' "$log")"
+  failed_names bun < <(grep -E '^\(fail\) ' "$log")
   record bun "$status" "$passed" "$((failed + errors))" "$((skipped + todo))"
 }
 
@@ -127,6 +144,9 @@ for name in "${runtimes[@]}"; do
 done
 
 echo "=== summary ==="
+for line in "${failed_tests[@]}"; do
+  echo "failed: $line"
+done
 for line in "${summaries[@]}"; do
   echo "$line"
 done
