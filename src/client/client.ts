@@ -66,6 +66,9 @@ import type {
 import { listsOf, serverRemovalType, watcherTypeOf } from "./watch_removal.ts";
 import { WatchStream } from "./watch_stream.ts";
 
+/** Where ZooKeeper 3.5+ keeps the ensemble's membership (ZooDefs.CONFIG_NODE). */
+const CONFIG_PATH = "/zookeeper/config";
+
 export type {
   CallOptions,
   ClientOptions,
@@ -243,6 +246,20 @@ export class Client {
     };
     const response = expectResponse(
       await this.#shell.request(request, this.#watching("getData", path, options)),
+      "getData",
+    );
+    return { data: plainBytes(response.data), stat: response.stat };
+  }
+
+  /**
+   * The ensemble's membership (ZooKeeper's getConfig): /zookeeper/config's bytes, `server.N=...`
+   * lines and `version=<hex>` (empty on a standalone server), and its Stat. Like ZooKeeper's, it
+   * reads that node whatever the connect string's chroot.
+   */
+  async getConfig(options: WatchOptions = {}): Promise<{ data: Uint8Array; stat: Stat }> {
+    const request = { kind: "getData" as const, path: CONFIG_PATH, watch: options.watch !== undefined };
+    const response = expectResponse(
+      await this.#shell.request(request, this.#watching("getConfig", CONFIG_PATH, options)),
       "getData",
     );
     return { data: plainBytes(response.data), stat: response.stat };

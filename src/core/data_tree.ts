@@ -22,6 +22,15 @@ export interface DataNode extends Omit<SnapshotNode, "path"> {
 
 const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
 
+/**
+ * The system nodes' data: empty, as ZooKeeper's (getData answers a zero-length buffer, not -1).
+ * Shared: setData replaces arrays, never writes into them.
+ */
+const SYSTEM_DATA = new Uint8Array(0);
+
+/** Where ZooKeeper 3.5+ keeps the ensemble's membership (ZooDefs.CONFIG_NODE). */
+export const CONFIG_NODE = "/zookeeper/config";
+
 function addChild(node: DataNode, name: string): void {
   if (node.children === NO_CHILDREN) node.children = new Set([name]);
   else (node.children as Set<string>).add(name);
@@ -82,15 +91,38 @@ export class DataTree {
   constructor() {
     // The system nodes exactly as a fresh ZooKeeper has them: children added without create txns,
     // so "/" shows cversion -1 and "/zookeeper" -2; /zookeeper/config is READ-only with aversion -1.
-    const root = newNode(OPEN_ACL_UNSAFE);
-    const zookeeper = newNode(OPEN_ACL_UNSAFE);
+    const root = newNode(OPEN_ACL_UNSAFE, { data: SYSTEM_DATA });
+    const zookeeper = newNode(OPEN_ACL_UNSAFE, { data: SYSTEM_DATA });
     this.#insert("/", root);
     this.#insert("/zookeeper", zookeeper);
-    this.#insert("/zookeeper/quota", newNode(OPEN_ACL_UNSAFE));
-    this.#insert("/zookeeper/config", newNode(READ_ACL_UNSAFE, { aversion: -1 }));
+    this.#insert("/zookeeper/quota", newNode(OPEN_ACL_UNSAFE, { data: SYSTEM_DATA }));
+    this.#insert(CONFIG_NODE, newNode(READ_ACL_UNSAFE, { data: SYSTEM_DATA, aversion: -1 }));
     addChild(root, "zookeeper");
     addChild(zookeeper, "quota");
     addChild(zookeeper, "config");
+  }
+
+  /**
+   * Puts an ensemble's membership into /zookeeper/config as ZooKeeper does at start and after each
+   * sync with a leader (ZKDatabase.initConfigInZKDatabase): a plain setData outside any txn, so
+   * mzxid is the config's version, version becomes -1 and mtime the wall clock now; nothing else
+   * (czxid, ACL, aversion) changes. No watch fires: no client is served at those moments.
+   */
+  setQuorumConfig(data: Uint8Array, version: Zxid, nowMs: number): void {
+    const node = this.#nodes.get(CONFIG_NODE);
+    if (node === undefined) {
+      // A snapshot from before the node existed: add it back as a fresh tree has it.
+      const zookeeper = this.#nodes.get("/zookeeper");
+      if (zookeeper === undefined) throw new Error("the tree has no /zookeeper node to hold /zookeeper/config");
+      this.#insert(CONFIG_NODE, newNode(READ_ACL_UNSAFE, { data: SYSTEM_DATA, aversion: -1 }));
+      addChild(zookeeper, "config");
+      return this.setQuorumConfig(data, version, nowMs);
+    }
+    this.#dataSize += data.length - (node.data?.length ?? 0);
+    node.data = data;
+    node.mzxid = version;
+    node.mtime = nowMs;
+    node.version = -1;
   }
 
   get(path: string): DataNode | undefined {

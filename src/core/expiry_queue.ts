@@ -57,6 +57,17 @@ export class ExpiryQueue<T> {
     return expired;
   }
 
+  /**
+   * The earliest bucket's deadline, or null when nothing is queued: when `expire` next has work.
+   * ZooKeeper's expiry thread sleeps until exactly then; a driver that wakes the core at this time
+   * expires sessions on the same instants. O(buckets): at most one per tick of the longest timeout.
+   */
+  get nextDeadlineMs(): number | null {
+    let earliest: number | null = null;
+    for (const deadline of this.#buckets.keys()) if (earliest === null || deadline < earliest) earliest = deadline;
+    return earliest;
+  }
+
   get size(): number {
     return this.#deadlineOf.size;
   }

@@ -11,6 +11,7 @@ import { FastLeaderElection } from "./election.ts";
 import type { PeerMessage, PeerState, Sid, VoteMessage } from "./peer_messages.ts";
 import type { PersistRequest, SnapshotHeader, SnapshotNode } from "./persistence.ts";
 import { QuorumVerifier } from "./quorum.ts";
+import { type QuorumConfig, quorumConfigText } from "./quorum_config.ts";
 import type { ConnectRequest, Request, RequestHeader } from "./records.ts";
 import { Server } from "./server.ts";
 import type { ConnectionId, ConnectionInfo, ServerConfig, ServerOutput } from "./server_io.ts";
@@ -37,6 +38,12 @@ export interface ReplicaConfig {
    * (200 ms finalize wait, up to 60 s between notifications), not multiples of tickTime.
    */
   electionTickMs?: number;
+  /**
+   * The membership as zoo.cfg's server.N lines give it, for /zookeeper/config (ZooKeeper keeps it
+   * there even with reconfiguration disabled). Without it the node stays empty, as on a standalone
+   * server.
+   */
+  quorumConfig?: QuorumConfig;
 }
 
 export type ReplicaOutput = ServerOutput | { kind: "send"; to: Sid; message: PeerMessage };
@@ -77,6 +84,8 @@ export class Replica {
   #nowMs: number;
   #nextRoleTickMs: number;
   #nextElectionTickMs: number;
+  /** Next half tick: a learner then reports its clients' activity (see tick). */
+  #nextReportMs: number;
   readonly #electionTickMs: number;
   #started = false;
 
@@ -87,8 +96,12 @@ export class Replica {
     this.#committedLog = new CommittedLog(config.committedLogMax ?? 10_000);
     this.server = new Server(config.server, nowMs);
     this.server.setServing(false);
+    if (config.quorumConfig !== undefined) {
+      this.server.setQuorumConfig(new TextEncoder().encode(quorumConfigText(config.quorumConfig)), config.quorumConfig.version);
+    }
     this.#nowMs = nowMs;
     this.#nextRoleTickMs = nowMs + config.server.tickTimeMs;
+    this.#nextReportMs = nowMs + config.server.tickTimeMs / 2;
     this.#electionTickMs = config.electionTickMs ?? 100;
     this.#nextElectionTickMs = nowMs + this.#electionTickMs;
     this.#election = new FastLeaderElection({
@@ -161,6 +174,27 @@ export class Replica {
       this.#roleTick();
     }
     if (nowMs >= this.#nextRoleTickMs) this.#nextRoleTickMs = nowMs + this.#config.server.tickTimeMs;
+    // ZooKeeper's leader pings every learner each half tick and each answers with the sessions its
+    // clients touched, so a client's activity reaches the leader's expiry queue within half a tick.
+    // A learner here reports on its own half ticks instead (after the role tick, whose ping may
+    // already carry them): the same delay, without more leader traffic.
+    const halfTickMs = this.#config.server.tickTimeMs / 2;
+    for (let catchUp = 0; catchUp < 4 && nowMs >= this.#nextReportMs; catchUp++) {
+      this.#nextReportMs += halfTickMs;
+      this.#learner?.reportActivity();
+    }
+    if (nowMs >= this.#nextReportMs) this.#nextReportMs = nowMs + halfTickMs;
+  }
+
+  /**
+   * The next moment `tick` has timed work: a session deadline (leader or standalone), a Zab tick or
+   * a learner's activity report. Election ticks are left out (a looking member has nothing urgent
+   * that a coarser timer would spoil). A driver that sleeps until then acts on ZooKeeper's instants.
+   */
+  nextWakeMs(): number {
+    const session = this.server.nextWakeMs();
+    const role = Math.min(this.#nextRoleTickMs, this.#learner === null ? Infinity : this.#nextReportMs);
+    return session === null ? role : Math.min(session, role);
   }
 
   receive(from: Sid, message: PeerMessage): void {

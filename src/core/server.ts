@@ -118,6 +118,8 @@ export class Server {
   >();
   /** Learner: sessions with activity since the last ping to the leader. */
   #touched = new Map<bigint, number>();
+  /** An ensemble's /zookeeper/config content (quorum_config.ts), put back after every recovery or SNAP. */
+  #quorumConfig: { data: Uint8Array; version: Zxid } | null = null;
 
   constructor(config: ServerConfig, nowMs = config.sessionIdSeedMs) {
     this.config = config;
@@ -135,6 +137,17 @@ export class Server {
 
   // ------------------------------------------------------------------------------------------------
   // Inputs
+
+  /**
+   * When `tick` next has a session to expire (null: nothing timed here, e.g. on a learner, whose
+   * leader expires its sessions). ZooKeeper's expiry thread wakes exactly at each bucket's deadline,
+   * so a driver that also ticks at this moment closes sessions when ZooKeeper would, not up to a
+   * timer period later.
+   */
+  nextWakeMs(): number | null {
+    if (this.#replication?.role === "learner" || !this.#serving) return null;
+    return this.#sessions.nextDeadlineMs;
+  }
 
   /** Advances time: expires sessions whose deadline passed and reaps containers and TTL nodes. */
   tick(nowMs: number): void {
@@ -850,9 +863,20 @@ export class Server {
     this.#apply(entry);
   }
 
+  /**
+   * An ensemble member's membership, for /zookeeper/config: written into the tree now and again
+   * after every recovery (a snapshot may hold an older one) and every SNAP from a leader, as
+   * ZooKeeper's learners re-initialise it after each sync (ZOOKEEPER-2819).
+   */
+  setQuorumConfig(data: Uint8Array, version: Zxid): void {
+    this.#quorumConfig = { data, version };
+    this.tree.setQuorumConfig(data, version, this.#nowMs);
+  }
+
   /** … and done: prep continues after the last recovered zxid. */
   finishRecovery(): void {
     if (this.#replaying === false) this.tree.linkLoadedNodes();
+    if (this.#quorumConfig !== null) this.tree.setQuorumConfig(this.#quorumConfig.data, this.#quorumConfig.version, this.#nowMs);
     this.#replaying = true;
     this.#pending.reset();
     this.#lastPreparedZxid = this.tree.lastZxid;

@@ -115,6 +115,11 @@ export class SessionTracker {
     return this.#sessions.values();
   }
 
+  /** When the next session expires, if none touches it first; null without sessions. */
+  get nextDeadlineMs(): number | null {
+    return this.#expiry.nextDeadlineMs;
+  }
+
   deadlineOf(id: bigint): number | undefined {
     return this.#expiry.deadlineOf(id);
   }

@@ -256,6 +256,18 @@ export class ZabLearner implements Replication {
     this.#context.send(this.leader, { kind: "ping", sessions: this.#server.takeTouchedSessions(), round });
   }
 
+  /**
+   * Between ticks (the replica calls this each half tick): sends the sessions this member's clients
+   * touched, if any, so the leader pushes their deadlines on within half a tick as ZooKeeper's does.
+   * Sent only while following an established leader (before that no client is served here).
+   */
+  reportActivity(): void {
+    if (this.#phase !== "broadcast") return;
+    const sessions = this.#server.takeTouchedSessions();
+    if (sessions.length === 0) return;
+    this.#context.send(this.leader, { kind: "ping", sessions, round: this.#roundSeen });
+  }
+
   /** Pings the leader with session activity; gives up on a silent leader. */
   tick(): void {
     this.#ticksSinceHeard++;

@@ -77,15 +77,17 @@ export class ZnodeTree {
   constructor() {
     // A fresh server (§4.2): children given without create txns, hence cversion -1 and -2.
     const all: ACL[] = [{ perms: 31, id: WORLD_ANYONE }];
-    this.#nodes.set("/", blankNode("/", all, { cversion: -1, children: new Set(["zookeeper"]) }));
+    // Their data is empty, not null (the spec's system-node table; getData answers a zero-length buffer).
+    const empty = new Uint8Array(0);
+    this.#nodes.set("/", blankNode("/", all, { data: empty, cversion: -1, children: new Set(["zookeeper"]) }));
     this.#nodes.set(
       "/zookeeper",
-      blankNode("/zookeeper", all, { cversion: -2, children: new Set(["quota", "config"]) }),
+      blankNode("/zookeeper", all, { data: empty, cversion: -2, children: new Set(["quota", "config"]) }),
     );
-    this.#nodes.set("/zookeeper/quota", blankNode("/zookeeper/quota", all));
+    this.#nodes.set("/zookeeper/quota", blankNode("/zookeeper/quota", all, { data: empty }));
     this.#nodes.set(
       "/zookeeper/config",
-      blankNode("/zookeeper/config", [{ perms: 1, id: WORLD_ANYONE }], { aversion: -1 }),
+      blankNode("/zookeeper/config", [{ perms: 1, id: WORLD_ANYONE }], { data: empty, aversion: -1 }),
     );
   }
 
