@@ -9,15 +9,18 @@
  * member (it must not vote or ack with a log it cannot write); `stopped` reports it.
  */
 import type { Sid } from "../core/peer_messages.ts";
-import { Replica, type ReplicaConfig, type ReplicaStatus } from "../core/replica.ts";
-import type { FileSystem } from "../storage/file_system.ts";
-import { type RecoveryResult, TxnStore } from "../storage/txn_store.ts";
+import type { QuorumConfig } from "../core/quorum_config.ts";
+import type { Replica, ReplicaConfig, ReplicaStatus } from "../core/replica.ts";
+import type { RecoveryResult, TxnStore } from "../storage/txn_store.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { FourLetterWord } from "./four_letter_words.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { type PeerLinkStatus, PeerNetwork, type PeerNetworkOptions } from "./peer_network.ts";
+import { bootReplica, openReplicaStore, type ReplicaStoreOptions } from "./replica_boot.ts";
 import { ReplicaCore, type ReplicaMode, replicaMode } from "./replica_core.ts";
 import { type ServeOptions, ServerDriver, systemClock } from "./server_driver.ts";
+
+export type { ReplicaStoreOptions } from "./replica_boot.ts";
 
 /** One member of the ensemble as every member knows it (zoo.cfg's server.N line). */
 export interface ReplicaMember {
@@ -27,15 +30,6 @@ export interface ReplicaMember {
   quorumPort: number;
   /** Learns but does not vote. */
   observer?: boolean;
-}
-
-/** Where the member keeps its log, snapshots and epochs. */
-export interface ReplicaStoreOptions {
-  fs: FileSystem;
-  dataDir: string;
-  dataLogDir?: string;
-  snapRetainCount?: number;
-  truncateCorruptLog?: boolean;
 }
 
 /** Peer connection tuning (see PeerNetworkOptions). */
@@ -60,6 +54,8 @@ export interface ServeReplicaOptions extends Omit<ServeOptions, "durableLog" | "
   store?: ReplicaStoreOptions;
   /** Committed txns kept in memory to DIFF learners; default 10000. */
   committedLogMax?: number;
+  /** The membership for /zookeeper/config (zoo.cfg's server.N lines); without it the node stays empty. */
+  quorumConfig?: QuorumConfig;
 }
 
 export interface ReplicaDriverStatus extends ReplicaStatus {
@@ -97,25 +93,11 @@ export async function serveReplica(options: ServeReplicaOptions): Promise<Replic
     initLimitTicks: options.initLimitTicks,
     syncLimitTicks: options.syncLimitTicks,
     ...(options.committedLogMax === undefined ? {} : { committedLogMax: options.committedLogMax }),
+    ...(options.quorumConfig === undefined ? {} : { quorumConfig: options.quorumConfig }),
   };
-  const replica = new Replica(config, clock.now());
-  const store = options.store === undefined ? null : await openStore(options.store, logger);
-  let recovered: RecoveryResult = { snapshotZxid: 0, lastZxid: 0, acceptedEpoch: 0, currentEpoch: 0 };
-  if (store !== null) {
-    try {
-      recovered = await store.recover({
-        snapshot: (header) => replica.restoreSnapshot(header),
-        node: (node) => replica.restoreNode(node),
-        txn: (entry) => replica.replay(entry),
-      });
-      replica.restoreEpochs(recovered);
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-  } else {
-    logger.log("warn", `server ${options.myId}: no data directory; this member forgets everything when it stops`);
-  }
+  const store = options.store === undefined ? null : await openReplicaStore(options.store, logger);
+  // The boot sequence the simulator runs too (replica_boot.ts): recover, then restore the epochs.
+  const { replica, recovered } = await bootReplica({ config, nowMs: clock.now(), store, logger });
   const member = new RunningMember(options, replica, me, store, recovered);
   try {
     await member.start();
@@ -137,17 +119,6 @@ function checkMembers(myId: Sid, members: readonly ReplicaMember[]): ReplicaMemb
   if (me === undefined) throw new RangeError(`myid ${myId} is not among the members (${[...ids].join(", ")})`);
   if (!members.some((member) => member.observer !== true)) throw new RangeError("an ensemble needs at least one voting member");
   return me;
-}
-
-async function openStore(options: ReplicaStoreOptions, logger: Logger): Promise<TxnStore> {
-  return await TxnStore.open({
-    fs: options.fs,
-    dataDir: options.dataDir,
-    ...(options.dataLogDir === undefined ? {} : { dataLogDir: options.dataLogDir }),
-    ...(options.snapRetainCount === undefined ? {} : { snapRetainCount: options.snapRetainCount }),
-    truncateCorruptLog: options.truncateCorruptLog ?? false,
-    logger: (level, message) => logger.log(level, message),
-  });
 }
 
 /** A member between start and stop. */

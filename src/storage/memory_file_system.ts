@@ -10,7 +10,12 @@
  *   append writes part of its bytes first: a seeded random prefix, or exactly as many as failWhen()
  *   says ({ code, bytesWritten }); with unreportedPartialWrites the handle's `size` does not count
  *   them, as under Deno, whose write throws "no space" without saying how much it wrote.
- * - latencyMs with an injectable `sleep`, so the simulator can run it on virtual time.
+ * - latencyMs with an injectable `sleep` (told which operation waits), so the simulator can run it
+ *   on virtual time.
+ * - For the simulator: crash() may be told how many unsynced bytes each file keeps (a torn write
+ *   of any byte length), setLyingSync() makes a file's sync report success without making anything
+ *   durable (a disk that lies about fsync), flipBit() corrupts one bit, and files() lists what is
+ *   stored and how much of it is durable.
  */
 import { createPrng } from "../testing/prng.ts";
 import type { Prng } from "../testing/prng.ts";
@@ -54,8 +59,12 @@ export interface MemoryFileSystemOptions {
   tearLastWrite?: boolean;
   /** Delay of every operation, awaited through `sleep`. Default 0. */
   latencyMs?: number;
-  /** How to wait latencyMs; default resolves at once, so tests need no timers. */
-  sleep?: (ms: number) => Promise<void>;
+  /**
+   * How to wait latencyMs; default resolves at once, so tests need no timers. `op` names the
+   * operation waiting ("read" for list, readFile, mkdirp and close), so a simulated disk can give
+   * an fsync a different latency than a write.
+   */
+  sleep?: (ms: number, op: FaultOp | "read") => Promise<void>;
   /**
    * The bytes a failed append wrote stay in the file, but the handle's `size` does not count them
    * (until its next truncate): what Deno's write does on ENOSPC. Default false (size is exact).
@@ -71,6 +80,17 @@ class InjectedFault extends FileSystemError {
     super(code, path, `injected fault on ${op}`);
     this.bytesWritten = bytesWritten;
   }
+}
+
+/** What crash() keeps of a file's unsynced tail: a byte count, clamped to [0, unsyncedBytes]. */
+export type KeepUnsynced = (path: string, unsyncedBytes: number) => number;
+
+/** A stored file as files() reports it. */
+export interface StoredFileInfo {
+  path: string;
+  length: number;
+  /** Bytes that would survive a crash now. */
+  synced: number;
 }
 
 /** Operations failNextWrites() counts. */
@@ -117,12 +137,13 @@ export class MemoryFileSystem implements FileSystem {
   readonly #prng: Prng;
   readonly #tearLastWrite: boolean;
   readonly #latencyMs: number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #sleep: (ms: number, op: FaultOp | "read") => Promise<void>;
   readonly #unreportedPartialWrites: boolean;
   #generation = 0;
   #failCount = 0;
   #failCode: InjectedErrorCode = "EIO";
   #predicate: FaultPredicate | null = null;
+  #lyingSync = false;
 
   constructor(options: MemoryFileSystemOptions = {}) {
     this.#prng = createPrng(options.seed ?? 1);
@@ -132,8 +153,12 @@ export class MemoryFileSystem implements FileSystem {
     this.#unreportedPartialWrites = options.unreportedPartialWrites ?? false;
   }
 
-  /** Power loss: unsynced bytes and undurable names go; handles opened before become unusable. */
-  crash(): void {
+  /**
+   * Power loss: unsynced bytes and undurable names go; handles opened before become unusable.
+   * `keepUnsynced` decides, per file, how many bytes of its unsynced tail reach the platter anyway
+   * (default: a random prefix with tearLastWrite, else none).
+   */
+  crash(keepUnsynced?: KeepUnsynced): void {
     this.#generation++;
     for (const [path, node] of this.#files) if (!node.nameDurable) this.#files.delete(path);
     const present = new Set(this.#files.values());
@@ -143,7 +168,7 @@ export class MemoryFileSystem implements FileSystem {
       present.add(node);
     }
     this.#undoable.clear();
-    for (const node of this.#files.values()) {
+    for (const [path, node] of this.#files) {
       node.nameDurable = true;
       if (node.beforeTruncation !== undefined) {
         node.bytes = node.beforeTruncation;
@@ -152,7 +177,13 @@ export class MemoryFileSystem implements FileSystem {
         continue;
       }
       const unsynced = node.length - node.synced;
-      const kept = this.#tearLastWrite && unsynced > 0 ? this.#prng.int(unsynced + 1) : 0;
+      const kept = unsynced <= 0
+        ? 0
+        : keepUnsynced !== undefined
+        ? Math.max(0, Math.min(unsynced, Math.floor(keepUnsynced(path, unsynced))))
+        : this.#tearLastWrite
+        ? this.#prng.int(unsynced + 1)
+        : 0;
       node.length = node.synced + kept;
       node.synced = node.length;
     }
@@ -175,6 +206,30 @@ export class MemoryFileSystem implements FileSystem {
     node.bytes[offset] = node.bytes[offset]! ^ 0xff;
   }
 
+  /** Silent corruption of one bit (0 = least significant) of one byte. */
+  flipBit(path: string, offset: number, bit: number): void {
+    const node = this.#node(normalize(path));
+    if (!(offset >= 0 && offset < node.length)) {
+      throw new RangeError(`flipBit: offset ${offset} is outside ${path} (${node.length} bytes)`);
+    }
+    node.bytes[offset] = node.bytes[offset]! ^ (1 << (bit & 7));
+  }
+
+  /**
+   * While on, a file's sync() succeeds without making anything durable (a disk or a virtual
+   * machine that acknowledges fsync from a volatile cache): a crash then loses what it "synced".
+   */
+  setLyingSync(lying: boolean): void {
+    this.#lyingSync = lying;
+  }
+
+  /** Every stored file, in path order, with how much of it is durable. */
+  files(): StoredFileInfo[] {
+    return [...this.#files.entries()]
+      .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+      .map(([path, node]) => ({ path, length: node.length, synced: node.synced }));
+  }
+
   /** The next `count` appends, syncs and writeFileAtomic calls fail with `code`. */
   failNextWrites(count: number, code: InjectedErrorCode): void {
     this.#failCount = count;
@@ -192,7 +247,7 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   async list(dir: string): Promise<string[]> {
-    await this.#delay();
+    await this.#delay("read");
     const base = normalize(dir);
     const names: string[] = [];
     for (const path of [...this.#files.keys(), ...this.#dirs]) {
@@ -202,7 +257,7 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   async readFile(path: string): Promise<Uint8Array> {
-    await this.#delay();
+    await this.#delay("read");
     const node = this.#node(normalize(path));
     return node.bytes.slice(0, node.length);
   }
@@ -216,7 +271,7 @@ export class MemoryFileSystem implements FileSystem {
       node = { bytes: new Uint8Array(0), length: 0, synced: 0, nameDurable: false };
       this.#files.set(target, node);
       // Like NodeFileSystem: the directory is synced after creating; a crash in between loses the name.
-      await this.#delay();
+      await this.#delay("syncDir");
       this.#checkGeneration(generation, target);
       this.#directorySynced(parentOf(target));
     }
@@ -260,7 +315,7 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   async mkdirp(dir: string): Promise<void> {
-    await this.#delay();
+    await this.#delay("read");
     for (let path = normalize(dir); !this.#dirs.has(path); path = parentOf(path)) this.#dirs.add(path);
   }
 
@@ -296,7 +351,8 @@ export class MemoryFileSystem implements FileSystem {
         if (unreportedPartialWrites) unreported += count;
       }
     };
-    const delay = () => this.#delay();
+    const delay = () => this.#delay("read");
+    const lying = () => this.#lyingSync;
     return {
       get size(): number {
         return node.length - unreported;
@@ -312,6 +368,7 @@ export class MemoryFileSystem implements FileSystem {
       },
       async sync(): Promise<void> {
         await begin("sync");
+        if (lying()) return;
         node.synced = node.length;
         delete node.beforeTruncation;
       },
@@ -331,14 +388,14 @@ export class MemoryFileSystem implements FileSystem {
     };
   }
 
-  async #delay(): Promise<void> {
-    if (this.#latencyMs > 0) await this.#sleep(this.#latencyMs);
+  async #delay(op: FaultOp | "read"): Promise<void> {
+    if (this.#latencyMs > 0) await this.#sleep(this.#latencyMs, op);
     else await Promise.resolve();
   }
 
   /** Waits the latency, then fails the operation if a crash happened meanwhile or a fault says so. */
   async #begin(context: FaultContext, generation = this.#generation): Promise<number> {
-    await this.#delay();
+    await this.#delay(context.op);
     this.#checkGeneration(generation, context.path);
     const fault = this.#faultFor(context);
     if (fault !== undefined) {

@@ -4,6 +4,8 @@
  * connection (or a silent one) reconnects elsewhere with its session id, password and the last zxid
  * it saw. Requests in flight when a connection breaks have an unknown outcome, as in ZooKeeper
  * (CONNECTIONLOSS). Watches die with the connection (this client does not re-register them).
+ * Auth requests (the source's `onConnect`) go first on every new connection, as ZooKeeper's client
+ * re-sends its auth info; the server answers them at once, outside the request order.
  */
 import type { Sid } from "../core/peer_messages.ts";
 import type { ConnectRequest, ConnectResponse, Reply, Request, RequestHeader, WatcherEvent } from "../core/records.ts";
@@ -39,6 +41,8 @@ export interface ClientOptions {
 /** Where the next requests come from (a random workload, or a scripted probe). */
 export interface RequestSource {
   next(): Request[];
+  /** Requests every new connection sends first (auth). */
+  onConnect?(): Request[];
 }
 
 const EMPTY_PASSWORD = new Uint8Array(16);
@@ -169,19 +173,21 @@ export class SimClient {
     if (!this.#active || this.#pending.length >= this.#options.pipelineMax) return;
     if (this.#queued.length === 0) this.#queued = this.#source.next();
     for (; this.#queued.length > 0 && this.#pending.length < this.#options.pipelineMax;) {
-      const request = this.#queued.shift()!;
-      const xid = this.#nextXid++;
-      const record = this.#history.invoke({
-        client: this.id,
-        sessionId: this.#session!.id,
-        connection: this.#connection!,
-        sid: this.#sid,
-        xid,
-        request,
-        invokeMs: this.#scheduler.nowMs,
-      });
-      this.#send(request, xid, record);
+      this.#invoke(this.#queued.shift()!, this.#nextXid++);
     }
+  }
+
+  #invoke(request: Request, xid: number): void {
+    const record = this.#history.invoke({
+      client: this.id,
+      sessionId: this.#session!.id,
+      connection: this.#connection!,
+      sid: this.#sid,
+      xid,
+      request,
+      invokeMs: this.#scheduler.nowMs,
+    });
+    this.#send(request, xid, record);
   }
 
   #send(request: Request, xid: number, record: OpRecord | null = null): void {
@@ -215,13 +221,17 @@ export class SimClient {
     this.#history.opened({ connection, client: this.id, sessionId: this.#session.id, sid: this.#sid, openedMs: now, serverZxid });
     this.#state = "connected";
     this.#lastSentMs = now;
+    for (const request of this.#source.onConnect?.() ?? []) this.#invoke(request, Xid.auth);
   }
 
   onReply(connection: number, reply: Reply): void {
     if (connection !== this.#connection || this.#state !== "connected") return;
     const now = this.#scheduler.nowMs;
     this.#lastHeardMs = now;
-    const head = this.#pending.shift();
+    // Auth is answered at once, maybe before earlier requests; everything else in order.
+    const auth = reply.header.xid === Xid.auth;
+    const at = this.#pending.findIndex((pending) => (pending.xid === Xid.auth) === auth);
+    const head = at < 0 ? undefined : this.#pending.splice(at, 1)[0];
     if (head === undefined || head.xid !== reply.header.xid) {
       this.#history.online.push(
         `per-client FIFO order: client ${this.id} connection ${connection} got a reply for xid ${reply.header.xid} while waiting for ${head?.xid ?? "nothing"}`,

@@ -1,7 +1,8 @@
 /**
  * A replica's own clock in the simulator: it runs at a slightly wrong rate (drift) from an offset,
- * and may be stepped forward (an NTP correction, a VM pause). It never runs backwards, as the core
- * ignores time that does (Replica.tick drops a smaller nowMs).
+ * and may be stepped forward (an NTP correction, a VM pause) or back (a wall clock corrected
+ * backwards: the drivers tick with Date.now(), so a replica sees it; the core ignores time that runs
+ * backwards, Replica.tick drops a smaller nowMs, so it waits until its clock passes the old time).
  */
 
 export interface DriftingClockOptions {
@@ -35,8 +36,9 @@ export class DriftingClock {
     return localMs / this.#rate;
   }
 
-  /** Steps the clock forward (never back). */
-  jump(forwardMs: number): void {
-    if (forwardMs > 0) this.#offsetMs += forwardMs;
+  /** Steps the clock by `deltaMs`: forward when positive, back when negative. */
+  jump(deltaMs: number): void {
+    if (!Number.isFinite(deltaMs)) throw new RangeError(`a clock step must be finite, got ${deltaMs}`);
+    this.#offsetMs += deltaMs;
   }
 }

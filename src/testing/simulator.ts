@@ -3,13 +3,16 @@
  * operations). Phases, as in TigerBeetle's VOPR:
  * 1. fault phase: clients run their workload while the nemesis injects faults;
  * 2. liveness phase: faults stop, partitions heal, crashed members restart, clients go idle; the
- *    ensemble must converge within a bound: a serving leader, every member serving and synced
- *    with it, and a fresh client write acknowledged;
- * 3. final checks of the whole history (see src/testing/checkers/).
+ *    ensemble must converge within a bound (LIVENESS_MS_MAX): a serving leader, every member
+ *    serving and synced with it, and a fresh client write acknowledged;
+ * 3. session liveness: every client falls silent; every session must then be closed by the
+ *    ensemble (a committed closeSession) and its ephemerals gone, within the longest session
+ *    timeout plus a bound (SESSION_CLOSE_SLACK_MS), the members synced again;
+ * 4. final checks of the whole history (see src/testing/checkers/).
  * The first violation ends the run; the result carries it with the command that replays it.
  */
 import type { Sid } from "../core/peer_messages.ts";
-import type { Request } from "../core/records.ts";
+import type { Id, Request } from "../core/records.ts";
 import type { DataTree } from "../core/data_tree.ts";
 import { treeDigest } from "../core/tree_digest.ts";
 import { zxidHex } from "../core/zxid.ts";
@@ -18,24 +21,31 @@ import { checkHistory, isAcknowledgedWrite } from "./checkers/history_checker.ts
 import { checkAgainstModel, type ObservedNode } from "./checkers/model_checker.ts";
 import { replayReference } from "./checkers/reference_replay.ts";
 import { checkSessions } from "./checkers/session_checker.ts";
+import { checkSessionsClosed, describeOpenSessions, SESSION_CLOSE_SLACK_MS } from "./checkers/liveness_checker.ts";
 import type { Violation } from "./checkers/violation.ts";
 import { checkWatches } from "./checkers/watch_checker.ts";
 import { EventQueue } from "./event_queue.ts";
-import { History } from "./history.ts";
+import { History, type OpRecord } from "./history.ts";
+import { identitiesOfAuth } from "./model/model_acl.ts";
 import { Nemesis, type NemesisStats } from "./nemesis.ts";
 import { createPrng, type Prng } from "./prng.ts";
 import { SimClient } from "./sim_client.ts";
 import { SimCluster } from "./sim_cluster.ts";
 import { QUIET_NETWORK } from "./sim_network.ts";
-import { DEFAULT_OPTIONS, defaultPlan, type FaultPlan, type SimOptions, swarmPlan, TICK_TIME_MS } from "./sim_options.ts";
+import { DEFAULT_OPTIONS, defaultPlan, type FaultPlan, FIXED_TICKS, type SimOptions, swarmPlan, TICK_TIME_MS } from "./sim_options.ts";
 import { forkPrng } from "./sim_random.ts";
 import { Workload } from "./sim_workload.ts";
 
 export interface SimStats {
   events: number;
   virtualMs: number;
+  /** Fault-phase length (virtual ms). */
+  faultMs: number;
   /** Virtual ms the liveness phase took to converge. */
   convergeMs: number;
+  /** Sessions the session-liveness phase waited for, and how long after the longest timeout the last closed. */
+  sessionsDrained: number;
+  sessionCloseLagMs: number;
   messagesSent: number;
   messagesDropped: number;
   connectionBreaks: number;
@@ -49,6 +59,12 @@ export interface SimStats {
   watchEvents: number;
   snapshotsWritten: number;
   tornAppends: number;
+  /** Crashes (or writes, by the disk's count) after which unsynced data survived anyway. */
+  unsyncedKept: number;
+  /** Bits flipped in durable data (the disk's count). */
+  corruptions: number;
+  /** Answered client requests by kind. */
+  requestKinds: Record<string, number>;
 }
 
 export interface SimResult {
@@ -76,18 +92,30 @@ function* observedNodes(tree: DataTree): Generator<ObservedNode> {
   }
 }
 
+/** A connection's identities: its address, and what its (successful) auth requests added. */
+function connectionIdentities(ops: readonly OpRecord[], connection: number, config: { superDigest: string | null }): Id[] {
+  const identities: Id[] = [{ scheme: "ip", id: SIM_CLIENT_ADDRESS }];
+  for (const op of ops) {
+    if (op.connection !== connection || op.request.kind !== "auth") continue;
+    if (op.reply !== null && op.reply.header.err !== 0) continue;
+    identities.push(...(identitiesOfAuth(op.request.scheme, op.request.auth, SIM_CLIENT_ADDRESS, config) ?? []));
+  }
+  return identities;
+}
+
 /** The command line that replays a run with these options. */
 export function replayCommand(options: Pick<SimOptions, "seed" | "voters" | "observers" | "ticks" | "clients" | "swarm" | "codec">): string {
   const extra = [
+    options.ticks === undefined ? "" : ` --ticks ${options.ticks}`,
     options.observers !== DEFAULT_OPTIONS.observers ? ` --observers ${options.observers}` : "",
     options.clients !== DEFAULT_OPTIONS.clients ? ` --clients ${options.clients}` : "",
     options.swarm ? "" : " --no-swarm",
     options.codec?.name === "cbor" ? " --cbor" : "",
   ].join("");
-  return `SEED=${options.seed} deno task sim --servers ${options.voters} --ticks ${options.ticks}${extra}`;
+  return `SEED=${options.seed} deno task sim --servers ${options.voters}${extra}`;
 }
 
-export function runSimulation(partial: Partial<SimOptions> & { seed: number }): SimResult {
+export function runSimulation(partial: Partial<SimOptions> & { seed: number }): Promise<SimResult> {
   return new Simulation({ ...DEFAULT_OPTIONS, ...partial }).run();
 }
 
@@ -103,6 +131,11 @@ class Simulation {
   readonly #clients: SimClient[] = [];
   #failure: Violation | null = null;
   #convergeMs = 0;
+  #sessionsDrained = 0;
+  #sessionCloseLagMs = 0;
+  readonly #faultMs: number;
+  /** Clients fell silent here (the session-liveness phase), or null. */
+  #silentFromMs: number | null = null;
   /** Txns in the final committed history (known once the final checks ran). */
   #txns = 0;
 
@@ -111,7 +144,12 @@ class Simulation {
     this.#options = options;
     this.#prng = createPrng(options.seed);
     const planPrng = forkPrng(this.#prng);
-    this.#plan = { ...(options.swarm ? swarmPlan(planPrng, options.voters) : defaultPlan(options.voters)), ...options.plan };
+    const plan = { ...(options.swarm ? swarmPlan(planPrng, options.voters) : defaultPlan(options.voters)), ...options.plan };
+    if (options.workloadFeatures !== undefined) {
+      plan.workload = { ...plan.workload, features: { ...plan.workload.features, ...options.workloadFeatures } };
+    }
+    this.#plan = plan;
+    this.#faultMs = (options.ticks ?? (options.swarm ? this.#plan.faultTicks : FIXED_TICKS)) * TICK_TIME_MS;
     const report = (invariant: string, message: string) => this.#report(invariant, message);
     this.#checker = new CommitChecker(report);
     this.#cluster = new SimCluster({
@@ -139,15 +177,16 @@ class Simulation {
     if (this.#failure === null) this.#failure = { invariant, message, atMs: this.#queue.nowMs };
   }
 
-  run(): SimResult {
+  async run(): Promise<SimResult> {
     try {
       this.#cluster.start();
       for (let i = 0; i < this.#options.clients; i++) this.#clients.push(this.#newClient(i + 1, null));
       for (const client of this.#clients) client.start();
-      const faultEndMs = this.#options.ticks * TICK_TIME_MS;
+      const faultEndMs = this.#faultMs;
       this.#nemesis.start(faultEndMs);
-      this.#runUntil(faultEndMs);
-      if (this.#failure === null) this.#liveness();
+      await this.#runUntil(faultEndMs);
+      if (this.#failure === null) await this.#liveness();
+      if (this.#failure === null && this.#options.sessionLiveness) await this.#sessionLiveness();
       if (this.#failure === null) this.#finalChecks();
     } catch (error) {
       this.#report("no exception", error instanceof Error ? `${error.stack ?? error.message}` : String(error));
@@ -174,12 +213,23 @@ class Simulation {
     });
   }
 
-  /** Runs events until `untilMs`, stopping early on a failure or when `done` says so. */
-  #runUntil(untilMs: number, done?: () => boolean): boolean {
+  /**
+   * Runs events until `untilMs`, stopping early on a failure or when `done` says so. Storage runs
+   * on promises: after an event that touched it, its continuations run (cluster.settle()) before
+   * the next event.
+   */
+  async #runUntil(untilMs: number, done?: () => boolean): Promise<boolean> {
+    const cluster = this.#cluster;
     for (let sliceEnd = this.#queue.nowMs; sliceEnd < untilMs;) {
       sliceEnd = Math.min(untilMs, sliceEnd + CHECK_EVERY_MS);
       for (;;) {
-        const ran = this.#queue.runUntil(sliceEnd, EVENTS_PER_SLICE);
+        let ran = 0;
+        while (ran < EVENTS_PER_SLICE) {
+          if (cluster.unsettled) await cluster.settle();
+          if (this.#queue.runUntil(sliceEnd, 1) === 0) break;
+          ran++;
+        }
+        if (cluster.unsettled) await cluster.settle();
         if (this.#failure !== null) return false;
         if (this.#queue.executed > this.#options.eventsMax) {
           this.#report("bounded run", `more than ${this.#options.eventsMax} events by ${this.#queue.nowMs.toFixed(0)} ms: something loops`);
@@ -193,7 +243,7 @@ class Simulation {
   }
 
   /** Heal everything, stop faults and wait for the ensemble to serve again. */
-  #liveness(): void {
+  async #liveness(): Promise<void> {
     const cluster = this.#cluster;
     const startMs = this.#queue.nowMs;
     this.#nemesis.stop();
@@ -203,6 +253,8 @@ class Simulation {
     cluster.network.setFaults({ ...QUIET_NETWORK, delayMsMin: this.#plan.network.delayMsMin, delayMsMax: this.#plan.network.delayMsMax });
     for (const sid of cluster.members) {
       cluster.disk(sid).setSlowFactor(1);
+      cluster.disk(sid).diskFull(null);
+      cluster.disk(sid).failNextFsync(0);
       cluster.restart(sid);
     }
     for (const client of this.#clients) client.setActive(false);
@@ -220,10 +272,10 @@ class Simulation {
       }
       return acknowledged && this.#synced() !== null;
     };
-    if (this.#runUntil(startMs + this.#options.livenessMsMax, converged)) {
+    this.#clients.push(probe);
+    if (await this.#runUntil(startMs + this.#options.livenessMsMax, converged)) {
       this.#convergeMs = this.#queue.nowMs - startMs;
-      probe.stop();
-      for (const client of this.#clients) client.stop();
+      if (!this.#options.sessionLiveness) for (const client of this.#clients) client.stop();
       return;
     }
     if (this.#failure !== null) return;
@@ -234,6 +286,45 @@ class Simulation {
     this.#report(
       "liveness",
       `the ensemble did not converge within ${this.#options.livenessMsMax} ms after faults stopped (probe write ${acknowledged ? "acknowledged" : "never acknowledged"}):\n  ${states.join("\n  ")}`,
+    );
+  }
+
+  /**
+   * Every client falls silent (no requests, no pings); the ensemble must expire and close every
+   * session and delete its ephemerals within the longest session timeout plus a bound. Catches
+   * sessions that expire but are never closed (ephemerals orphaned forever).
+   */
+  async #sessionLiveness(): Promise<void> {
+    const cluster = this.#cluster;
+    for (const client of this.#clients) client.stop();
+    const startMs = this.#queue.nowMs;
+    this.#silentFromMs = startMs;
+    const leader = cluster.leader();
+    const tracked = leader === null ? [] : cluster.replica(leader)!.server.sessions();
+    const timeoutMaxMs = tracked.reduce((max, session) => Math.max(max, session.timeoutMs), 0);
+    this.#sessionsDrained = tracked.length;
+    cluster.trace(`session liveness: clients silent; ${tracked.length} session(s), longest timeout ${timeoutMaxMs} ms`);
+    const drained = () => {
+      const now = this.#synced();
+      if (now === null) return false;
+      const server = cluster.replica(now)!.server;
+      return server.sessions().length === 0 && server.tree.ephemeralCount === 0;
+    };
+    const boundMs = timeoutMaxMs + SESSION_CLOSE_SLACK_MS;
+    if (await this.#runUntil(startMs + boundMs, drained)) {
+      this.#sessionCloseLagMs = Math.max(0, this.#queue.nowMs - startMs - timeoutMaxMs);
+      return;
+    }
+    if (this.#failure !== null) return;
+    const now = cluster.leader();
+    this.#report(
+      "every expired session is closed",
+      `${boundMs.toFixed(0)} ms after every client fell silent (longest session timeout ${timeoutMaxMs} ms), ` +
+        (now === null
+          ? "there is no leader"
+          : this.#synced() === null
+          ? "the members are not synced"
+          : `the leader ${now} still has ${describeOpenSessions(cluster.replica(now)!.server)}`),
     );
   }
 
@@ -303,12 +394,17 @@ class Simulation {
         report("equal trees at equal zxids", `server ${sid}'s final tree at ${zxidHex(replica.server.tree.lastZxid)} differs from the committed history's`);
       }
     }
-    checkWatches(this.#history.connections.values(), this.#history.ops, triggers, report);
+    const modelConfig = { extendedTypesEnabled: config.extendedTypesEnabled, superDigest: config.superDigest };
+    checkWatches(this.#history.connections.values(), this.#history.ops, triggers, report, {
+      changeAcls: triggers.changeAcls,
+      identities: (connection) => connectionIdentities(this.#history.ops, connection.connection, modelConfig),
+    });
     checkSessions(reference, {
       leaderSessions: new Set(leaderReplica.server.sessions().map((session) => session.sessionId)),
       connections: this.#history.connections.values(),
       report,
     });
+    if (this.#silentFromMs !== null) checkSessionsClosed(reference, report);
     this.#txns = entries.length;
   }
 
@@ -319,7 +415,10 @@ class Simulation {
     const stats: SimStats = {
       events: this.#queue.executed,
       virtualMs: this.#queue.nowMs,
+      faultMs: this.#faultMs,
       convergeMs: this.#convergeMs,
+      sessionsDrained: this.#sessionsDrained,
+      sessionCloseLagMs: this.#sessionCloseLagMs,
       messagesSent: network.sent,
       messagesDropped: network.dropped,
       connectionBreaks: network.breaks,
@@ -332,7 +431,11 @@ class Simulation {
       watchEvents: [...this.#history.connections.values()].reduce((sum, c) => sum + c.items.filter((item) => item.kind === "event").length, 0),
       snapshotsWritten: disks.reduce((sum, disk) => sum + disk.snapshotsWritten, 0),
       tornAppends: disks.reduce((sum, disk) => sum + disk.tornAppends, 0),
+      unsyncedKept: disks.reduce((sum, disk) => sum + disk.unreportedKept, 0),
+      corruptions: disks.reduce((sum, disk) => sum + (disk.corruptions ?? 0), 0),
+      requestKinds: {},
     };
+    for (const op of ops) if (op.reply !== null) stats.requestKinds[op.request.kind] = (stats.requestKinds[op.request.kind] ?? 0) + 1;
     return {
       seed: this.#options.seed,
       options: this.#options,

@@ -184,8 +184,8 @@ describe("checkHistory", () => {
     assert.deepEqual(fifo([txn(3, create("/a"), S1, 1), txn(4, moved, S1, 1)], build({ reconnected: true, replied: false })), ["at most once"]);
   });
 
-  test("regression: seed 1970 at 3 voters (stale SESSIONMOVED no-ops after newer requests) passes", { timeout: 120_000 }, () => {
-    const result = runSimulation({ seed: 1970, voters: 3 });
+  test("regression: seed 1970 at 3 voters (stale SESSIONMOVED no-ops after newer requests) passes", { timeout: 120_000 }, async () => {
+    const result = await runSimulation({ seed: 1970, voters: 3 });
     assert.equal(result.failure, null, result.failure === null ? "" : `${result.failure.invariant}: ${result.failure.message}`);
   });
 

@@ -3,11 +3,12 @@
  * - no acknowledged write lost: every write a client saw succeed is in the committed history, at
  *   the zxid of its reply, as that client's request (session and xid);
  * - at most once: no client request became two txns;
- * - per-client FIFO: a session's txns are in the order it sent them — except the SESSIONMOVED no-ops
- *   of a connection the client had abandoned: a request still in flight on a connection the client
- *   gave up on may reach the leader after the client's newer requests (sent on its new connection);
- *   the leader refuses it (the session moved) with an error txn that changes nothing, and the client
- *   never hears of it, so it is not out of order in any way a client can see;
+ * - per-client FIFO: a session's txns are in the order it sent them — except the SESSIONMOVED and
+ *   SESSIONEXPIRED no-ops of a connection the client had abandoned: a request still in flight on a
+ *   connection the client gave up on may reach the leader after the client's newer requests (sent on
+ *   its new connection); the leader refuses it (the session moved, or the client has closed it
+ *   meanwhile) with an error txn that changes nothing, and the client never hears of it, so it is
+ *   not out of order in any way a client can see;
  * - monotonic: the zxids a session sees in replies never go back (across reconnects too);
  * - linearizable writes: if write A completed before write B was invoked, zxid(A) < zxid(B);
  * - sync: a sync returns a zxid at least that of every write completed before it was invoked.
@@ -30,7 +31,7 @@ export function checkHistory(
 ): void {
   const byZxid = new Map(entries.map((entry) => [entry.header.zxid, entry]));
   checkAcknowledgedWrites(byZxid, ops, report);
-  checkAtMostOnceAndFifo(entries, report, abandonedMovedNoOp(ops, connections));
+  checkAtMostOnceAndFifo(entries, report, abandonedNoOp(entries, ops, connections));
   checkMonotonic(ops, report);
   checkRealTimeOrder(ops, report);
 }
@@ -87,10 +88,22 @@ function checkAtMostOnceAndFifo(entries: readonly TxnEntry[], report: Report, ex
 }
 
 /**
- * Exempt from FIFO exactly: a SESSIONMOVED error txn (a no-op) whose request the client sent on a
- * connection it later replaced by a newer one of the same session, and never got a reply to.
+ * Exempt from FIFO exactly: a SESSIONMOVED or SESSIONEXPIRED error txn (a no-op) whose request the
+ * client sent on a connection it later replaced by a newer one of the same session, and never got a
+ * reply to; and, likewise, a second closeSession of a session the history had already closed (it
+ * deletes nothing; ZooKeeper does not check the session of a closeSession either). Seed 277749750
+ * at 3 voters: the client closed its session on its new connection before the old connection's
+ * forwarded requests (three writes and a closeSession) reached the leader.
  */
-function abandonedMovedNoOp(ops: readonly OpRecord[], connections: Iterable<ConnectionRecord>): (entry: TxnEntry) => boolean {
+function abandonedNoOp(
+  entries: readonly TxnEntry[],
+  ops: readonly OpRecord[],
+  connections: Iterable<ConnectionRecord>,
+): (entry: TxnEntry) => boolean {
+  const firstClose = new Map<bigint, Zxid>();
+  for (const entry of entries) {
+    if (entry.txn.type === "closeSession" && !firstClose.has(entry.header.sessionId)) firstClose.set(entry.header.sessionId, entry.header.zxid);
+  }
   const requests = new Map<string, OpRecord>();
   for (const op of ops) if (op.xid > 0) requests.set(`${op.sessionId} ${op.xid}`, op);
   const opened = new Map<number, ConnectionRecord>();
@@ -99,8 +112,11 @@ function abandonedMovedNoOp(ops: readonly OpRecord[], connections: Iterable<Conn
     opened.set(connection.connection, connection);
     latest.set(connection.sessionId, Math.max(latest.get(connection.sessionId) ?? Number.NEGATIVE_INFINITY, connection.openedMs));
   }
+  const noOp = (entry: TxnEntry) =>
+    (entry.txn.type === "error" && (entry.txn.err === Code.SESSIONMOVED || entry.txn.err === Code.SESSIONEXPIRED)) ||
+    (entry.txn.type === "closeSession" && entry.txn.paths.length === 0 && (firstClose.get(entry.header.sessionId) ?? entry.header.zxid) < entry.header.zxid);
   return (entry) => {
-    if (entry.txn.type !== "error" || entry.txn.err !== Code.SESSIONMOVED) return false;
+    if (!noOp(entry)) return false;
     const op = requests.get(`${entry.header.sessionId} ${entry.header.cxid}`);
     if (op === undefined || op.reply !== null) return false;
     const connection = opened.get(op.connection);

@@ -55,6 +55,12 @@ export interface ModelTriggers {
   childTriggers: Map<string, Zxid[]>;
   /** `${zxid} ${path}` → the change types that txn made there. */
   changeTypes: Map<string, Set<ModelChange["type"]>>;
+  /**
+   * `${zxid} ${path}` → the ACL that decides who is told of that change (3.8.4+: only connections
+   * with READ on it; a one-shot watch of another is consumed silently): the node's ACL after the
+   * txn, or before it for a deleted node; for a children change the parent's (the change's path).
+   */
+  changeAcls: Map<string, readonly ACL[]>;
 }
 
 /** Refusals that depend on session ownership and timing, not on the tree. */
@@ -102,6 +108,7 @@ class ModelWalk {
     dataTriggers: new Map(),
     childTriggers: new Map(),
     changeTypes: new Map(),
+    changeAcls: new Map(),
   };
   /** `${sessionId} ${xid}` → the write request. */
   readonly #writes = new Map<string, OpRecord>();
@@ -140,7 +147,9 @@ class ModelWalk {
     };
     for (const entry of this.#options.entries) {
       readsBefore(entry.header.zxid);
-      for (const change of this.#apply(entry)) this.#recordChange(entry.header.zxid, change);
+      const aclsBefore = new Map<string, readonly ACL[]>();
+      for (const node of this.#model.tree.nodes()) aclsBefore.set(node.path, node.acl);
+      for (const change of this.#apply(entry)) this.#recordChange(entry.header.zxid, change, aclsBefore);
     }
     readsBefore(Number.POSITIVE_INFINITY);
     this.#checkUnmatchedFailures();
@@ -333,8 +342,12 @@ class ModelWalk {
     return identities;
   }
 
-  #recordChange(zxid: Zxid, change: ModelChange): void {
+  #recordChange(zxid: Zxid, change: ModelChange, aclsBefore: ReadonlyMap<string, readonly ACL[]>): void {
     const key = `${zxid} ${change.path}`;
+    const acl = change.type === "deleted"
+      ? aclsBefore.get(change.path)
+      : this.#model.tree.get(change.path)?.acl ?? aclsBefore.get(change.path);
+    if (acl !== undefined && !this.#triggers.changeAcls.has(key)) this.#triggers.changeAcls.set(key, acl);
     let types = this.#triggers.changeTypes.get(key);
     if (!types) this.#triggers.changeTypes.set(key, types = new Set());
     types.add(change.type);

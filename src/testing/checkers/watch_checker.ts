@@ -7,9 +7,13 @@
  *   notified first.
  * A watch is set by the reply of a read that asked for one: getData (node exists) and exists (either
  * way) set a data watch, getChildren (node exists) a child watch. Watches die with the connection.
+ * Since ZooKeeper 3.8.4 a change is told only to connections with READ on the node (the parent for
+ * a children change): when the change that would fire a watch is hidden from the connection, the
+ * watch is consumed silently — no event may come, and it is gone once a reply shows the change.
  */
 import { Code } from "../../core/errors.ts";
-import { EventType } from "../../core/records.ts";
+import { type ACL, EventType, type Id } from "../../core/records.ts";
+import { isAllowed, READ } from "../model/model_acl.ts";
 import { type Zxid, zxidHex } from "../../core/zxid.ts";
 import type { ConnectionRecord, OpRecord } from "../history.ts";
 import type { ReferenceReplay } from "./reference_replay.ts";
@@ -25,6 +29,19 @@ interface Watch {
   due: Zxid | null;
   /** A reply already revealed `due` before the event (reported once). */
   overdue: boolean;
+  /**
+   * `due` is hidden from this connection (no READ): the watch is consumed without an event.
+   * "maybe": the node's ACL at that change is not known (created and deleted by one multi), so
+   * either outcome passes.
+   */
+  silent: boolean | "maybe";
+}
+
+/** Who may see which change (see ModelTriggers.changeAcls); without it every change is visible. */
+export interface WatchVisibility {
+  changeAcls: ReadonlyMap<string, readonly ACL[]>;
+  /** The identities a connection holds (its ip and its auth). */
+  identities(connection: ConnectionRecord): readonly Id[];
 }
 
 const EVENT_CHANGE: Record<number, string> = {
@@ -39,8 +56,9 @@ export function checkWatches(
   ops: readonly OpRecord[],
   reference: Pick<ReferenceReplay, "dataTriggers" | "childTriggers" | "changeTypes">,
   report: Report,
+  visibility?: WatchVisibility,
 ): void {
-  for (const connection of connections) checkConnection(connection, ops, reference, report);
+  for (const connection of connections) checkConnection(connection, ops, reference, report, visibility);
 }
 
 function checkConnection(
@@ -48,14 +66,25 @@ function checkConnection(
   ops: readonly OpRecord[],
   reference: Pick<ReferenceReplay, "dataTriggers" | "childTriggers" | "changeTypes">,
   report: Report,
+  visibility: WatchVisibility | undefined,
 ): void {
   const watches = new Map<string, Watch>();
+  const identities = visibility?.identities(connection) ?? [];
+  const hidden = (zxid: Zxid | null, path: string): boolean | "maybe" => {
+    if (zxid === null || visibility === undefined) return false;
+    const acl = visibility.changeAcls.get(`${zxid} ${path}`);
+    if (acl === undefined) return "maybe";
+    return !isAllowed(acl, READ, identities);
+  };
   const who = `client ${connection.client} (session 0x${hex(connection.sessionId)}, connection ${connection.connection} to server ${connection.sid})`;
   for (const item of connection.items) {
     if (item.kind === "reply") {
       const op = ops[item.op]!;
       const zxid = op.reply!.header.zxid;
       if (zxid > 0) {
+        for (const watch of [...watches.values()]) {
+          if (watch.silent && watch.due !== null && watch.due <= zxid) watches.delete(watch.key);
+        }
         for (const watch of watches.values()) {
           if (watch.due !== null && watch.due <= zxid && !watch.overdue) {
             report(
@@ -69,7 +98,8 @@ function checkConnection(
       const set = watchSetBy(op);
       if (set !== null && !watches.has(set.key)) {
         const triggers = (set.table === "data" ? reference.dataTriggers : reference.childTriggers).get(set.path) ?? [];
-        watches.set(set.key, { ...set, since: zxid, due: firstAfter(triggers, zxid), overdue: false });
+        const due = firstAfter(triggers, zxid);
+        watches.set(set.key, { ...set, since: zxid, due, overdue: false, silent: hidden(due, set.path) });
       }
       continue;
     }
@@ -84,7 +114,14 @@ function checkConnection(
     }
     for (const watch of fired) {
       watches.delete(watch.key);
-      if (watch.due !== item.zxid) {
+      if (watch.silent === "maybe" && watch.due === item.zxid) {
+        // Either way is right: the ACL of that change is not known.
+      } else if (watch.silent && watch.due === item.zxid) {
+        report(
+          "watch events reach only connections with READ",
+          `${who}: ${what} fired the ${watch.table} watch set at ${zxidHex(watch.since)}, but the connection has no READ on the node's ACL at that change`,
+        );
+      } else if (watch.due !== item.zxid) {
         report(
           "a watch fires for the first change after it was set",
           `${who}: ${what} fired the ${watch.table} watch set at ${zxidHex(watch.since)}, whose first change is ${watch.due === null ? "not in the history" : zxidHex(watch.due)}`,
