@@ -4,6 +4,7 @@
  * this server's N). One port per member carries election and Zab: the quorum port (the second
  * field); the election port (the third) is read but not used.
  */
+import type { QuorumConfig } from "../core/quorum_config.ts";
 import type { ReplicaMember } from "../driver/replica_driver.ts";
 import type { ZooCfg } from "./zoo_cfg.ts";
 
@@ -15,6 +16,8 @@ export interface EnsemblePlan {
   initLimitTicks: number;
   syncLimitTicks: number;
   observer: boolean;
+  /** The membership as ZooKeeper shows it in /zookeeper/config. */
+  quorumConfig: QuorumConfig;
 }
 
 /** ZooKeeper has no defaults for these; the sample zoo.cfg's values. */
@@ -70,5 +73,18 @@ export function planEnsemble(cfg: ZooCfg, source: string, dataDir: string | null
     initLimitTicks: cfg.initLimit ?? DEFAULT_INIT_LIMIT,
     syncLimitTicks: cfg.syncLimit ?? DEFAULT_SYNC_LIMIT,
     observer: me.role === "observer",
+    quorumConfig: {
+      // A static zoo.cfg is configuration version 0 (ZooKeeper reads `version` only from dynamic files).
+      version: 0,
+      keys: cfg.keys,
+      members: cfg.servers.map((server) => ({
+        id: server.id,
+        host: server.host,
+        quorumPort: server.quorumPort,
+        electionPort: server.electionPort,
+        role: server.role,
+        client: server.clientPort === null ? null : { host: server.clientHost ?? "0.0.0.0", port: server.clientPort },
+      })),
+    },
   };
 }

@@ -3,6 +3,11 @@
  * server.N lines and dataDir/myid), from a zoo.cfg and/or flags, until SIGINT or SIGTERM.
  */
 import { defaultServerConfig, type ServerConfig } from "../core/server_io.ts";
+import type { AdminBackup } from "../driver/admin/admin_server.ts";
+import type { AdminEnsembleView } from "../driver/admin/admin_commands.ts";
+import { ensembleView, replicaBackup, standaloneBackup } from "../driver/admin/backup_targets.ts";
+import { type Operations, startOperations } from "../driver/admin/operations.ts";
+import { ServerMetrics } from "../driver/metrics/server_metrics.ts";
 import { consoleLogger } from "../driver/logger.ts";
 import { lockDataDirs } from "../driver/dir_lock.ts";
 import { serveDurable } from "../driver/durable_server.ts";
@@ -38,6 +43,11 @@ export interface ServePlan {
   truncateCorruptLog: boolean;
   /** Null: standalone. */
   ensemble: EnsemblePlan | null;
+  /** The Prometheus endpoint (metricsProvider.*) and the AdminServer (admin.*); null: off. */
+  prometheus: { host: string; port: number } | null;
+  admin: ZooCfg["admin"] | null;
+  /** zoo.cfg's server.N lines (client addresses for voting_view). */
+  servers: ZooCfg["servers"];
   warnings: string[];
 }
 
@@ -101,6 +111,9 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     snapRetainCount: cfg?.autopurgeSnapRetainCount ?? 3,
     truncateCorruptLog: args.truncateCorruptLog,
     ensemble,
+    prometheus: cfg?.metricsProvider.prometheus === true ? { host: cfg.metricsProvider.httpHost, port: cfg.metricsProvider.httpPort } : null,
+    admin: cfg?.admin.enableServer === true ? cfg.admin : null,
+    servers,
     warnings,
   };
 }
@@ -109,8 +122,10 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
 export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<number> {
   let plan: ServePlan;
   let cfg: ZooCfg | null = null;
+  let configText = "";
   try {
-    cfg = args.configPath === null ? null : parseZooCfg(await readConfig(args.configPath, runtime), { source: args.configPath });
+    configText = args.configPath === null ? "" : await readConfig(args.configPath, runtime);
+    cfg = args.configPath === null ? null : parseZooCfg(configText, { source: args.configPath });
     const dataDir = args.dataDir ?? cfg?.dataDir ?? null;
     const myIdText = cfg !== null && cfg.servers.length > 1 && dataDir !== null ? await readMyId(dataDir, runtime) : null;
     plan = planServe(args, cfg, Date.now(), myIdText);
@@ -123,7 +138,7 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
   for (const warning of plan.warnings) console.error(`corral: warning: ${warning}`);
   let running: RunningServer;
   try {
-    running = await startPlanned(plan, args, runtime);
+    running = await withOperations(plan, configText, await startPlanned(plan, args, runtime));
   } catch (error) {
     console.error(`corral: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
@@ -137,6 +152,10 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
 interface RunningServer {
   port: number;
   role: string;
+  /** What the operator endpoints read and act on. */
+  metrics: ServerMetrics;
+  backup: AdminBackup;
+  ensemble?: () => AdminEnsembleView | null;
   close(): Promise<void>;
   /** Settles when the server stops on its own (an ensemble member whose storage failed). */
   stopped?: Promise<Error | null>;
@@ -155,8 +174,10 @@ async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntim
     dataDir: plan.dataDir,
     ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
   };
+  const metrics = new ServerMetrics();
   const options = {
     transport,
+    metrics,
     host: plan.host,
     port: plan.port,
     config: plan.config,
@@ -167,7 +188,10 @@ async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntim
     logger: consoleLogger(args.logLevel),
     ...dataDirs,
   };
-  if (plan.dataDir === null) return { ...await serve(options), role: "standalone" };
+  if (plan.dataDir === null) {
+    const handle = await serve(options);
+    return { ...handle, role: "standalone", metrics, backup: standaloneBackup(handle.server, { durable: false }) };
+  }
   const store = {
     fs: new NodeFileSystem(),
     dataDir: plan.dataDir,
@@ -178,15 +202,24 @@ async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntim
   const storageSizesOption = { storageSizes: () => storageSizes(store.dataDir, plan.dataLogDir ?? undefined) };
   const ensemble = plan.ensemble;
   if (ensemble === null) {
-    return { ...await serveDurable({ ...options, ...store, ...storageSizesOption, dirLock: DIR_LOCK }), role: "standalone" };
+    const handle = await serveDurable({ ...options, ...store, ...storageSizesOption, dirLock: DIR_LOCK });
+    return { ...handle, role: "standalone", metrics, backup: standaloneBackup(handle.server, { durable: true }) };
   }
   // Before the store opens anything: members sharing a directory would write one log.
   const lock = await lockDataDirs(store.dataDir, plan.dataLogDir ?? undefined, DIR_LOCK);
   try {
     const handle = await serveReplica({ ...options, ...ensemble, store, ...storageSizesOption });
     void handle.stopped.then(() => lock.release());
+    const members = ensemble.members.map((member) => {
+      const server = plan.servers.find((known) => known.id === member.id);
+      return { ...member, clientHost: server?.clientHost ?? null, clientPort: server?.clientPort ?? null };
+    });
+    metrics.setEnsemble(() => ({ quorumSize: members.filter((member) => member.observer !== true).length }));
     return {
       port: handle.port,
+      metrics,
+      backup: replicaBackup(handle.replica),
+      ensemble: () => ensembleView(handle.status(), members),
       role: `${ensemble.observer ? "observer" : "member"} ${ensemble.myId} of an ensemble of ${ensemble.members.length}, ` +
         `quorum port ${ensemble.quorumListen.port}`,
       stopped: handle.stopped,
@@ -199,6 +232,44 @@ async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntim
     await lock.release();
     throw error;
   }
+}
+
+/** Starts the Prometheus endpoint and the AdminServer the plan asks for, beside `running`. */
+async function withOperations(plan: ServePlan, configText: string, running: RunningServer): Promise<RunningServer> {
+  if (plan.prometheus === null && plan.admin === null) return running;
+  let operations: Operations;
+  try {
+    operations = await startOperations({
+      metrics: running.metrics,
+      ...(plan.prometheus === null ? {} : { prometheus: plan.prometheus }),
+      ...(plan.admin === null ? {} : {
+        admin: {
+          host: plan.admin.serverAddress,
+          port: plan.admin.serverPort,
+          commandUrl: plan.admin.commandUrl,
+          snapshotEnabled: plan.admin.snapshotEnabled,
+          restoreEnabled: plan.admin.restoreEnabled,
+          rateLimitIntervalMs: plan.admin.rateLimiterIntervalMs,
+          restoreBytesMax: plan.admin.restoreBytesMax,
+          initialConfiguration: configText,
+          backup: running.backup,
+          ...(running.ensemble === undefined ? {} : { ensemble: running.ensemble }),
+        },
+      }),
+    });
+  } catch (error) {
+    await running.close();
+    throw error;
+  }
+  if (operations.prometheus !== null) console.log(`corral: Prometheus metrics on ${operations.prometheus.url}`);
+  if (operations.admin !== null) console.log(`corral: AdminServer on ${operations.admin.url}`);
+  return {
+    ...running,
+    close: async () => {
+      await operations.close();
+      await running.close();
+    },
+  };
 }
 
 /** Prints "serving on", waits for a shutdown signal (or a failure), closes; returns the exit code. */

@@ -52,10 +52,47 @@ export interface ZooCfg {
   extendedTypesEnabled: boolean;
   /** `DigestAuthenticationProvider.superDigest`: "super:<base64 sha1>". */
   superDigest: string | null;
+  /** `metricsProvider.*`: the Prometheus endpoint when className names ZooKeeper's Prometheus provider. */
+  metricsProvider: MetricsProviderCfg;
+  /** `admin.*`: ZooKeeper's AdminServer (off unless admin.enableServer=true; ZooKeeper's default is on). */
+  admin: AdminCfg;
   /** Keys Corral does not know, with their values. */
   unknown: Map<string, string>;
+  /**
+   * Every key in order of first appearance (server.N included): ZooKeeper's /zookeeper/config
+   * lists members in an order that depends on it (src/core/quorum_config.ts).
+   */
+  keys: string[];
   /** Things worth telling the operator (unknown keys, ignored words, duplicates). */
   warnings: string[];
+}
+
+/** ZooKeeper's Prometheus provider class: the only metricsProvider.className that serves HTTP. */
+export const PROMETHEUS_PROVIDER_CLASS = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
+/** ZooKeeper's default provider: metrics in mntr only. */
+export const DEFAULT_PROVIDER_CLASS = "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider";
+
+export interface MetricsProviderCfg {
+  /** True when className is the Prometheus provider. */
+  prometheus: boolean;
+  httpHost: string;
+  httpPort: number;
+  /** Accepted for compatibility; Corral always exports its process metrics. */
+  exportJvmInfo: boolean;
+}
+
+export interface AdminCfg {
+  enableServer: boolean;
+  serverAddress: string;
+  serverPort: number;
+  commandUrl: string;
+  /** ZooKeeper 3.9's zookeeper.admin.snapshot.enabled / restore.enabled. */
+  snapshotEnabled: boolean;
+  restoreEnabled: boolean;
+  /** zookeeper.admin.rateLimiterIntervalInMS: minimum time between snapshots (and between restores). */
+  rateLimiterIntervalMs: number;
+  /** Largest restore body (Corral's bound). */
+  restoreBytesMax: number;
 }
 
 /** A line or value zoo.cfg cannot have; `line` is 1-based. */
@@ -91,7 +128,19 @@ export function defaultZooCfg(): ZooCfg {
     snapshotBytesMax: 4 * 1024 * 1024 * 1024,
     extendedTypesEnabled: false,
     superDigest: null,
+    metricsProvider: { prometheus: false, httpHost: "0.0.0.0", httpPort: 7000, exportJvmInfo: true },
+    admin: {
+      enableServer: false,
+      serverAddress: "0.0.0.0",
+      serverPort: 8080,
+      commandUrl: "/commands",
+      snapshotEnabled: true,
+      restoreEnabled: true,
+      rateLimiterIntervalMs: 300_000,
+      restoreBytesMax: 256 * 1024 * 1024,
+    },
     unknown: new Map(),
+    keys: [],
     warnings: [],
   };
 }
@@ -102,6 +151,9 @@ export const KNOWN_KEYS: readonly string[] = [
   "maxSessionTimeout", "4lw.commands.whitelist", "jute.maxbuffer", "initLimit", "syncLimit", "peerType",
   "quorumListenOnAllIPs", "autopurge.snapRetainCount", "autopurge.purgeInterval", "snapSizeLimitInKb", "snapCount",
   "extendedTypesEnabled", "DigestAuthenticationProvider.superDigest",
+  "metricsProvider.className", "metricsProvider.httpHost", "metricsProvider.httpPort", "metricsProvider.exportJvmInfo",
+  "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.commandURL", "admin.snapshot.enabled",
+  "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes",
 ];
 
 interface Entry {
@@ -201,6 +253,7 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
         cfg.superDigest = v;
         break;
       default: {
+        if (parseOperationsKey(cfg, entry, source, fail)) break;
         cfg.unknown.set(entry.key, v);
         const near = closestName(entry.key, KNOWN_KEYS);
         const guess = near === null ? "" : `; did you mean ${near}?`;
@@ -215,7 +268,64 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
     throw new ZooCfgError(source, seen.get("minSessionTimeout") ?? seen.get("maxSessionTimeout") ?? 0,
       `minSessionTimeout (${min} ms) must not be larger than maxSessionTimeout (${max} ms)`);
   }
+  cfg.keys = [...seen.keys()];
   return cfg;
+}
+
+/**
+ * The metricsProvider.* and admin.* keys (with or without ZooKeeper's `zookeeper.` system-property
+ * prefix); false for any other key.
+ */
+function parseOperationsKey(cfg: ZooCfg, entry: Entry, source: string, fail: (message: string) => never): boolean {
+  const key = entry.key.startsWith("zookeeper.") ? entry.key.slice("zookeeper.".length) : entry.key;
+  const v = entry.value;
+  const metrics = cfg.metricsProvider;
+  const admin = cfg.admin;
+  switch (key) {
+    case "metricsProvider.className":
+      // ZooKeeper would fail to load another class; Corral serves on without an endpoint and says so.
+      if (v !== PROMETHEUS_PROVIDER_CLASS && v !== DEFAULT_PROVIDER_CLASS) {
+        cfg.warnings.push(`${source} line ${entry.line}: metricsProvider.className ${v} is not a provider corral has (it has ${PROMETHEUS_PROVIDER_CLASS}); no metrics endpoint`);
+      }
+      metrics.prometheus = v === PROMETHEUS_PROVIDER_CLASS;
+      return true;
+    case "metricsProvider.httpHost":
+      metrics.httpHost = nonEmpty(v, key, fail);
+      return true;
+    case "metricsProvider.httpPort":
+      metrics.httpPort = integer(v, { min: 0, max: 65535 }, key, fail);
+      return true;
+    case "metricsProvider.exportJvmInfo":
+      metrics.exportJvmInfo = boolean(v, key, fail);
+      return true;
+    case "admin.enableServer":
+      admin.enableServer = boolean(v, key, fail);
+      return true;
+    case "admin.serverAddress":
+      admin.serverAddress = nonEmpty(v, key, fail);
+      return true;
+    case "admin.serverPort":
+      admin.serverPort = integer(v, { min: 0, max: 65535 }, key, fail);
+      return true;
+    case "admin.commandURL":
+      if (!v.startsWith("/") || v.length > 200) fail(`admin.commandURL must be a path starting with /, got ${JSON.stringify(v)}`);
+      admin.commandUrl = v;
+      return true;
+    case "admin.snapshot.enabled":
+      admin.snapshotEnabled = boolean(v, key, fail);
+      return true;
+    case "admin.restore.enabled":
+      admin.restoreEnabled = boolean(v, key, fail);
+      return true;
+    case "admin.rateLimiterIntervalInMS":
+      admin.rateLimiterIntervalMs = integer(v, { min: 0 }, `${key} (ms)`, fail);
+      return true;
+    case "admin.restore.maxBytes":
+      admin.restoreBytesMax = integer(v, { min: 1 }, `${key} (bytes)`, fail);
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Java-properties lines as key/value entries with the line each one starts on. */

@@ -4,6 +4,11 @@
  * here reads clocks, sockets or the environment, so every shape is unit-testable.
  */
 import type { ServerStatus, SessionDump } from "../core/server_io.ts";
+import { javaDouble } from "./metrics/java_double.ts";
+import { formatMntrLines, mntrEntries } from "./metrics/mntr_format.ts";
+import type { ServerMetrics } from "./metrics/server_metrics.ts";
+
+export { javaDouble } from "./metrics/java_double.ts";
 
 export const FOUR_LETTER_WORDS = [
   "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "hash", "isro",
@@ -130,6 +135,8 @@ export interface FourLetterSource {
   resetConnectionStats(): void;
   traceMask(): bigint;
   setTraceMask(mask: bigint): void;
+  /** ZooKeeper's metrics (`mntr` renders them all); without them `mntr` prints the basic 16 lines. */
+  metrics?: ServerMetrics;
 }
 
 /**
@@ -234,29 +241,39 @@ export function formatCons(connections: ConnectionReport[]): string {
   return `${text}\n`;
 }
 
-export function formatMntr(source: Pick<FourLetterSource, "version" | "readOnly" | "status" | "counters">): string {
+export function formatMntr(source: Pick<FourLetterSource, "version" | "readOnly" | "status" | "counters" | "metrics">): string {
   const status = source.status();
+  const serverState = source.readOnly ? "read-only" : status.mode;
+  const metrics = source.metrics;
+  if (metrics !== undefined && metrics.attached) {
+    metrics.beginRender();
+    try {
+      return formatMntrLines(mntrEntries(metrics.registry, { version: source.version, serverState }));
+    } finally {
+      metrics.endRender();
+    }
+  }
   const counters = source.counters();
   const latency = counters.latency;
   const lines: [string, string | number][] = [
-    ["zk_version", source.version],
-    ["zk_server_state", source.readOnly ? "read-only" : status.mode],
-    ["zk_avg_latency", javaDouble(latencyAverage(latency))],
-    ["zk_max_latency", latencyMax(latency)],
-    ["zk_min_latency", latencyMin(latency)],
-    ["zk_packets_received", counters.packetsReceived],
-    ["zk_packets_sent", counters.packetsSent],
-    ["zk_num_alive_connections", counters.aliveConnections],
-    ["zk_outstanding_requests", status.outstandingRequests],
-    ["zk_znode_count", status.nodeCount],
-    ["zk_watch_count", status.watchCount],
-    ["zk_ephemerals_count", status.ephemeralsCount],
-    ["zk_approximate_data_size", status.approximateDataSize],
-    ["zk_uptime", counters.uptimeMs],
-    ["zk_global_sessions", status.sessionCount],
-    ["zk_local_sessions", 0],
+    ["version", source.version],
+    ["server_state", serverState],
+    ["avg_latency", javaDouble(latencyAverage(latency))],
+    ["max_latency", latencyMax(latency)],
+    ["min_latency", latencyMin(latency)],
+    ["packets_received", counters.packetsReceived],
+    ["packets_sent", counters.packetsSent],
+    ["num_alive_connections", counters.aliveConnections],
+    ["outstanding_requests", status.outstandingRequests],
+    ["znode_count", status.nodeCount],
+    ["watch_count", status.watchCount],
+    ["ephemerals_count", status.ephemeralsCount],
+    ["approximate_data_size", status.approximateDataSize],
+    ["uptime", counters.uptimeMs],
+    ["global_sessions", status.sessionCount],
+    ["local_sessions", 0],
   ];
-  return lines.map(([key, value]) => `${key}\t${value}\n`).join("");
+  return formatMntrLines(lines.map(([key, value]) => [key, String(value)]));
 }
 
 export function formatConf(conf: ConfReport): string {
@@ -364,20 +381,6 @@ export function latencyMax(latency: LatencyStats): number {
 /** Average rounded to 4 decimals, as ServerStats does. */
 export function latencyAverage(latency: LatencyStats): number {
   return latency.count === 0 ? 0 : Math.round((latency.totalMs / latency.count) * 10000) / 10000;
-}
-
-/** A number as Java's Double.toString prints it: `0.0`, `5.1783`, `1.0E7`. */
-export function javaDouble(value: number): string {
-  if (Number.isNaN(value)) return "NaN";
-  if (!Number.isFinite(value)) return value > 0 ? "Infinity" : "-Infinity";
-  const magnitude = Math.abs(value);
-  if (value === 0 || (magnitude >= 1e-3 && magnitude < 1e7)) {
-    const text = String(value);
-    return text.includes(".") ? text : `${text}.0`;
-  }
-  const [mantissa, exponent] = value.toExponential().split("e") as [string, string];
-  const digits = mantissa.includes(".") ? mantissa : `${mantissa}.0`;
-  return `${digits}E${Number(exponent)}`;
 }
 
 /** Java's Long.toHexString with a 0x prefix: negative values as 64-bit two's complement. */

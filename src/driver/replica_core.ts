@@ -55,6 +55,10 @@ export class ReplicaCore implements ServerCore {
     this.replica.tick(nowMs);
   }
 
+  nextWakeMs(): number {
+    return this.replica.nextWakeMs();
+  }
+
   /** Messages from a peer, in order. */
   receive(from: Sid, messages: readonly PeerMessage[]): void {
     for (const message of messages) this.replica.receive(from, message);

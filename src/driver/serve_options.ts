@@ -13,6 +13,7 @@ import type {
 import type { Transport } from "../transport/transport.ts";
 import type { FourLetterWord } from "./four_letter_words.ts";
 import type { Logger } from "./logger.ts";
+import type { ServerMetrics } from "./metrics/server_metrics.ts";
 import type { OutputLimits } from "./output_budget.ts";
 import type { DurableLog } from "./persister.ts";
 import type { StorageSizes } from "./storage_sizes.ts";
@@ -37,6 +38,12 @@ export interface ServerCore {
   dataWatches(): Map<string, bigint[]>;
   /** False while the core refuses clients (an ensemble member without a leader); absent means true. */
   readonly serving?: boolean;
+  /**
+   * When the core next has timed work (a session deadline, a Zab tick), or null; absent: only the
+   * periodic timer ticks it. The driver also wakes the core at that moment, so sessions expire when
+   * ZooKeeper's would (its expiry thread sleeps until each deadline), not up to a period later.
+   */
+  nextWakeMs?(): number | null;
 }
 
 export interface Clock {
@@ -78,6 +85,12 @@ export interface ServeOptions extends OutputLimits {
   dataLogDir?: string;
   /** Only reported by `conf` and `dirs`: the store's byte counts, read when asked (storage_sizes.ts). */
   storageSizes?: () => StorageSizes;
+  /**
+   * ZooKeeper's metrics, fed by this server: pass one to serve them over Prometheus
+   * (startMetricsEndpoint) or the AdminServer (startAdminServer). Without one the server keeps its
+   * own, which only `mntr` shows.
+   */
+  metrics?: ServerMetrics;
 }
 
 export interface ServerHandle<C extends ServerCore = Server> {

@@ -125,6 +125,9 @@ export class ServerDriver<C extends ServerCore> {
   #nextConnectionId = 1;
   #listener: Listener | null = null;
   #timer: ReturnType<typeof setInterval> | undefined = undefined;
+  /** A one-shot timer for the core's next timed work (nextWakeMs), and when it fires. */
+  #wakeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #wakeAtMs = Infinity;
   #stopping: Promise<void> | null = null;
   #onAllClosed: (() => void) | null = null;
   /** Connections holding request frames not fed to the core yet (their reading is paused). */
@@ -148,7 +151,7 @@ export class ServerDriver<C extends ServerCore> {
     this.#limits = resolveOutputLimits(options, DEFAULT_OUTPUT_BUFFER_BYTES_MAX);
     this.#heldInputBytesMax = heldInputBytesMax(this.#maxFrameBytes);
     this.#sessionlessTimeoutMs = options.sessionlessTimeoutMs ?? DEFAULT_SESSIONLESS_TIMEOUT_MS;
-    this.#stats = new DriverStats(this.#clock.now());
+    this.#stats = new DriverStats(this.#clock.now(), options.metrics);
     this.#releaser = new MemoryReleaser(() => Date.now(), (message) => this.#logger.log("debug", message));
     this.#persister = options.durableLog === undefined ? null : new Persister(options.durableLog, {
       persisted: (writeSeq) => {
@@ -182,6 +185,7 @@ export class ServerDriver<C extends ServerCore> {
     // Session expiry needs time to pass even when no bytes arrive; half a tick keeps it within a tick.
     const periodMs = Math.max(10, Math.min(1000, Math.floor(this.#options.config.tickTimeMs / 2)));
     this.#timer = setInterval(() => this.#onTimer(), periodMs);
+    this.#stats.metrics.attach(() => this.#fourLetterSource(this.#clock.now()));
     this.#logger.log("info", `serving ZooKeeper clients on ${host}:${this.#listener.port} (${this.#options.transport.name} transport)`);
   }
 
@@ -205,6 +209,8 @@ export class ServerDriver<C extends ServerCore> {
 
   async #stop(): Promise<void> {
     clearInterval(this.#timer);
+    clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = undefined;
     this.#releaser.stop();
     await this.#listener?.close();
     await this.#persister?.close();
@@ -234,6 +240,7 @@ export class ServerDriver<C extends ServerCore> {
     const count = this.#connectionsPerAddress.get(address) ?? 0;
     if (this.#maxClientCnxns > 0 && count >= this.#maxClientCnxns) {
       this.#logger.log("warn", `Too many connections from /${address} - max is ${this.#maxClientCnxns}; closing the new connection`);
+      this.#stats.connectionRejected();
       socket.close();
       return IGNORE_SOCKET;
     }
@@ -282,6 +289,7 @@ export class ServerDriver<C extends ServerCore> {
     }
     this.#coreClosed(connection);
     this.#forget(connection);
+    this.#stats.connectionClosed(connection.id);
     this.#releaser.released(connection.outputPeak);
     this.#connections.delete(connection.id);
     const count = (this.#connectionsPerAddress.get(connection.remoteAddress) ?? 1) - 1;
@@ -318,6 +326,7 @@ export class ServerDriver<C extends ServerCore> {
     }
     for (const connection of this.#connections.values()) {
       if (!connection.hasSession && !connection.closing && nowMs >= connection.handshakeDeadlineMs) {
+        this.#stats.sessionlessExpired();
         this.#close(connection, `no session established within ${this.#sessionlessTimeoutMs} ms`, "info");
       }
     }
@@ -371,6 +380,7 @@ export class ServerDriver<C extends ServerCore> {
    * of the chunk being read is held; a socket that keeps delivering anyway is closed.
    */
   #throttle(connection: ClientConnection, frame: Uint8Array): void {
+    this.#stats.throttled();
     connection.throttled.push(frame.slice());
     connection.throttledBytes += frame.length;
     this.#throttledConnections.add(connection);
@@ -475,6 +485,7 @@ export class ServerDriver<C extends ServerCore> {
       connection.received++;
       connection.lastActivityAtMs = nowMs;
       connection.phase = "session";
+      this.#stats.connectionRequested(frame.length);
       this.#core.connect(connection.id, request);
       return;
     }
@@ -483,6 +494,7 @@ export class ServerDriver<C extends ServerCore> {
     }
     const decoded = decodeRequest(frame);
     connection.noteRequest(decoded.header.xid, nowMs);
+    this.#stats.requestReceived(connection.id, decoded.header, frame.length);
     if (decoded.error !== null) this.#logger.log("debug", `request from ${connection.name}: ${decoded.error}`);
     this.#core.request(connection.id, decoded.header, decoded.request);
   }
@@ -499,6 +511,21 @@ export class ServerDriver<C extends ServerCore> {
     for (const connection of this.#unflushed) this.#flush(connection);
     this.#unflushed.clear();
     if (this.#throttledConnections.size > 0 && !this.#resuming) this.#resumeAndDrain();
+    this.#armWake();
+  }
+
+  /** Wakes the core when it next has timed work, if that is before the armed wake (one timer at most). */
+  #armWake(): void {
+    if (this.#stopping !== null || this.#timer === undefined) return;
+    const wakeMs = this.#core.nextWakeMs?.() ?? null;
+    if (wakeMs === null || wakeMs >= this.#wakeAtMs) return;
+    clearTimeout(this.#wakeTimer);
+    this.#wakeAtMs = wakeMs;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined;
+      this.#wakeAtMs = Infinity;
+      this.#onTimer();
+    }, Math.max(0, wakeMs - this.#clock.now()));
   }
 
   /**
@@ -610,8 +637,9 @@ export class ServerDriver<C extends ServerCore> {
         return [encodeConnectResponse(output.response)];
       case "reply": {
         const latencyMs = connection.noteReply(output.reply.header.xid, nowMs);
-        if (latencyMs !== null) this.#stats.recordLatency(latencyMs);
-        return encodeReplyPieces(output.reply);
+        const pieces = encodeReplyPieces(output.reply);
+        this.#stats.replied(connection.id, output.reply.header, latencyMs, byteLengthOf(pieces));
+        return pieces;
       }
       case "notification":
         connection.noteSent(nowMs);
@@ -737,6 +765,12 @@ function writeChunks(socket: Socket, chunks: readonly Uint8Array[]): void {
     runBytes += chunk.length;
   }
   writeRun();
+}
+
+function byteLengthOf(pieces: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const piece of pieces) total += piece.length;
+  return total;
 }
 
 function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {

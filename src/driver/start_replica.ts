@@ -9,6 +9,7 @@ import type { Transport } from "../transport/transport.ts";
 import type { DirLock } from "./dir_lock.ts";
 import type { FourLetterWord } from "./four_letter_words.ts";
 import type { Logger } from "./logger.ts";
+import type { ServerMetrics } from "./metrics/server_metrics.ts";
 import { type PeerTuning, type ReplicaDriverStatus, serveReplica } from "./replica_driver.ts";
 
 /** One member as every member's configuration lists it (zoo.cfg's server.N line). */
@@ -63,6 +64,8 @@ export interface StartReplicaOptions {
   fourLetterWhitelist?: ReadonlySet<string>;
   snapRetainCount?: number;
   peers?: PeerTuning;
+  /** ZooKeeper's metrics for this member (see ServeOptions.metrics). */
+  metrics?: ServerMetrics;
 }
 
 /** A running member. */
@@ -142,6 +145,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Embedd
       ...(options.maxClientCnxns === undefined ? {} : { maxClientCnxns: options.maxClientCnxns }),
       ...(options.fourLetterWhitelist === undefined ? {} : { fourLetterWhitelist: options.fourLetterWhitelist }),
       ...(options.peers === undefined ? {} : { peers: options.peers }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       ...sizes,
     });
   } catch (error) {

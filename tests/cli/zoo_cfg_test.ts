@@ -33,7 +33,7 @@ describe("zoo.cfg", () => {
       "zoo.cfg line 1: unknown key clientPrt (kept, not used by corral); did you mean clientPort?",
       "zoo.cfg line 2: unknown key ticktime (kept, not used by corral); did you mean tickTime?",
       "zoo.cfg line 3: unknown key snapCnt (kept, not used by corral); did you mean snapCount?",
-      "zoo.cfg line 4: unknown key metricsProvider.className (kept, not used by corral)",
+      "zoo.cfg line 4: metricsProvider.className x is not a provider corral has (it has org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider); no metrics endpoint",
     ]);
   });
 
