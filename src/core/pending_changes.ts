@@ -54,6 +54,11 @@ export class PendingChanges {
     };
   }
 
+  /** Whether a prepared txn not applied yet changed (or created, or deleted) the node at `path`. */
+  changedSinceApplied(path: string): boolean {
+    return this.#latest.has(path);
+  }
+
   set(zxid: Zxid, path: string, node: NodeView | null): void {
     const record: ChangeRecord = { zxid, path, node, previous: this.#latest.get(path) };
     this.#records.push(record);

@@ -6,7 +6,7 @@
 import { checkAllowed, fixupAcl } from "./acl.ts";
 import { Code, KeeperCodeError } from "./errors.ts";
 import { isSystemPath, parentOf, pathProblem, sequenceSuffix } from "./path.ts";
-import type { PendingChanges } from "./pending_changes.ts";
+import type { NodeView, PendingChanges } from "./pending_changes.ts";
 import type {
   ACL,
   CheckRequest,
@@ -223,7 +223,14 @@ function prepareDelete(request: DeleteRequest, context: PrepContext): Txn {
   return { type: "delete", path };
 }
 
-/** deleteContainer (op 20): what the reaper sends; refuses normal ephemerals and non-empty nodes. */
+/**
+ * deleteContainer (op 20): what the reaper sends. Refuses non-empty nodes (NOTEMPTY) and ephemerals
+ * (BADVERSION), as ZooKeeper does, and also any node that is not, in the pending view, what the
+ * reaper may delete: the reaper picks its candidates from the applied tree, while writes prepared
+ * since may have deleted the node and created another at the same path (SIM-13: a persistent node,
+ * a user's data, was deleted). ZooKeeper 3.8 has the same race (it only refuses ephemerals); here
+ * the request is refused like an ephemeral and the reaper looks again at its next check.
+ */
 export function prepareDeleteContainer(path: string, context: PrepContext): Txn {
   try {
     const parentPath = parentOfRequested(path);
@@ -231,6 +238,7 @@ export function prepareDeleteContainer(path: string, context: PrepContext): Txn 
     const node = requireNode(context, path);
     if (node.numChildren > 0) throw new KeeperCodeError(Code.NOTEMPTY, path);
     if (nodeKindOf(node.ephemeralOwner) === "ephemeral") throw new KeeperCodeError(Code.BADVERSION, path);
+    if (!reapableAsPrepared(path, node, context.pending)) throw new KeeperCodeError(Code.BADVERSION, path);
     const parent = requireNode(context, parentPath);
     context.pending.set(context.zxid, parentPath, { ...parent, numChildren: parent.numChildren - 1 });
     context.pending.set(context.zxid, path, null);
@@ -239,6 +247,18 @@ export function prepareDeleteContainer(path: string, context: PrepContext): Txn 
     if (error instanceof KeeperCodeError) return { type: "error", err: error.code };
     throw error;
   }
+}
+
+/**
+ * Whether the reaper may still delete `node` as prep sees it: a container that has had a child, or
+ * a TTL node no prepared write touched since the reaper judged it expired from the applied tree's
+ * mtime (a pending setData or re-create makes it fresh; the next check judges it again).
+ */
+function reapableAsPrepared(path: string, node: NodeView, pending: PendingChanges): boolean {
+  const kind = nodeKindOf(node.ephemeralOwner);
+  if (kind === "container") return node.cversion > 0;
+  if (kind === "ttl") return !pending.changedSinceApplied(path);
+  return false;
 }
 
 function prepareSetData(request: SetDataRequest, context: PrepContext): Txn {
