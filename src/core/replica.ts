@@ -273,10 +273,25 @@ export class Replica {
     for (const output of this.#election.start(this.#electionSelf())) this.#onElectionOutput(output);
   }
 
+  /**
+   * Our vote: currentEpoch and the last logged zxid, as ZooKeeper's (getPeerEpoch,
+   * getLastLoggedZxid). The same currentEpoch goes to the roles: a leader compares it with its
+   * followers' (ZooKeeper's waitForEpochAck), so the vote and that check must use one number.
+   */
   #electionSelf() {
     const lastZxid = this.#lastLoggedZxid();
-    // Sync data may be logged before NEWLEADER raises currentEpoch: vote with the epoch we hold.
-    return { currentEpoch: Math.max(this.#currentEpoch, zxidEpoch(lastZxid)), lastZxid };
+    // Sync data may be logged before NEWLEADER raises currentEpoch (a crash or a lost leader in
+    // between leaves the log's epoch ahead). That history is ours (this member may have acked its
+    // proposals), so take the log's epoch as currentEpoch, durably, as ZooKeeper does when it finds
+    // this at load (ZOOKEEPER-1653). Voting with the log's epoch but leading with the older stored
+    // one made a leader step down for a follower of that very epoch, and win again: SIM-12.
+    const logEpoch = zxidEpoch(lastZxid);
+    if (logEpoch > this.#currentEpoch) {
+      this.#log("info", `server ${this.myId}: currentEpoch ${this.#currentEpoch} is behind the log's epoch ${logEpoch}; taking ${logEpoch}`);
+      this.#currentEpoch = logEpoch;
+      this.#persist({ kind: "epochs", currentEpoch: logEpoch });
+    }
+    return { currentEpoch: this.#currentEpoch, lastZxid };
   }
 
   #onVote(from: Sid, vote: VoteMessage): void {

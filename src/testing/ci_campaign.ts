@@ -55,8 +55,8 @@ export const BUGS = {
   mutualFollowing: "SIM-7: two members following each other keep each other alive with learner pings",
   closingMarkSurvives: "SIM-8: a leader keeps a session's closing mark across leader changes; the session never closes (H, seed 10512) — fixed by S4",
   fuzzySnapshotAheadOfLog: "SIM-10: a fuzzy snapshot made durable before the log appends it captured; recovery is not exact (S1, notes/requests.md)",
-  electionEpochLivelock: "SIM-12: votes use max(currentEpoch, log epoch) but the leader steps down for a follower with a higher stored currentEpoch: a livelock (S4)",
-  reaperDeletesPersistent: "SIM-13: the reaper's deleteContainer, prepared against pending changes, deletes a node re-created as persistent (S4)",
+  electionEpochLivelock: "SIM-12: votes use max(currentEpoch, log epoch) but the leader steps down for a follower with a higher stored currentEpoch: a livelock — fixed (replica.ts #electionSelf raises currentEpoch to the log's)",
+  reaperDeletesPersistent: "SIM-13: the reaper's deleteContainer, prepared against pending changes, deleted a node re-created as persistent — fixed (prep.ts reapableAsPrepared)",
   createTtlDisabledOrder: "SIM-9: createTTL with a non-TTL mode while TTL is disabled answers UNIMPLEMENTED; ZooKeeper checks the mode first (BADARGUMENTS) — fixed by S4 (prep.ts)",
 } as const;
 
@@ -74,10 +74,7 @@ export const REGRESSION_SEEDS: readonly RegressionSeed[] = [
   { voters: 5, observers: 0, seed: 1742291274, found: BUGS.reaperDeletesPersistent },
 ];
 
-export const KNOWN_FAILING: readonly KnownFailure[] = [
-  { voters: 3, observers: 0, seed: 1162148145, invariant: "liveness", bug: BUGS.electionEpochLivelock },
-  { voters: 5, observers: 0, seed: 1742291274, invariant: "the reaper deletes only empty used containers and TTL nodes", bug: BUGS.reaperDeletesPersistent },
-];
+export const KNOWN_FAILING: readonly KnownFailure[] = [];
 
 /** Signatures of bugs still open: fresh seeds that fail this way are reported, not failed. */
 export const KNOWN_BUGS: ReadonlyArray<{
@@ -91,17 +88,6 @@ export const KNOWN_BUGS: ReadonlyArray<{
     bug: BUGS.fuzzySnapshotAheadOfLog,
     invariant: "equal trees at equal zxids",
     message: /^server \d+ \(after recovery or SNAP\) held a tree at 0x[0-9a-f]+ that differs from the committed history's$/,
-  },
-  {
-    bug: BUGS.electionEpochLivelock,
-    invariant: "liveness",
-    message: /^the ensemble did not converge within \d+ ms after faults stopped/,
-    log: /leaving leading: follower \d+ has epoch \d+ > \d+/,
-  },
-  {
-    bug: BUGS.reaperDeletesPersistent,
-    invariant: "the reaper deletes only empty used containers and TTL nodes",
-    message: /^txn 0x[0-9a-f]+ deletes \S+, which is a persistent node with 0 children/,
   },
 ];
 
