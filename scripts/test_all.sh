@@ -134,7 +134,8 @@ run_bun() {
   skipped="$(count '^ *[0-9]+ skip$' "$log")"
   todo="$(count '^ *[0-9]+ todo$' "$log")"
   errors="$(count '^ *[0-9]+ errors?$' "$log")"
-  failed_names bun < <(grep -E '^\(fail\) ' "$log")
+  # Bun repeats each failure in its closing list: keep the first of each.
+  failed_names bun < <(grep -E '^\(fail\) ' "$log" | awk '!seen[$0]++')
   record bun "$status" "$passed" "$((failed + errors))" "$((skipped + todo))"
 }
 

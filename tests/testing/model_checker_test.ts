@@ -256,7 +256,7 @@ describe("checkAgainstModel", () => {
     const leaf = stat({ czxid: z(5), mzxid: z(5), ctime: 1005, mtime: 1005, pzxid: z(5) });
     const system = (path: string, fields: Partial<Stat>, children: string[], acl = OPEN): ObservedNode => ({
       path,
-      data: null,
+      data: new Uint8Array(0),
       acl,
       stat: stat(fields),
       children,

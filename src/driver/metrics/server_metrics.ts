@@ -35,7 +35,7 @@ interface Picture {
 }
 
 export class ServerMetrics {
-  readonly registry = new MetricsRegistry();
+  readonly registry: MetricsRegistry = new MetricsRegistry();
   readonly process: ProcessMetrics;
   readonly readLatency: Summary;
   readonly updateLatency: Summary;
