@@ -72,6 +72,7 @@ export const REGRESSION_SEEDS: readonly RegressionSeed[] = [
   { voters: 3, observers: 0, seed: 277749750, found: "FIFO checker false positive: SESSIONEXPIRED no-ops and a second closeSession of an abandoned connection" },
   { voters: 3, observers: 0, seed: 1162148145, found: BUGS.electionEpochLivelock },
   { voters: 5, observers: 0, seed: 1742291274, found: BUGS.reaperDeletesPersistent },
+  { voters: 5, observers: 0, seed: 198941862, found: "FIFO checker false positive: a multi of an abandoned connection, refused as SESSIONEXPIRED after the session closed (a multi of errors)" },
 ];
 
 export const KNOWN_FAILING: readonly KnownFailure[] = [];

@@ -180,6 +180,12 @@ describe("checkHistory", () => {
     const { report, violations } = collectViolations();
     checkHistory(late(moved), build({ reconnected: true, replied: false }).ops, report);
     assert.deepEqual(violations.map((v) => v.invariant), ["per-client FIFO order"]);
+    // A multi refused for its session is a multi of error results (seed 198941862 at 5 voters):
+    // exempt likewise; a multi that failed for another reason is not.
+    const expiredMulti: Txn = { type: "multiError", codes: [Code.SESSIONEXPIRED, Code.RUNTIMEINCONSISTENCY] };
+    assert.deepEqual(fifo(late(expiredMulti), build({ reconnected: true, replied: false })), []);
+    const badVersionMulti: Txn = { type: "multiError", codes: [Code.OK, Code.BADVERSION] };
+    assert.deepEqual(fifo(late(badVersionMulti), build({ reconnected: true, replied: false })), ["per-client FIFO order"]);
     // A SESSIONMOVED no-op still counts for at-most-once.
     assert.deepEqual(fifo([txn(3, create("/a"), S1, 1), txn(4, moved, S1, 1)], build({ reconnected: true, replied: false })), ["at most once"]);
   });

@@ -88,7 +88,8 @@ function checkAtMostOnceAndFifo(entries: readonly TxnEntry[], report: Report, ex
 }
 
 /**
- * Exempt from FIFO exactly: a SESSIONMOVED or SESSIONEXPIRED error txn (a no-op) whose request the
+ * Exempt from FIFO exactly: a SESSIONMOVED or SESSIONEXPIRED error txn (a no-op; for a multi, the
+ * multi of error results ZooKeeper commits, seed 198941862 at 5 voters) whose request the
  * client sent on a connection it later replaced by a newer one of the same session, and never got a
  * reply to; and, likewise, a second closeSession of a session the history had already closed (it
  * deletes nothing; ZooKeeper does not check the session of a closeSession either). Seed 277749750
@@ -113,7 +114,8 @@ function abandonedNoOp(
     latest.set(connection.sessionId, Math.max(latest.get(connection.sessionId) ?? Number.NEGATIVE_INFINITY, connection.openedMs));
   }
   const noOp = (entry: TxnEntry) =>
-    (entry.txn.type === "error" && (entry.txn.err === Code.SESSIONMOVED || entry.txn.err === Code.SESSIONEXPIRED)) ||
+    (entry.txn.type === "error" && refusedSession(entry.txn.err)) ||
+    (entry.txn.type === "multiError" && entry.txn.codes.some(refusedSession)) ||
     (entry.txn.type === "closeSession" && entry.txn.paths.length === 0 && (firstClose.get(entry.header.sessionId) ?? entry.header.zxid) < entry.header.zxid);
   return (entry) => {
     if (!noOp(entry)) return false;
@@ -123,6 +125,11 @@ function abandonedNoOp(
     const newest = latest.get(op.sessionId);
     return connection !== undefined && newest !== undefined && newest > connection.openedMs;
   };
+}
+
+/** The session was refused (moved to another connection, or closed): the txn changes nothing. */
+function refusedSession(code: number): boolean {
+  return code === Code.SESSIONMOVED || code === Code.SESSIONEXPIRED;
 }
 
 function checkMonotonic(ops: readonly OpRecord[], report: Report): void {
