@@ -60,7 +60,7 @@ describe("hostile clients: connections that stop reading", () => {
     // glibc malloc raises its mmap threshold after large blocks are freed, and then keeps later
     // large blocks on heaps it rarely gives back: the server drops every reference (and asks for a
     // collection) but Node's RSS would stay at its peak. A fixed threshold lets freed replies go
-    // back to the OS; operators running under glibc can set the same (see the report in notes/).
+    // back to the OS; operators running under glibc can set the same (README, Compatibility notes).
     const server = await startCorralProcess({ args: ["--log-level", "debug"], env: { MALLOC_MMAP_THRESHOLD_: "131072" } });
     const attackers: SilentSocket[] = [];
     let probe: LatencyProbe | null = null;

@@ -12,9 +12,6 @@ import { Replica } from "../../src/core/replica.ts";
 import { defaultServerConfig } from "../../src/core/server_io.ts";
 import { DataTree } from "../../src/core/data_tree.ts";
 
-/** Flipped by notes/f1/system_nodes_empty.patch, which gives system nodes ZooKeeper's empty data. */
-const SYSTEM_DATA_NULL_UNTIL_PATCH = false;
-
 const text = (bytes: Uint8Array | null) => bytes === null ? null : new TextDecoder().decode(bytes);
 
 /** Four members as Apache ZooKeeper 3.8 printed them (probe of 2026-12-05): 17 shares 1's bucket. */
@@ -100,9 +97,7 @@ describe("/zookeeper/config in the tree", () => {
     const tree = new DataTree();
     for (const path of ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"]) {
       const node = tree.get(path)!;
-      // TODO(F1): null until notes/f1/system_nodes_empty.patch (with the simulator's model) is in.
-      if (SYSTEM_DATA_NULL_UNTIL_PATCH) assert.equal(node.data, null, `${path} data`);
-      else assert.equal(node.data?.length, 0, `${path} data`);
+      assert.equal(node.data?.length, 0, `${path} data`);
     }
     const config = tree.get("/zookeeper/config")!;
     assert.equal(config.aversion, -1);
