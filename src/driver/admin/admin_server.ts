@@ -20,6 +20,8 @@ import {
   unknownCommand,
 } from "./admin_commands.ts";
 import { jsonText, type JsonValue } from "./admin_json.ts";
+import { DashboardRoutes } from "./dashboard/dashboard_routes.ts";
+import type { LiveTree } from "./dashboard/tree_view.ts";
 import { type ParsedSnapshot, parseSnapshot, takeSnapshot } from "./snapshot_transfer.ts";
 
 export const DEFAULT_ADMIN_HOST = "0.0.0.0";
@@ -45,6 +47,8 @@ export interface AdminBackup {
   rootAcl: () => readonly ACL[];
   /** "super:<digest>" (zookeeper.DigestAuthenticationProvider.superDigest), or null. */
   superDigest: string | null;
+  /** The live tree, for the dashboard's tree browser; without it the browser scans snapshotSource. */
+  tree?: () => LiveTree;
 }
 
 export interface AdminServerOptions extends AdminContext {
@@ -77,7 +81,8 @@ export interface AdminServer {
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const host = options.host ?? DEFAULT_ADMIN_HOST;
   const commandUrl = (options.commandUrl ?? DEFAULT_COMMAND_URL).replace(/\/+$/, "") || DEFAULT_COMMAND_URL;
-  const handler = new AdminHandler(options, commandUrl);
+  const dashboard = new DashboardRoutes({ context: options, ...(options.backup === undefined ? {} : { access: options.backup }) });
+  const handler = new AdminHandler(options, commandUrl, dashboard);
   const server = createServer((request, response) => {
     handler.handle(request, response).catch((error) => failed(response, error));
   });
@@ -85,18 +90,20 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   server.maxHeadersCount = 64;
   await listen(server, host, options.port ?? DEFAULT_ADMIN_PORT, "admin.serverPort");
   const port = (server.address() as { port: number }).port;
-  return { host, port, url: `http://${urlHost(host)}:${port}${commandUrl}`, close: () => closeServer(server) };
+  return { host, port, url: `http://${urlHost(host)}:${port}${commandUrl}`, close: () => (dashboard.close(), closeServer(server)) };
 }
 
 class AdminHandler {
   readonly #options: AdminServerOptions;
   readonly #commandUrl: string;
   readonly #now: () => number;
+  readonly #dashboard: DashboardRoutes;
   #lastSnapshotAt = Number.NEGATIVE_INFINITY;
   #lastRestoreAt = Number.NEGATIVE_INFINITY;
 
-  constructor(options: AdminServerOptions, commandUrl: string) {
+  constructor(options: AdminServerOptions, commandUrl: string, dashboard: DashboardRoutes) {
     this.#options = options;
+    this.#dashboard = dashboard;
     this.#commandUrl = commandUrl;
     this.#now = options.now ?? (() => performance.now());
   }
@@ -107,6 +114,7 @@ class AdminHandler {
     const url = new URL(rawUrl, "http://admin.invalid");
     const method = request.method ?? "GET";
     if (method === "TRACE") return text(response, 403, "TRACE is not allowed\n");
+    if (this.#dashboard.handles(url.pathname)) return this.#dashboard.handle(request, response, url);
     if (url.pathname === this.#commandUrl || url.pathname === `${this.#commandUrl}/`) {
       if (method !== "GET" && method !== "HEAD") return text(response, 405, `${method} is not supported by this URL\n`);
       return this.#list(response);

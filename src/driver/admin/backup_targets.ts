@@ -19,6 +19,7 @@ export function standaloneBackup(server: Server, options: { durable: boolean }):
   return {
     snapshotSource: () => server.snapshotSource(),
     rootAcl: () => server.tree.get("/")?.acl ?? [],
+    tree: () => server.tree,
     superDigest: server.config.superDigest,
     restore: (snapshot) => {
       if (options.durable) throw new Error(`live restore is not supported on a server with a dataDir; ${OFFLINE_RESTORE}`);
@@ -37,6 +38,7 @@ export function replicaBackup(replica: Replica): AdminBackup {
   return {
     snapshotSource: () => replica.server.snapshotSource(),
     rootAcl: () => replica.server.tree.get("/")?.acl ?? [],
+    tree: () => replica.server.tree,
     superDigest: replica.server.config.superDigest,
     restore: () => {
       throw new Error(`restore is not supported on an ensemble member (the other members would not follow); ${OFFLINE_RESTORE}, on every member`);
