@@ -161,6 +161,21 @@ describe("zab leader: discovery waits for a quorum", () => {
   });
 });
 
+describe("zab leader: the new epoch is durable as currentEpoch before the leader serves", () => {
+  test("once a quorum acked the epoch, the leader writes currentEpoch = the new epoch", () => {
+    // ZooKeeper's leader sets currentEpoch (a file) after the epoch acks and before it waits for
+    // NEWLEADER acks: a leader that restarts must vote, and compare followers, with the epoch it
+    // established, not the one before it (tests/mutation: leader-current-epoch-not-persisted).
+    const { leader, zab } = established();
+    const epochWrites = leader.writes.filter((write) => write.kind === "epochs");
+    assert.ok(
+      epochWrites.some((write) => write.kind === "epochs" && write.currentEpoch === 2),
+      `the leader's epoch writes: ${JSON.stringify(epochWrites)}`,
+    );
+    assert.equal(zab.phase, "broadcast");
+  });
+});
+
 describe("zab leader: sync is answered only after a quorum confirms, after it arrived, that this member still leads", () => {
   test("a sync waits for a heartbeat round started after it, even when every proposal before it is committed", () => {
     const { leader, zab } = established();

@@ -85,6 +85,7 @@ const ZAB_TESTS = [
   "tests/core/zab_guards_learner_test.ts",
   "tests/core/zab_guards_leader_test.ts",
   "tests/core/replica_epoch_livelock_test.ts",
+  "tests/core/replica_vote_logged_zxid_test.ts",
 ];
 const ELECTION_TESTS = ["tests/core/election_test.ts", "tests/core/replica_test.ts"];
 const SERVER_TESTS = [
