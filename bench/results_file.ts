@@ -14,6 +14,7 @@ add \`--quick\` for a run under two minutes). Each runtime's section is replaced
 Figures are measurements on the machine named in each section, not guarantees: nothing here is asserted.
 The paper group's chart is [paper_throughput.svg](paper_throughput.svg); what each optimisation did
 is in [OPTIMISATIONS.md](OPTIMISATIONS.md).
+Session expiry timing against Apache ZooKeeper 3.8 is in [EXPIRY.md](EXPIRY.md) (\`node --import tsx bench/expiry_bench.ts\`).
 `;
 
 function beginMarker(runtime: RuntimeName): string {
