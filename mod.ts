@@ -19,6 +19,8 @@ export { startServer, type StartServerOptions } from "./src/driver/start_server.
 export { serve, type ServeOptions, type ServerHandle } from "./src/driver/server_driver.ts";
 export { consoleLogger, type Logger, silentLogger } from "./src/driver/logger.ts";
 export { defaultServerConfig, type ServerConfig } from "./src/core/server_io.ts";
+export type { SaslConfig } from "./src/core/sasl_exchange.ts";
+export { saslConfigFromJaas } from "./src/driver/sasl/jaas_config.ts";
 export type { Transport } from "./src/transport/transport.ts";
 export {
   type EmbeddedReplica,

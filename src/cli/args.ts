@@ -18,6 +18,9 @@ Options for serve (they override zoo.cfg):
   --log-level <level>     debug, info, warn or error (default info)
   --data-dir <dir>        keep the transaction log and snapshots here (zoo.cfg dataDir);
                           without one, data lives in memory and is lost on exit
+  --jaas-config <path>    SASL DIGEST-MD5 users for clients: a JAAS file with a Server section
+                          (Server { org.apache.zookeeper.server.auth.DigestLoginModule required
+                          user_bob="secret"; };), as java.security.auth.login.config in zoo.cfg
   --truncate-corrupt-log  if the log is damaged (a record whose checksum fails, even the last
                           one, or a missing segment), cut it there and start (losing every txn
                           from that point; the warning lists them) instead of refusing to start
@@ -54,6 +57,8 @@ export interface ServeArgs {
   outputBufferBytesMax: number | null;
   outputBytesMaxTotal: number | null;
   authIdentitiesMax: number | null;
+  /** `--jaas-config`: the JAAS file with SASL users (java.security.auth.login.config); wins over zoo.cfg. */
+  jaasConfigPath: string | null;
 }
 
 export type Command =
@@ -81,6 +86,7 @@ function parseServeArgs(argv: readonly string[]): ServeArgs {
     configPath: null, port: null, host: null, fourLetterWhitelist: null, tickTimeMs: null, maxClientCnxns: null, logLevel: "info",
     dataDir: null, truncateCorruptLog: false,
     outputBytesMaxPerConnection: null, outputBufferBytesMax: null, outputBytesMaxTotal: null, authIdentitiesMax: null,
+    jaasConfigPath: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -122,6 +128,9 @@ function parseServeArgs(argv: readonly string[]): ServeArgs {
         break;
       case "--output-bytes-max-total":
         args.outputBytesMaxTotal = integerArg(flag, value(), 1, Number.MAX_SAFE_INTEGER);
+        break;
+      case "--jaas-config":
+        args.jaasConfigPath = value();
         break;
       case "--auth-identities-max":
         args.authIdentitiesMax = integerArg(flag, value(), 1, 1_000_000);

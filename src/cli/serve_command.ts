@@ -2,6 +2,7 @@
  * `corral serve`: a standalone server, or one member of an ensemble (zoo.cfg with two or more
  * server.N lines and dataDir/myid), from a zoo.cfg and/or flags, until SIGINT or SIGTERM.
  */
+import type { SaslConfig } from "../core/sasl_exchange.ts";
 import { defaultServerConfig, type ServerConfig } from "../core/server_io.ts";
 import type { AdminBackup } from "../driver/admin/admin_server.ts";
 import type { AdminEnsembleView } from "../driver/admin/admin_commands.ts";
@@ -12,6 +13,7 @@ import { consoleLogger } from "../driver/logger.ts";
 import { lockDataDirs } from "../driver/dir_lock.ts";
 import { serveDurable } from "../driver/durable_server.ts";
 import { serveReplica } from "../driver/replica_driver.ts";
+import { saslConfigFromJaas } from "../driver/sasl/jaas_config.ts";
 import { serve } from "../driver/server_driver.ts";
 import type { OutputLimits } from "../driver/output_budget.ts";
 import { storageSizes } from "../driver/storage_sizes.ts";
@@ -129,6 +131,8 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
     const dataDir = args.dataDir ?? cfg?.dataDir ?? null;
     const myIdText = cfg !== null && cfg.servers.length > 1 && dataDir !== null ? await readMyId(dataDir, runtime) : null;
     plan = planServe(args, cfg, Date.now(), myIdText);
+    const sasl = await loadSasl(args, cfg, runtime);
+    if (sasl !== null) plan.config = { ...plan.config, sasl };
   } catch (error) {
     // zoo.cfg's warnings first: an unknown key is often why a setting is missing ("did you mean clientPort?").
     for (const warning of cfg?.warnings ?? []) console.error(`corral: warning: ${warning}`);
@@ -310,6 +314,26 @@ async function readMyId(dataDir: string, runtime: CliRuntime): Promise<string | 
     if ((error as { code?: unknown }).code === "ENOENT") return null;
     throw new Error(`cannot read ${dataDir}/${MYID_FILE}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * SASL users from the JAAS file `--jaas-config` or zoo.cfg's java.security.auth.login.config names;
+ * null when neither does (SASL off). A malformed file throws an error naming the file and line.
+ */
+async function loadSasl(args: ServeArgs, cfg: ZooCfg | null, runtime: CliRuntime): Promise<SaslConfig | null> {
+  const path = args.jaasConfigPath ?? cfg?.sasl.jaasConfigPath ?? null;
+  if (path === null) return null;
+  let text: string;
+  try {
+    text = await runtime.readTextFile(path);
+  } catch (error) {
+    throw new Error(`cannot read the JAAS file ${path} (java.security.auth.login.config / --jaas-config): ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return saslConfigFromJaas(text, path, {
+    section: cfg?.sasl.serverSection ?? "Server",
+    superUser: cfg?.sasl.superUser ?? null,
+    superPassword: cfg?.sasl.superPassword ?? null,
+  });
 }
 
 async function readConfig(path: string, runtime: CliRuntime): Promise<string> {

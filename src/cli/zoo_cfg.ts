@@ -56,6 +56,8 @@ export interface ZooCfg {
   metricsProvider: MetricsProviderCfg;
   /** `admin.*`: ZooKeeper's AdminServer (off unless admin.enableServer=true; ZooKeeper's default is on). */
   admin: AdminCfg;
+  /** SASL for clients (`java.security.auth.login.config`, `zookeeper.superUser`, ...). */
+  sasl: SaslCfg;
   /** Keys Corral does not know, with their values. */
   unknown: Map<string, string>;
   /**
@@ -139,6 +141,7 @@ export function defaultZooCfg(): ZooCfg {
       rateLimiterIntervalMs: 300_000,
       restoreBytesMax: 256 * 1024 * 1024,
     },
+    sasl: { jaasConfigPath: null, serverSection: "Server", superUser: null, superPassword: null },
     unknown: new Map(),
     keys: [],
     warnings: [],
@@ -154,6 +157,8 @@ export const KNOWN_KEYS: readonly string[] = [
   "metricsProvider.className", "metricsProvider.httpHost", "metricsProvider.httpPort", "metricsProvider.exportJvmInfo",
   "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.commandURL", "admin.snapshot.enabled",
   "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes",
+  "java.security.auth.login.config", "sasl.serverconfig", "superUser", "SASLAuthenticationProvider.superPassword",
+  "authProvider.1",
 ];
 
 interface Entry {
@@ -254,6 +259,7 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
         break;
       default: {
         if (parseOperationsKey(cfg, entry, source, fail)) break;
+        if (parseSaslKey(cfg, entry, source, fail)) break;
         cfg.unknown.set(entry.key, v);
         const near = closestName(entry.key, KNOWN_KEYS);
         const guess = near === null ? "" : `; did you mean ${near}?`;
@@ -432,4 +438,49 @@ function splitHost(text: string, key: string, fail: (message: string) => never):
   const colon = text.indexOf(":");
   if (colon <= 0) fail(`${key} must start with host:, got ${JSON.stringify(text)}`);
   return [text.slice(0, colon), text.slice(colon + 1)];
+}
+
+/** zoo.cfg's SASL settings (ZooKeeper reads them as Java system properties; both spellings work here). */
+export interface SaslCfg {
+  /** `java.security.auth.login.config`: the JAAS file with the `Server` section's users; null: SASL off. */
+  jaasConfigPath: string | null;
+  /** `zookeeper.sasl.serverconfig`: the JAAS section to read (default "Server"). */
+  serverSection: string;
+  /** `zookeeper.superUser`: the SASL user who also gets the super identity. */
+  superUser: string | null;
+  /** `zookeeper.SASLAuthenticationProvider.superPassword`: the password of SASL user "super". */
+  superPassword: string | null;
+}
+
+/** The class ZooKeeper's `authProvider.N` names for the sasl scheme. */
+const SASL_PROVIDER_CLASS = "org.apache.zookeeper.server.auth.SASLAuthenticationProvider";
+
+/** The SASL keys, with or without the `zookeeper.` prefix; false for any other key. */
+function parseSaslKey(cfg: ZooCfg, entry: Entry, source: string, fail: (message: string) => never): boolean {
+  const v = entry.value;
+  if (entry.key === "java.security.auth.login.config") {
+    cfg.sasl.jaasConfigPath = nonEmpty(v, entry.key, fail);
+    return true;
+  }
+  const key = entry.key.startsWith("zookeeper.") ? entry.key.slice("zookeeper.".length) : entry.key;
+  if (key === "sasl.serverconfig") {
+    cfg.sasl.serverSection = nonEmpty(v, entry.key, fail);
+    return true;
+  }
+  if (key === "superUser") {
+    cfg.sasl.superUser = nonEmpty(v, entry.key, fail);
+    return true;
+  }
+  if (key === "SASLAuthenticationProvider.superPassword") {
+    cfg.sasl.superPassword = v;
+    return true;
+  }
+  if (/^authProvider\.[^.]+$/.test(key)) {
+    // The sasl scheme is on whenever a JAAS file gives users; other provider classes cannot be loaded.
+    if (v !== SASL_PROVIDER_CLASS) {
+      cfg.warnings.push(`${source} line ${entry.line}: ${entry.key}=${v} is not a provider corral has (it has ${SASL_PROVIDER_CLASS}); ignored`);
+    }
+    return true;
+  }
+  return false;
 }

@@ -1,7 +1,8 @@
 /**
  * ACL rules: which identities an `auth` packet grants, which ACL lists are valid (and how the `auth`
  * pseudo-scheme expands), and the permission check itself. Schemes are ZooKeeper's defaults: world,
- * auth, digest, ip, and the super identity from a configured super digest.
+ * auth, digest, ip, sasl (identities from the SASL exchange, sasl_exchange.ts), and the super identity
+ * from a configured super digest or SASL super user.
  */
 import { Code, KeeperCodeError } from "./errors.ts";
 import type { ACL, Id } from "./records.ts";
@@ -47,7 +48,7 @@ export function authenticate(
 
 /** Whether an identity of this scheme counts for the `auth` pseudo-scheme (isAuthenticated). */
 function isAuthenticatedScheme(scheme: string): boolean {
-  return scheme === "digest";
+  return scheme === "digest" || scheme === "sasl";
 }
 
 /** Java's String.split(":") part count: trailing empty parts are dropped. */
@@ -57,9 +58,11 @@ function javaSplitCount(text: string, separator: string): number {
   return parts.length;
 }
 
-function isValidId(scheme: string, id: string): boolean {
+function isValidId(scheme: string, id: string, saslEnabled: boolean): boolean {
   if (scheme === "digest") return javaSplitCount(id, ":") === 2;
   if (scheme === "ip") return parseIpAcl(id) !== null;
+  // A scheme without a provider is invalid, as ZooKeeper's: sasl has one only when SASL is configured.
+  if (scheme === "sasl") return saslEnabled && isKerberosName(id);
   return false;
 }
 
@@ -67,7 +70,7 @@ function isValidId(scheme: string, id: string): boolean {
  * Validates an ACL list for create/setACL and expands `auth` entries into the caller's identities
  * (PrepRequestProcessor.fixupACL). Throws INVALIDACL.
  */
-export function fixupAcl(acl: readonly ACL[] | null, identities: readonly Id[]): ACL[] {
+export function fixupAcl(acl: readonly ACL[] | null, identities: readonly Id[], saslEnabled = false): ACL[] {
   if (acl === null || acl.length === 0) throw new KeeperCodeError(Code.INVALIDACL, "empty ACL list");
   const unique: ACL[] = [];
   for (const entry of acl) {
@@ -84,7 +87,7 @@ export function fixupAcl(acl: readonly ACL[] | null, identities: readonly Id[]):
         throw new KeeperCodeError(Code.INVALIDACL, "auth ACL but the connection has no authenticated identity");
       }
       for (const identity of authenticated) fixed.push({ perms: entry.perms, id: { ...identity } });
-    } else if (isValidId(scheme, id)) {
+    } else if (isValidId(scheme, id, saslEnabled)) {
       fixed.push(entry);
     } else {
       throw new KeeperCodeError(Code.INVALIDACL, `invalid ACL id ${scheme}:${id}`);
@@ -118,7 +121,17 @@ export function checkAllowed(acl: readonly ACL[], perm: number, identities: read
 
 function identityMatches(scheme: string, identity: string, aclId: string): boolean {
   if (scheme === "ip") return ipMatches(identity, aclId);
+  // SASLAuthenticationProvider.matches: a SASL user named "super" matches every sasl entry.
+  if (scheme === "sasl") return identity === "super" || identity === aclId;
   return identity === aclId;
+}
+
+/**
+ * SASLAuthenticationProvider.isValid: the id must parse as a Kerberos principal
+ * (`service[/host]@REALM`, or any name without "@").
+ */
+function isKerberosName(id: string): boolean {
+  return !id.includes("@") || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id);
 }
 
 /** getACL without ADMIN shows digest ids as "user:x". */

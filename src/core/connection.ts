@@ -3,6 +3,7 @@
  * requests whose replies must go out in arrival order (ZooKeeper's per-connection ordering rule).
  */
 import type { ConnectResponse, Id, Reply, Request, RequestHeader } from "./records.ts";
+import type { DigestMd5Server } from "./sasl_digest_md5.ts";
 import type { ConnectionId, ConnectionInfo } from "./server_io.ts";
 import type { Zxid } from "./zxid.ts";
 
@@ -35,6 +36,8 @@ export class Connection {
   readonly held: Array<{ header: RequestHeader; request: Request | null }> = [];
   readonly #queue: PendingEntry[] = [];
   #head = 0;
+  /** This connection's SASL exchange (sasl_exchange.ts), from its first SASL token on. */
+  sasl: DigestMd5Server | null = null;
   lastOperation = "NA";
   lastCxid = 0;
   lastZxid = 0;

@@ -29,6 +29,8 @@ export interface PrepContext {
   pending: PendingChanges;
   sessions: SessionTracker;
   extendedTypesEnabled: boolean;
+  /** SASL is configured: `sasl` ACL ids are valid (ZooKeeper's SASLAuthenticationProvider). */
+  saslEnabled?: boolean;
 }
 
 /** A write request as prep receives it. */
@@ -162,7 +164,7 @@ function prepareCreate(request: CreateRequest, context: PrepContext, kind: Creat
   checkSession(context);
 
   const parentPath = parentOfRequested(request.path);
-  const acl = fixupAcl(request.acl, context.identities);
+  const acl = fixupAcl(request.acl, context.identities, context.saslEnabled);
   const parent = context.pending.get(parentPath);
   if (parent === null) throw new KeeperCodeError(Code.NONODE, parentPath);
   checkAllowed(parent.acl, Perms.CREATE, context.identities, parentPath);
@@ -279,7 +281,7 @@ function prepareSetAcl(request: SetACLRequest, context: PrepContext): Txn {
   checkSession(context);
   const { path } = request;
   requireValidPath(path);
-  const acl: ACL[] = fixupAcl(request.acl, context.identities);
+  const acl: ACL[] = fixupAcl(request.acl, context.identities, context.saslEnabled);
   const node = requireNode(context, path);
   checkAllowed(node.acl, Perms.ADMIN, context.identities, path);
   if (request.version !== -1 && request.version !== node.aversion) {

@@ -13,6 +13,7 @@ import { Code } from "./errors.ts";
 import { PendingChanges } from "./pending_changes.ts";
 import { type PrepContext, prepareCloseSession, prepareDeleteContainer } from "./prep.ts";
 import { executeRead } from "./reads.ts";
+import { saslStep } from "./sasl_exchange.ts";
 import {
   approximateTxnBytes,
   OP_ABBREVIATIONS,
@@ -214,8 +215,7 @@ export class Server {
     } else if (request.kind === "auth") {
       this.#auth(connection, header, request.scheme, request.auth);
     } else if (request.kind === "sasl") {
-      this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.AUTHFAILED }, body: { kind: "sasl", token: null } });
-      this.#close(connection, "SASL is not supported");
+      this.#sasl(connection, header, request.token);
     } else {
       connection.lastOperation = OP_ABBREVIATIONS[request.kind] ?? "NA";
       if (connection.sessionId !== null) this.#touch(connection.sessionId, connection.sessionTimeoutMs);
@@ -402,6 +402,7 @@ export class Server {
       pending: this.#pending,
       sessions: this.#sessions,
       extendedTypesEnabled: this.config.extendedTypesEnabled,
+      saslEnabled: this.config.sasl !== undefined,
     });
     this.#commit({ header: this.#header(sessionId, cxid, zxid), txn });
     return zxid;
@@ -444,6 +445,28 @@ export class Server {
       return;
     }
     this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.OK }, body: null });
+  }
+
+  /**
+   * One SASL token (sasl_exchange.ts). Answered at once, outside the request order, with zxid 0, as
+   * ZooKeeper does; a failure is AUTHFAILED with a null token, then the connection is closed.
+   */
+  #sasl(connection: Connection, header: RequestHeader, token: Uint8Array | null): void {
+    const { state, outcome } = saslStep(connection.sasl, token ?? new Uint8Array(0), this.config.sasl, connection.info.saslNonce);
+    connection.sasl = state;
+    let failure = outcome.kind === "failure" ? outcome.reason : null;
+    if (outcome.kind === "success") {
+      const max = this.config.authIdentitiesMax ?? DEFAULT_AUTH_IDENTITIES_MAX;
+      if (connection.addIdentities(outcome.identities, max) === "full") failure = `more than ${max} identities on one connection (authIdentitiesMax)`;
+      else this.#log("info", `SASL: ${connection.info.remoteAddress} authenticated as sasl:${outcome.username}`);
+    }
+    if (failure !== null || outcome.kind === "failure") {
+      this.#log("warn", `SASL authentication of ${connection.info.remoteAddress} failed: ${failure}; closing the connection`);
+      this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.AUTHFAILED }, body: { kind: "sasl", token: null } });
+      this.#close(connection, `SASL authentication failed: ${failure}`);
+      return;
+    }
+    this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.OK }, body: { kind: "sasl", token: outcome.token } });
   }
 
   // ------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
  */
 import type { PersistRequest, SnapshotSource } from "./persistence.ts";
 import type { ConnectResponse, Reply, WatcherEvent } from "./records.ts";
+import type { SaslConfig } from "./sasl_exchange.ts";
 
 /** Opaque number the driver assigns to each client connection. */
 export type ConnectionId = number;
@@ -31,6 +32,11 @@ export interface ServerConfig {
    * an auth flood makes every ACL check and every forwarded write scan an unbounded list. Default 100.
    */
   authIdentitiesMax?: number;
+  /**
+   * SASL DIGEST-MD5 for clients (sasl_exchange.ts): users from a JAAS `Server` section. Absent: every
+   * SASL request is answered AUTHFAILED and the connection closed.
+   */
+  sasl?: SaslConfig;
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
   /** snapCount: a snapshot is due after this many txns (0 = never; the driver has no store). */
@@ -64,6 +70,11 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
 export interface ConnectionInfo {
   remoteAddress: string;
   remotePort: number;
+  /**
+   * The DIGEST-MD5 nonce for this connection's SASL exchange: fresh randomness from the driver (the
+   * core has none), printable ASCII. Only needed when ServerConfig.sasl is set.
+   */
+  saslNonce?: string;
 }
 
 /** One thing the driver must do. Outputs are drained in order and must be carried out in order. */

@@ -19,6 +19,7 @@ import {
 import { DEFAULT_MAX_FRAME_BYTES, FrameError } from "../wire/frame_decoder.ts";
 import { ClientConnection } from "./client_connection.ts";
 import { Persister } from "./persister.ts";
+import { saslNonce } from "./sasl/sasl_nonce.ts";
 import { MemoryReleaser } from "./release_memory.ts";
 import { encodeReplyPieces } from "./reply_frames.ts";
 import { DriverStats, fourLetterSource } from "./driver_stats.ts";
@@ -256,7 +257,9 @@ export class ServerDriver<C extends ServerCore> {
     this.#connections.set(connection.id, connection);
     try {
       this.#core.tick(nowMs);
-      this.#core.open(connection.id, { remoteAddress: address, remotePort: socket.remotePort });
+      // A SASL nonce only when SASL is configured: the core has no randomness of its own.
+      const sasl = this.#options.config.sasl === undefined ? {} : { saslNonce: saslNonce() };
+      this.#core.open(connection.id, { remoteAddress: address, remotePort: socket.remotePort, ...sasl });
     } catch (error) {
       this.#fail(connection, error);
     }
