@@ -19,10 +19,13 @@ import type { OutputLimits } from "../driver/output_budget.ts";
 import { storageSizes } from "../driver/storage_sizes.ts";
 import { NodeFileSystem } from "../storage/node_file_system.ts";
 import { defaultTransport } from "../transport/auto.ts";
+import { nodeTlsTransport } from "../transport/node_tls.ts";
+import type { Transport } from "../transport/transport.ts";
 import type { ServeArgs } from "./args.ts";
 import { EnsemblePlanError, type EnsemblePlan, MYID_FILE, planEnsemble } from "./ensemble_plan.ts";
 import type { CliRuntime } from "./runtime.ts";
 import { parseZooCfg, type ZooCfg } from "./zoo_cfg.ts";
+import { loadTlsServerOptions, type TlsCfg } from "./tls_config.ts";
 
 /** Default tickTime without a zoo.cfg (the sample zoo.cfg's value). */
 const DEFAULT_TICK_TIME_MS = 2000;
@@ -48,6 +51,8 @@ export interface ServePlan {
   /** The Prometheus endpoint (metricsProvider.*) and the AdminServer (admin.*); null: off. */
   prometheus: { host: string; port: number } | null;
   admin: ZooCfg["admin"] | null;
+  /** secureClientPort's TLS listener; `only`: no plaintext clientPort (port is then the TLS one). */
+  secure: { host: string; port: number; tls: TlsCfg; only: boolean } | null;
   /** zoo.cfg's server.N lines (client addresses for voting_view). */
   servers: ZooCfg["servers"];
   warnings: string[];
@@ -75,9 +80,16 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
   }
   // A single server.N line is a standalone server (ZooKeeper's standaloneEnabled default).
   const me = ensemble === null ? servers[0] : servers.find((server) => server.id === ensemble.myId);
-  const port = args.port ?? cfg?.clientPort ?? me?.clientPort ?? null;
+  const securePort = cfg?.tls.secureClientPort ?? null;
+  const port = args.port ?? cfg?.clientPort ?? me?.clientPort ?? securePort;
   if (port === null) throw new ServePlanError(`${args.configPath} sets no clientPort; add clientPort=2181 or pass --port <n>`);
   const host = args.host ?? cfg?.clientPortAddress ?? me?.clientHost ?? "0.0.0.0";
+  const secure = cfg === null || securePort === null ? null : {
+    host: cfg.tls.secureClientPortAddress ?? host,
+    port: securePort,
+    tls: cfg.tls,
+    only: port === securePort && args.port === null && cfg.clientPort === null && me?.clientPort == null,
+  };
   const tickTimeMs = args.tickTimeMs ?? cfg?.tickTimeMs ?? DEFAULT_TICK_TIME_MS;
   const config = defaultServerConfig({
     tickTimeMs,
@@ -95,7 +107,7 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
   }
   if (dataDir === null) warnings.push("no dataDir: the data lives in memory and is lost when corral exits");
   return {
-    host,
+    host: secure?.only === true ? secure.host : host,
     port,
     config,
     maxClientCnxns: args.maxClientCnxns ?? cfg?.maxClientCnxns ?? 60,
@@ -115,6 +127,7 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     ensemble,
     prometheus: cfg?.metricsProvider.prometheus === true ? { host: cfg.metricsProvider.httpHost, port: cfg.metricsProvider.httpPort } : null,
     admin: cfg?.admin.enableServer === true ? cfg.admin : null,
+    secure,
     servers,
     warnings,
   };
@@ -155,6 +168,8 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
 
 interface RunningServer {
   port: number;
+  /** The TLS listener's port beside `port`, when the handle knows it. */
+  securePort?: number | null;
   role: string;
   /** What the operator endpoints read and act on. */
   metrics: ServerMetrics;
@@ -179,8 +194,13 @@ async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntim
     ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
   };
   const metrics = new ServerMetrics();
+  const logger = consoleLogger(args.logLevel);
+  const secureTransport = await planTlsTransport(plan, logger);
   const options = {
-    transport,
+    transport: plan.secure?.only === true && secureTransport !== null ? secureTransport : transport,
+    ...(plan.secure === null || plan.secure.only || secureTransport === null ? {} : {
+      secureListen: { transport: secureTransport, host: plan.secure.host, port: plan.secure.port },
+    }),
     metrics,
     host: plan.host,
     port: plan.port,
@@ -189,7 +209,7 @@ async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntim
     maxFrameBytes: plan.maxFrameBytes,
     ...plan.outputLimits,
     fourLetterWhitelist: plan.fourLetterWhitelist,
-    logger: consoleLogger(args.logLevel),
+    logger,
     ...dataDirs,
   };
   if (plan.dataDir === null) {
@@ -289,7 +309,10 @@ async function serveUntilStopped(running: RunningServer, plan: ServePlan, runtim
       remove();
       resolve(`stopped: ${error.message}`);
     });
-    console.log(`corral: serving on ${formatHost(plan.host)}:${running.port} (${runtime.name}, ${running.role})`);
+    const secure = plan.secure;
+    if (secure !== null && !secure.only) console.log(`corral: serving TLS on ${formatHost(secure.host)}:${running.securePort ?? secure.port}`);
+    const tls = secure?.only === true ? "TLS only, " : "";
+    console.log(`corral: serving on ${formatHost(plan.host)}:${running.port} (${tls}${runtime.name}, ${running.role})`);
   });
   const failed = reason.startsWith("stopped");
   console.error(`corral: ${reason}, shutting down`);
@@ -304,6 +327,13 @@ async function serveUntilStopped(running: RunningServer, plan: ServePlan, runtim
     return 1;
   }
   return failed ? 1 : 0;
+}
+
+/** The TLS transport secureClientPort needs (key and certificates read now), or null without one. */
+async function planTlsTransport(plan: ServePlan, logger: ReturnType<typeof consoleLogger>): Promise<Transport | null> {
+  if (plan.secure === null) return null;
+  const server = await loadTlsServerOptions(plan.secure.tls, (message, address) => logger.log("info", `${message} (client /${address})`));
+  return nodeTlsTransport({ server });
 }
 
 /** dataDir/myid's text, or null when it does not exist. */

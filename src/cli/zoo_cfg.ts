@@ -5,6 +5,7 @@
  */
 import { FOUR_LETTER_WORDS } from "../driver/four_letter_words.ts";
 import { closestName } from "./closest_name.ts";
+import { defaultTlsCfg, parseTlsKey, TLS_KEYS, type TlsCfg } from "./tls_config.ts";
 
 export interface ZooCfgServer {
   /** N of `server.N`. */
@@ -58,6 +59,8 @@ export interface ZooCfg {
   admin: AdminCfg;
   /** SASL for clients (`java.security.auth.login.config`, `zookeeper.superUser`, ...). */
   sasl: SaslCfg;
+  /** TLS toward clients (`secureClientPort`, `ssl.*`; tls_config.ts). */
+  tls: TlsCfg;
   /** Keys Corral does not know, with their values. */
   unknown: Map<string, string>;
   /**
@@ -142,6 +145,7 @@ export function defaultZooCfg(): ZooCfg {
       restoreBytesMax: 256 * 1024 * 1024,
     },
     sasl: { jaasConfigPath: null, serverSection: "Server", superUser: null, superPassword: null },
+    tls: defaultTlsCfg(),
     unknown: new Map(),
     keys: [],
     warnings: [],
@@ -158,7 +162,7 @@ export const KNOWN_KEYS: readonly string[] = [
   "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.commandURL", "admin.snapshot.enabled",
   "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes",
   "java.security.auth.login.config", "sasl.serverconfig", "superUser", "SASLAuthenticationProvider.superPassword",
-  "authProvider.1",
+  "authProvider.1", ...TLS_KEYS,
 ];
 
 interface Entry {
@@ -260,6 +264,7 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
       default: {
         if (parseOperationsKey(cfg, entry, source, fail)) break;
         if (parseSaslKey(cfg, entry, source, fail)) break;
+        if (parseTlsKey(cfg.tls, entry.key, v, fail, (warning) => cfg.warnings.push(`${source} line ${entry.line}: ${warning}`))) break;
         cfg.unknown.set(entry.key, v);
         const near = closestName(entry.key, KNOWN_KEYS);
         const guess = near === null ? "" : `; did you mean ${near}?`;

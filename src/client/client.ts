@@ -30,12 +30,15 @@ import type {
   ClientOptions,
   CreateOptions,
   RemoveWatchesOptions,
+  SaslOptions,
   StreamOptions,
   VersionOptions,
   WatchOptions,
 } from "./client_options.ts";
+import type { SaslCredentials } from "./sasl_digest_client.ts";
 import { DEFAULT_TIMERS, type Timers } from "./client_options.ts";
 import { parseConnectString } from "./connect_string.ts";
+import { tlsTransportLoader } from "./client_tls.ts";
 import { KeeperError } from "./keeper_error.ts";
 import {
   authBytes,
@@ -74,6 +77,7 @@ export type {
   ClientOptions,
   CreateOptions,
   RemoveWatchesOptions,
+  SaslOptions,
   StreamOptions,
   VersionOptions,
   WatchOptions,
@@ -109,10 +113,13 @@ export class Client {
       startIndex: Math.floor(random() * parsed.hosts.length),
       reconnectDelayMs: options.reconnectDelayMs,
       auth: (options.auth ?? []).map((entry) => ({ scheme: entry.scheme, auth: authBytes(entry.auth) })),
+      ...(options.sasl === undefined ? {} : { sasl: saslCredentials(options.sasl) }),
     });
     const given = options.transport;
     let loaded: Promise<Transport> | null = null;
+    const tls = options.tls === undefined ? null : tlsTransportLoader(options.tls, given);
     const transport = () => {
+      if (tls !== null) return tls();
       if (given !== undefined) return Promise.resolve(given);
       loaded ??= import("../transport/auto.ts").then((module) => module.defaultTransport());
       return loaded;
@@ -169,6 +176,10 @@ export class Client {
   /** The session timeout the server granted (0 before the first connection). */
   get sessionTimeoutMs(): number {
     return this.#machine.negotiatedTimeoutMs;
+  }
+  /** True while connected with ClientOptions.sasl and the connection's SASL exchange succeeded. */
+  get saslAuthenticated(): boolean {
+    return this.#machine.saslAuthenticated;
   }
   /** The highest zxid seen in a reply. */
   get lastZxidSeen(): number {
@@ -570,6 +581,19 @@ export class Client {
     const state = this.#machine.state;
     return state === "connected" || state === "connectedReadOnly";
   }
+}
+
+/** Checks ClientOptions.sasl; throws TypeError for what the client cannot do. */
+function saslCredentials(options: SaslOptions): SaslCredentials {
+  if (options.mechanism !== "DIGEST-MD5") {
+    throw new TypeError(
+      `sasl.mechanism ${JSON.stringify(options.mechanism)} is not supported; use "DIGEST-MD5" (GSSAPI/Kerberos is not implemented)`,
+    );
+  }
+  if (typeof options.username !== "string" || options.username === "" || typeof options.password !== "string") {
+    throw new TypeError("sasl needs a non-empty username and a password (strings), as in a JAAS Client section");
+  }
+  return { username: options.username, password: options.password };
 }
 
 /** Creates a client and resolves once it is connected (Client.connect). */

@@ -1,5 +1,6 @@
 /** Options of the Client and its calls. */
 import type { Transport } from "../transport/transport.ts";
+import type { ClientTlsOptions } from "./client_tls.ts";
 import type { AddWatchModeName, CreateNodeOptions, WatcherTypeName, WatchListener } from "./types.ts";
 
 /**
@@ -32,6 +33,11 @@ export interface ClientOptions {
   initialConnectTimeoutMs?: number;
   /** Default: the runtime's own (node:net, Deno.connect or Bun.connect), loaded on first use. */
   transport?: Transport;
+  /**
+   * Connect over TLS (to ZooKeeper's secureClientPort) through node:tls: `ca` to trust, `cert` and
+   * `key` for servers that require a client certificate, `servername` to check. Not with `transport`.
+   */
+  tls?: ClientTlsOptions;
   /** Resume an existing session (both needed). */
   sessionId?: bigint;
   password?: Uint8Array;
@@ -41,6 +47,14 @@ export interface ClientOptions {
   maxFrameBytes?: number;
   /** Credentials sent on every connection, before anything else. */
   auth?: { scheme: string; auth: string | Uint8Array }[];
+  /**
+   * SASL authentication, as ZooKeeper's Java client with a JAAS `Client` section: after every
+   * (re)connection, before anything else is sent, the client runs the DIGEST-MD5 exchange and checks
+   * the server's proof; requests wait meanwhile. The state becomes "connected" only once it
+   * succeeded (watch listeners then also get a SaslAuthenticated event); a refusal ends the client
+   * with "authFailed". The connection gets the identity `sasl:<username>`.
+   */
+  sasl?: SaslOptions;
   /** Requests pending at once before further calls wait; default 10000. */
   maxOutstanding?: number;
   /** Picks the first host (hosts are then tried round-robin). Default Math.random. */
@@ -51,6 +65,13 @@ export interface ClientOptions {
   signal?: AbortSignal;
   /** Clock and timers (default: the runtime's); the simulator passes virtual time. */
   timers?: Timers;
+}
+
+export interface SaslOptions {
+  /** Only DIGEST-MD5 (ZooKeeper's other mechanism, GSSAPI/Kerberos, is not supported). */
+  mechanism: "DIGEST-MD5";
+  username: string;
+  password: string;
 }
 
 export interface CallOptions {

@@ -1,6 +1,7 @@
 /** Inputs and outputs of the session machine (session_machine.ts), shared with the shell. */
 import type { Request, Response } from "../core/records.ts";
 import type { HostPort } from "./connect_string.ts";
+import type { SaslCredentials } from "./sasl_digest_client.ts";
 import type { SessionState, WatchEvent, WatchListener } from "./types.ts";
 import type { WatchListName } from "./watch_registry.ts";
 
@@ -30,6 +31,8 @@ export interface SessionMachineConfig {
   reconnectDelayMs?: number;
   /** Credentials to send on every connection, as addAuth() would. */
   auth?: readonly Credential[];
+  /** SASL DIGEST-MD5 credentials: the exchange runs on every connection before anything else. */
+  sasl?: SaslCredentials;
 }
 
 /** A user request. `request` carries server paths (chroot applied). */

@@ -14,10 +14,12 @@ export type {
   ClientOptions,
   CreateOptions,
   RemoveWatchesOptions,
+  SaslOptions,
   StreamOptions,
   VersionOptions,
   WatchOptions,
 } from "./client.ts";
+export type { ClientTlsOptions } from "./client_tls.ts";
 export { type ConnectString, DEFAULT_PORT, type HostPort, parseConnectString } from "./connect_string.ts";
 export { KeeperError, type KeeperErrorOptions } from "./keeper_error.ts";
 export { CreateMode, CREATOR_ALL_ACL, op, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from "./ops.ts";

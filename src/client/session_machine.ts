@@ -6,6 +6,10 @@
  *
  * Behaviour follows the Java client (wire protocol §1.3, §2, §6.7, §6.8, §10.2):
  * - handshake first; nothing else is sent until the ConnectResponse arrives;
+ * - with SASL configured, then the SASL exchange (opcode 102, ordinary xids, replies routed out of
+ *   band as ZooKeeperSaslClient does), alone on the connection: no pings, no queued requests, until
+ *   the server's rspauth checks out; it must finish within the read timeout, and a refusal ends the
+ *   client (authFailed). It reruns on every reconnect;
  * - then auth packets, setWatches/setWatches2 (relativeZxid = lastZxidSeen), then queued requests;
  * - replies are matched FIFO against requests in flight; an unexpected xid drops the connection;
  * - ping when nothing was sent for readTimeout/2 (readTimeout = 2/3 of the negotiated timeout);
@@ -14,7 +18,7 @@
  *   and the next host is tried with the same session id, password and lastZxidSeen;
  * - a ConnectResponse with timeOut <= 0 means the session expired: terminal.
  */
-import { Code } from "../core/errors.ts";
+import { Code, codeName } from "../core/errors.ts";
 import { type Request, type Response, Xid } from "../core/records.ts";
 import {
   decodeConnectResponse,
@@ -26,6 +30,7 @@ import {
 } from "../wire/client_protocol.ts";
 import { FrameDecoder } from "../wire/frame_decoder.ts";
 import { Chroot } from "./chroot.ts";
+import { DigestMd5Client, type SaslCredentials } from "./sasl_digest_client.ts";
 import type { HostPort } from "./connect_string.ts";
 import type { Call, Credential, MachineOutput, SessionMachineConfig, WatchRemoval } from "./machine_io.ts";
 import { PendingRequests, type StoredCredential } from "./pending_requests.ts";
@@ -37,7 +42,7 @@ import { watchListOf, WatchRegistry } from "./watch_registry.ts";
 
 export type { Call, Credential, MachineOutput, SessionMachineConfig, WatchRemoval } from "./machine_io.ts";
 
-type Phase = "idle" | "waiting" | "connecting" | "handshaking" | "connected" | "closing" | "ended";
+type Phase = "idle" | "waiting" | "connecting" | "handshaking" | "authenticating" | "connected" | "closing" | "ended";
 
 /** The Java client pings at least this often even with long session timeouts. */
 const PING_INTERVAL_MS_MAX = 10_000;
@@ -74,6 +79,16 @@ export class SessionMachine {
   #connectTimeoutMs: number;
   #lastZxidSeen = 0;
 
+  readonly #saslCredentials: SaslCredentials | null;
+  /** This connection's client nonce (from socketOpened), and its exchange while authenticating. */
+  #saslCnonce: string | null = null;
+  #sasl: DigestMd5Client | null = null;
+  /** The xid of the SASL request awaiting its reply. */
+  #saslXid = 0;
+  #saslDeadline = 0;
+  #connectedReadOnly = false;
+  #saslAuthenticated = false;
+
   constructor(config: SessionMachineConfig) {
     if (config.hosts.length === 0) throw new RangeError("SessionMachine needs at least one host");
     if (!(config.sessionTimeoutMs > 0)) {
@@ -92,6 +107,7 @@ export class SessionMachine {
     this.#readTimeoutMs = (config.sessionTimeoutMs * 2) / 3;
     this.#connectTimeoutMs = config.connectTimeoutMs ?? config.sessionTimeoutMs / config.hosts.length;
     for (const credential of config.auth ?? []) this.#pending.credential(credential);
+    this.#saslCredentials = config.sasl === undefined ? null : { ...config.sasl };
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -122,6 +138,14 @@ export class SessionMachine {
   get ended(): boolean {
     return this.#phase === "ended";
   }
+  /** True when SASL is configured and the current connection's exchange succeeded. */
+  get saslAuthenticated(): boolean {
+    return this.#saslAuthenticated;
+  }
+  /** Whether socketOpened() needs a client nonce (SASL is configured). */
+  get wantsSaslNonce(): boolean {
+    return this.#saslCredentials !== null;
+  }
   /** Why the last connection attempt or connection failed, for error messages. */
   get lastFailure(): string {
     return this.#lastFailure;
@@ -146,6 +170,8 @@ export class SessionMachine {
       case "connecting":
       case "handshaking":
         return this.#attemptDeadline;
+      case "authenticating":
+        return this.#saslDeadline;
       case "connected":
         return Math.min(this.#lastReceiveAt + this.#readTimeoutMs, this.#lastSendAt + this.#pingIntervalMs());
       case "closing":
@@ -175,6 +201,11 @@ export class SessionMachine {
           this.#lose(nowMs, `no connection within ${this.#connectTimeoutMs} ms`);
         }
         return;
+      case "authenticating":
+        if (nowMs >= this.#saslDeadline) {
+          this.#lose(nowMs, `the SASL exchange did not finish within ${Math.round(this.#readTimeoutMs)} ms (the read timeout)`);
+        }
+        return;
       case "connected":
       case "closing":
         if (nowMs - this.#lastReceiveAt >= this.#readTimeoutMs) {
@@ -192,11 +223,13 @@ export class SessionMachine {
 
   /**
    * The socket of `attempt` is open. Returns false when the machine no longer wants it (a stale
-   * attempt); the shell then closes it.
+   * attempt); the shell then closes it. `saslCnonce`: fresh randomness for this connection's SASL
+   * exchange, needed when wantsSaslNonce (without it a SASL client cannot authenticate).
    */
-  socketOpened(attempt: number, nowMs: number): boolean {
+  socketOpened(attempt: number, nowMs: number, saslCnonce?: string): boolean {
     if (attempt !== this.#attempt || this.#phase !== "connecting") return false;
     this.#phase = "handshaking";
+    this.#saslCnonce = saslCnonce ?? null;
     this.#lastReceiveAt = nowMs;
     this.#send(
       nowMs,
@@ -229,6 +262,7 @@ export class SessionMachine {
       }
       if (payload === null) return;
       if (this.#phase === "handshaking") this.#handshake(nowMs, payload);
+      else if (this.#phase === "authenticating") this.#saslReply(nowMs, payload);
       else this.#reply(nowMs, payload);
     }
   }
@@ -309,8 +343,8 @@ export class SessionMachine {
   // Connection lifecycle
 
   #hasSocket(): boolean {
-    return this.#phase === "connecting" || this.#phase === "handshaking" || this.#phase === "connected" ||
-      this.#phase === "closing";
+    return this.#phase === "connecting" || this.#phase === "handshaking" || this.#phase === "authenticating" ||
+      this.#phase === "connected" || this.#phase === "closing";
   }
 
   #beginAttempt(nowMs: number): void {
@@ -347,6 +381,16 @@ export class SessionMachine {
     this.#negotiatedTimeoutMs = response.timeOut;
     this.#readTimeoutMs = (response.timeOut * 2) / 3;
     this.#connectTimeoutMs = this.#connectTimeoutFixed ?? response.timeOut / this.#hosts.length;
+    this.#connectedReadOnly = response.readOnly === true;
+    if (this.#saslCredentials !== null) {
+      this.#startSasl(nowMs, this.#saslCredentials);
+      return;
+    }
+    this.#ready(nowMs);
+  }
+
+  /** The connection is usable: send what waited for it and report the state. */
+  #ready(nowMs: number): void {
     this.#phase = "connected";
     this.#failuresInRow = 0;
     this.#lastFailure = "";
@@ -356,11 +400,86 @@ export class SessionMachine {
     }
     this.#sendSetWatches(nowMs);
     for (const call of this.#pending.takeQueued()) this.#sendRequest(nowMs, call.request, call);
-    const readOnly = response.readOnly === true;
+    const readOnly = this.#connectedReadOnly;
     this.#setState(
       readOnly ? "connectedReadOnly" : "connected",
       readOnly ? "ConnectedReadOnly" : "SyncConnected",
     );
+    // As ZooKeeper's Java client: SaslAuthenticated follows the connection event.
+    if (this.#saslAuthenticated) this.#emitStateEvent("SaslAuthenticated");
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // SASL (DIGEST-MD5)
+
+  #startSasl(nowMs: number, credentials: SaslCredentials): void {
+    this.#phase = "authenticating";
+    this.#saslAuthenticated = false;
+    // One deadline for the whole exchange: a server that answers slowly, or not at all, cannot hold
+    // the connection (and the requests queued behind it) longer than the read timeout.
+    this.#saslDeadline = nowMs + this.#readTimeoutMs;
+    const cnonce = this.#saslCnonce;
+    if (cnonce === null) {
+      this.#saslFailed("SASL is configured but no client nonce was supplied for this connection (a shell bug)");
+      return;
+    }
+    this.#sasl = new DigestMd5Client(credentials, cnonce);
+    this.#sendSasl(nowMs, this.#sasl.start());
+  }
+
+  #sendSasl(nowMs: number, token: Uint8Array): void {
+    // An ordinary xid from the connection's sequence, as the Java client's sendPacket; the reply is
+    // routed by phase, not through the FIFO of requests in flight.
+    this.#saslXid = this.#pending.nextXid();
+    this.#send(nowMs, encodeRequest(this.#saslXid, { kind: "sasl", token }));
+  }
+
+  #saslReply(nowMs: number, payload: Uint8Array): void {
+    const sasl = this.#sasl;
+    if (sasl === null) return;
+    let header;
+    try {
+      header = decodeReplyHeader(payload);
+    } catch (error) {
+      this.#lose(nowMs, `a SASL reply header does not parse: ${messageOf(error)}`);
+      return;
+    }
+    if (header.xid !== this.#saslXid) {
+      // Nothing else was sent on this connection, so nothing else may answer.
+      this.#lose(nowMs, `xid ${header.xid} arrived during the SASL exchange (expected the SASL reply, xid ${this.#saslXid})`);
+      return;
+    }
+    if (header.err !== 0) {
+      // ZooKeeper: AUTHFAILED (SESSIONCLOSEDREQUIRESASLAUTH when SASL is mandatory), then it closes.
+      this.#saslFailed(
+        `the server refused the SASL credentials of user ${JSON.stringify(this.#saslCredentials?.username)} ` +
+          `(${codeName(header.err)}): wrong user name or password?`,
+      );
+      return;
+    }
+    let response;
+    try {
+      response = decodeResponse("sasl", payload);
+    } catch (error) {
+      this.#lose(nowMs, `a SASL reply does not parse: ${messageOf(error)}`);
+      return;
+    }
+    const token = response !== null && response.kind === "sasl" ? response.token : null;
+    const step = sasl.step(token);
+    if (step.kind === "failure") this.#saslFailed(step.reason);
+    else if (step.kind === "send") this.#sendSasl(nowMs, step.token);
+    else {
+      this.#sasl = null;
+      this.#saslAuthenticated = true;
+      this.#ready(nowMs);
+    }
+  }
+
+  /** As ZooKeeper's Java client: a failed SASL exchange raises AuthFailed and the session is unusable. */
+  #saslFailed(reason: string): void {
+    this.#sasl = null;
+    this.#lastFailure = `SASL authentication failed: ${reason}`;
+    this.#end("authFailed");
   }
 
   #sendSetWatches(nowMs: number): void {
@@ -377,6 +496,8 @@ export class SessionMachine {
     this.#emit({ type: "close", attempt: this.#attempt });
     this.#decoder = null;
     this.#lastFailure = reason;
+    this.#sasl = null;
+    this.#saslAuthenticated = false;
     const dropped = this.#pending.dropAll();
     const detail = `connection lost (${reason}); the request may or may not have been applied`;
     for (const id of dropped.ids) this.#settle(id, Code.CONNECTIONLOSS, null, detail);
@@ -413,6 +534,11 @@ export class SessionMachine {
   #setState(state: SessionState, keeperState: KeeperStateName): void {
     this.#state = state;
     this.#emit({ type: "state", state });
+    this.#emitStateEvent(keeperState);
+  }
+
+  /** A state event for every watch listener. */
+  #emitStateEvent(keeperState: KeeperStateName): void {
     const listeners = this.#registry.listeners();
     if (listeners.length > 0) this.#emit({ type: "event", listeners, event: stateEvent(keeperState) });
   }

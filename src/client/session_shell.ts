@@ -15,6 +15,7 @@ import type { Credential, MachineOutput, WatchRemoval } from "./machine_io.ts";
 import { PendingCall, type RequestOptions, SlotWaiter } from "./pending_call.ts";
 import type { SessionMachine } from "./session_machine.ts";
 import { refusalOf } from "./session_end.ts";
+import { saslCnonce } from "./sasl_cnonce.ts";
 import type { SessionState } from "./types.ts";
 
 export type { RequestOptions } from "./pending_call.ts";
@@ -221,7 +222,10 @@ export class SessionShell {
 
   #terminalError(operation: string): KeeperError {
     const { code, detail } = refusalOf(this.#machine.state);
-    return new KeeperError(code, { operation, detail });
+    // A failed SASL exchange says why (the last failure is the refusal's reason then).
+    const last = this.#machine.lastFailure;
+    const why = this.#machine.state === "authFailed" && last !== "" ? ` (${last})` : "";
+    return new KeeperError(code, { operation, detail: detail + why });
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -318,7 +322,8 @@ export class SessionShell {
             return;
           }
           this.#sockets.set(attempt, socket);
-          if (!this.#machine.socketOpened(attempt, this.#now())) this.#closeSocket(attempt);
+          const cnonce = this.#machine.wantsSaslNonce ? saslCnonce() : undefined;
+          if (!this.#machine.socketOpened(attempt, this.#now(), cnonce)) this.#closeSocket(attempt);
           this.#pump();
         },
         (error: unknown) => {

@@ -27,6 +27,8 @@ export type KeeperStateName =
   | "Expired"
   | "AuthFailed"
   | "ConnectedReadOnly"
+  /** After the SyncConnected of a connection whose SASL exchange succeeded (ClientOptions.sasl). */
+  | "SaslAuthenticated"
   | "Closed";
 
 /** A change to a watched node (or the removal of a watch). `path` is client-relative (chroot stripped). */

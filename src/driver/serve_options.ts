@@ -61,6 +61,11 @@ export interface ServeOptions extends OutputLimits {
   /** 0 picks a free port (read it from the handle). */
   port: number;
   config: ServerConfig;
+  /**
+   * A second listener for the same server (ZooKeeper's secureClientPort beside clientPort): its own
+   * transport (node_tls.ts), interface (default `host`) and port.
+   */
+  secureListen?: { transport: Transport; host?: string; port: number };
   /** Concurrent connections per remote IP; 0 = unlimited. Default 60. Refused at accept. */
   maxClientCnxns?: number;
   /** jute.maxbuffer: the largest frame accepted. Default 0xfffff. */
@@ -96,6 +101,8 @@ export interface ServeOptions extends OutputLimits {
 export interface ServerHandle<C extends ServerCore = Server> {
   readonly host: string;
   readonly port: number;
+  /** The secureListen listener's port; null without one. */
+  readonly securePort?: number | null;
   readonly server: C;
   /** The answer to a four-letter word, computed in process (no whitelist applies). */
   fourLetterWord(word: FourLetterWord): string;

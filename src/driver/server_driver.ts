@@ -95,6 +95,7 @@ export async function serveCore<C extends ServerCore>(core: C, options: ServerDr
   return {
     host: driver.host,
     port: driver.port,
+    securePort: driver.securePort,
     server: core,
     fourLetterWord: (word) => driver.fourLetterWord(word),
     close: () => driver.close(),
@@ -125,6 +126,7 @@ export class ServerDriver<C extends ServerCore> {
   readonly #stats: DriverStats;
   #nextConnectionId = 1;
   #listener: Listener | null = null;
+  #secureListener: Listener | null = null;
   #timer: ReturnType<typeof setInterval> | undefined = undefined;
   /** A one-shot timer for the core's next timed work (nextWakeMs), and when it fires. */
   #wakeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -180,9 +182,24 @@ export class ServerDriver<C extends ServerCore> {
     return this.#listener?.port ?? this.#options.port;
   }
 
+  /** The secureListen listener's port, or null. */
+  get securePort(): number | null {
+    return this.#secureListener?.port ?? null;
+  }
+
   async start(): Promise<void> {
     const host = this.#options.host ?? "0.0.0.0";
     this.#listener = await this.#options.transport.listen({ host, port: this.#options.port }, (socket) => this.#accept(socket));
+    const secure = this.#options.secureListen;
+    if (secure !== undefined) {
+      try {
+        this.#secureListener = await secure.transport.listen({ host: secure.host ?? host, port: secure.port }, (socket) => this.#accept(socket));
+      } catch (error) {
+        await this.#listener.close();
+        throw error;
+      }
+      this.#logger.log("info", `serving ZooKeeper clients on ${secure.host ?? host}:${this.#secureListener.port} (${secure.transport.name} transport)`);
+    }
     // Session expiry needs time to pass even when no bytes arrive; half a tick keeps it within a tick.
     const periodMs = Math.max(10, Math.min(1000, Math.floor(this.#options.config.tickTimeMs / 2)));
     this.#timer = setInterval(() => this.#onTimer(), periodMs);
@@ -214,6 +231,7 @@ export class ServerDriver<C extends ServerCore> {
     this.#wakeTimer = undefined;
     this.#releaser.stop();
     await this.#listener?.close();
+    await this.#secureListener?.close();
     await this.#persister?.close();
     for (const connection of [...this.#connections.values()]) this.#close(connection, "server shutting down", "debug");
     this.#drain();

@@ -5,30 +5,16 @@
  * (kazoo_sasl_script.py) prints one JSON line of observations; both servers must give EXPECTED,
  * which the ZooKeeper run re-checks on every run so it cannot drift from the reference.
  */
-import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { assertCompat, kazooPython, skipUnlessCompat } from "../support/compat_availability.ts";
-import { startCorralProcess } from "../support/corral_process.ts";
-import { startRealZooKeeper } from "../support/real_zookeeper.ts";
+import { describe } from "node:test";
+import { kazooPython } from "../support/compat_availability.ts";
 import { repoRoot } from "../support/runtime.ts";
+import { saslJudgeTests } from "./support/sasl_judge.ts";
 
 /** Explicit because Bun otherwise stops a test after 5 s. */
 const testTimeoutMs = 180_000;
 const scriptTimeoutMs = 120_000;
-const SASL_PROVIDER = "org.apache.zookeeper.server.auth.SASLAuthenticationProvider";
-
-const JAAS = `// users for the SASL judge
-Server {
-  org.apache.zookeeper.server.auth.DigestLoginModule required
-    user_bob="bobsecret"
-    user_alice="alicesecret";
-};
-`;
-
 const connected = { start: "ok", start_seconds_under_10: true, state: "CONNECTED" };
 const EXPECTED = {
   // bob creates a node only sasl:bob may use and reads it back.
@@ -60,41 +46,11 @@ function runScript(connectString: string, logTail: () => string): Promise<unknow
 }
 
 describe("kazoo with SASL DIGEST-MD5", () => {
-  let dir = "";
-  let jaasPath = "";
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), "corral-sasl-judge-"));
-    jaasPath = join(dir, "jaas.conf");
-    writeFileSync(jaasPath, JAAS);
-  });
-  after(() => {
-    if (dir !== "") rmSync(dir, { recursive: true, force: true });
-  });
-
-  test("against Apache ZooKeeper 3.8", { skip: skipUnlessCompat(["java", "zookeeper", "kazoo"]), timeout: testTimeoutMs }, async () => {
-    assertCompat(["java", "zookeeper", "kazoo"]);
-    const zk = await startRealZooKeeper({
-      jvmProperties: { "java.security.auth.login.config": jaasPath },
-      extraConfig: { "authProvider.1": SASL_PROVIDER },
-    });
-    try {
-      assert.deepEqual(await runScript(zk.connectString, () => zk.logTail()), EXPECTED);
-    } finally {
-      await zk.stop();
-    }
-  });
-
-  test("against corral serve (zoo.cfg java.security.auth.login.config)", { skip: skipUnlessCompat(["kazoo"]), timeout: testTimeoutMs }, async () => {
-    assertCompat(["kazoo"]);
-    const cfgPath = join(dir, "zoo.cfg");
-    writeFileSync(cfgPath, `tickTime=2000\nclientPort=2181\njava.security.auth.login.config=${jaasPath}\nauthProvider.1=${SASL_PROVIDER}\n`);
-    const corral = await startCorralProcess({ args: [cfgPath] });
-    try {
-      assert.deepEqual(await runScript(corral.connectString, () => corral.output()), EXPECTED);
-      // The refusal is logged once, with the reason.
-      assert.match(corral.output(), /SASL authentication of 127\.0\.0\.1 failed: wrong password for user "bob"/);
-    } finally {
-      await corral.stop();
-    }
+  saslJudgeTests({
+    zooKeeperNeeds: ["kazoo"],
+    corralNeeds: ["kazoo"],
+    observe: runScript,
+    expected: EXPECTED,
+    timeoutMs: testTimeoutMs,
   });
 });

@@ -1,0 +1,284 @@
+/**
+ * Transport over node:tls: TLS toward clients (ZooKeeper's secureClientPort) and our client's TLS
+ * connections. Node runs it natively; Deno and Bun run node:tls through their Node compatibility.
+ * Deno's node:tls server cannot request and verify client certificates, so a listener asking for
+ * them refuses to start there (tlsServerSupport) rather than silently accepting anyone.
+ */
+import { connect as tlsConnect, createServer, type TLSSocket } from "node:tls";
+import type { Socket as NetSocket } from "node:net";
+import { Buffer } from "node:buffer";
+import { CLOSE_LINGER_MS, unrefTimer } from "./close_policy.ts";
+import type { ConnectOptions, Listener, ListenOptions, Socket, SocketHandler, Transport } from "./transport.ts";
+
+export type TlsVersion = "TLSv1.2" | "TLSv1.3";
+/** ZooKeeper's ssl.clientAuth: none (no client certificate), want (checked if sent), need (required). */
+export type ClientAuth = "none" | "want" | "need";
+/** PEM text or its bytes. */
+export type Pem = string | Uint8Array;
+
+/** What a TLS listener presents and demands. */
+export interface TlsServerOptions {
+  /** Private key and certificate chain (PEM); or `pfx` (PKCS#12) instead. */
+  key?: Pem;
+  cert?: Pem;
+  pfx?: Uint8Array;
+  /** Decrypts an encrypted PEM key or the PKCS#12 file. */
+  passphrase?: string;
+  /** CA certificates client certificates must chain to (the trust store); default: the system's. */
+  ca?: Pem[];
+  clientAuth: ClientAuth;
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+  /** OpenSSL cipher list (TLS 1.2 names and TLS 1.3 suites); undefined: the runtime's defaults. */
+  ciphers?: string;
+  /** A connection that has not finished its handshake by then is dropped. */
+  handshakeTimeoutMs: number;
+  /** Connections still handshaking at once; more are closed at accept (each costs a TLS state). */
+  handshakesPendingMax: number;
+  /** Told once per connection whose handshake failed (bad bytes, bad certificate, timeout). */
+  onHandshakeError?(message: string, remoteAddress: string): void;
+}
+
+/** How our client checks the server and who it says it is. */
+export interface TlsClientOptions {
+  /** CA certificates the server's certificate must chain to; default: the system's. */
+  ca?: Pem | Pem[];
+  /** A client certificate and its key, for servers with ssl.clientAuth=need (or want). */
+  cert?: Pem;
+  key?: Pem;
+  passphrase?: string;
+  /** The name the server's certificate must carry; default: the host connected to. */
+  servername?: string;
+  /** Default true. False accepts any server certificate: for experiments only. */
+  rejectUnauthorized?: boolean;
+}
+
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+export const DEFAULT_TLS_HANDSHAKES_PENDING_MAX = 1024;
+
+/** A Transport whose listen() serves TLS with `server` and whose connect() speaks TLS with `client`. */
+export function nodeTlsTransport(options: { server?: TlsServerOptions; client?: TlsClientOptions }): Transport {
+  return {
+    name: "node-tls",
+    listen: (listen, accept) => {
+      if (options.server === undefined) return Promise.reject(new Error("this TLS transport has no server key and certificate; it can only connect"));
+      return listenTls(options.server, listen, accept);
+    },
+    connect: (connect, handler) => connectTls(options.client ?? {}, connect, handler),
+  };
+}
+
+/** Null when this runtime can serve `options`; otherwise why not, for the operator. */
+export function tlsServerSupport(options: Pick<TlsServerOptions, "clientAuth">): string | null {
+  const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
+  if (isDeno && options.clientAuth !== "none") {
+    return `ssl.clientAuth=${options.clientAuth} needs client certificates verified, which Deno's node:tls server cannot do ` +
+      `(it never asks for them); run corral under Node or Bun, or set ssl.clientAuth=none`;
+  }
+  return null;
+}
+
+class TlsStreamSocket implements Socket {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly #socket: TLSSocket;
+  #closing = false;
+  #error: Error | undefined = undefined;
+
+  constructor(socket: TLSSocket) {
+    socket.setNoDelay(true);
+    this.#socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+  }
+
+  attach(handler: SocketHandler): void {
+    const socket = this.#socket;
+    socket.on("data", (chunk: Uint8Array) => {
+      if (!this.#closing) handler.onData(chunk);
+    });
+    socket.on("error", (error: Error) => {
+      this.#error ??= error;
+    });
+    socket.on("drain", () => {
+      if (!this.#closing) handler.onDrain?.();
+    });
+    socket.once("close", () => handler.onClose(this.#error));
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.#closing || this.#socket.destroyed) return;
+    this.#socket.write(bytes);
+  }
+
+  /** Cleartext queued in the TLS socket, not yet encrypted and handed to the OS. */
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  pauseReading(): void {
+    if (!this.#closing) this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.#closing) this.#socket.resume();
+  }
+
+  abort(): void {
+    this.#closing = true;
+    this.#socket.destroy();
+  }
+
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#socket.end();
+    // A peer that never reads or never closes must not keep the socket: destroy after a grace period.
+    const timer = unrefTimer(() => this.#socket.destroy(), CLOSE_LINGER_MS);
+    this.#socket.once("close", () => clearTimeout(timer));
+  }
+}
+
+function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (socket: Socket) => SocketHandler): Promise<Listener> {
+  const unsupported = tlsServerSupport(options);
+  if (unsupported !== null) return Promise.reject(new Error(`cannot serve TLS on ${listen.host}:${listen.port}: ${unsupported}`));
+  let open = 0;
+  let established = 0;
+  let server: ReturnType<typeof createServer>;
+  try {
+    server = createServer({
+      ...(options.key === undefined ? {} : { key: pemText(options.key) }),
+      ...(options.cert === undefined ? {} : { cert: pemText(options.cert) }),
+      ...(options.pfx === undefined ? {} : { pfx: Buffer.from(options.pfx.buffer, options.pfx.byteOffset, options.pfx.byteLength) }),
+      ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+      ...(options.ca === undefined ? {} : { ca: options.ca.map(pemText) }),
+      ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
+      minVersion: options.minVersion,
+      maxVersion: options.maxVersion,
+      requestCert: options.clientAuth !== "none",
+      // "want" lets a client without a certificate in; one that sends a bad certificate is refused below.
+      rejectUnauthorized: options.clientAuth === "need",
+      handshakeTimeout: options.handshakeTimeoutMs,
+      allowHalfOpen: false,
+    }, (raw: TLSSocket) => {
+      if (options.clientAuth === "want" && !raw.authorized && hasPeerCertificate(raw)) {
+        options.onHandshakeError?.(`client certificate refused: ${String(raw.authorizationError)}`, peerAddress(raw));
+        raw.destroy();
+        return;
+      }
+      established++;
+      raw.once("close", () => established--);
+      const socket = new TlsStreamSocket(raw);
+      socket.attach(accept(socket));
+    });
+  } catch (error) {
+    return Promise.reject(new Error(`cannot serve TLS on ${listen.host}:${listen.port}: the key or certificate is not usable: ${errorText(error)}`));
+  }
+  // Handshakes in progress = TCP connections open - TLS sessions established: clients that open
+  // connections and never finish a handshake cannot hold more than handshakesPendingMax of them.
+  server.on("connection", (raw: NetSocket) => {
+    if (open - established >= options.handshakesPendingMax) {
+      options.onHandshakeError?.(`more than ${options.handshakesPendingMax} TLS handshakes in progress; connection closed`, raw.remoteAddress ?? "");
+      raw.destroy();
+      return;
+    }
+    open++;
+    raw.once("close", () => open--);
+  });
+  // Before the handshake ends node:tls only reports errors here and leaves the socket open (a
+  // handshake timeout included): close it, and say why once.
+  server.on("tlsClientError", (error: Error, tls: TLSSocket) => {
+    options.onHandshakeError?.(`TLS handshake failed: ${handshakeErrorText(error)}`, peerAddress(tls));
+    tls.destroy();
+  });
+  return new Promise((resolve, reject) => {
+    const onListenError = (error: Error) => reject(new Error(`cannot listen on ${listen.host}:${listen.port}: ${error.message}`));
+    server.once("error", onListenError);
+    server.listen({ host: listen.host, port: listen.port }, () => {
+      server.off("error", onListenError);
+      server.on("error", () => {});
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : listen.port;
+      resolve({
+        host: listen.host,
+        port,
+        close: () => {
+          server.close();
+          return Promise.resolve();
+        },
+      });
+    });
+  });
+}
+
+/** One line: OpenSSL's messages carry a source path and a trailing newline. */
+function handshakeErrorText(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  const text = error.message.replace(/\s+/g, " ").replace(/:\.\.\/[^ ]*/g, "").trim().slice(0, 300);
+  return typeof code === "string" && !text.includes(code) ? `${code} (${text})` : text;
+}
+
+/** The client's address; a socket the peer already closed may have forgotten it, its TCP socket not. */
+function peerAddress(tls: TLSSocket): string {
+  const parent = (tls as TLSSocket & { _parent?: { remoteAddress?: string } })._parent;
+  return tls.remoteAddress ?? parent?.remoteAddress ?? "(closed)";
+}
+
+function hasPeerCertificate(socket: TLSSocket): boolean {
+  const certificate = socket.getPeerCertificate();
+  return certificate !== null && typeof certificate === "object" && Object.keys(certificate).length > 0;
+}
+
+function connectTls(options: TlsClientOptions, connect: ConnectOptions, handler: SocketHandler): Promise<Socket> {
+  const where = `${connect.host}:${connect.port}`;
+  const ca = options.ca === undefined ? undefined : (Array.isArray(options.ca) ? options.ca : [options.ca]).map(pemText);
+  const servername = options.servername ?? (isIpAddress(connect.host) ? undefined : connect.host);
+  return new Promise((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let raw: TLSSocket;
+    const fail = (message: string) => {
+      clearTimeout(timer);
+      raw?.destroy();
+      reject(new Error(message));
+    };
+    try {
+      raw = tlsConnect({
+        host: connect.host,
+        port: connect.port,
+        ...(ca === undefined ? {} : { ca }),
+        ...(options.cert === undefined ? {} : { cert: pemText(options.cert) }),
+        ...(options.key === undefined ? {} : { key: pemText(options.key) }),
+        ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+        ...(servername === undefined ? {} : { servername }),
+        rejectUnauthorized: options.rejectUnauthorized ?? true,
+      });
+    } catch (error) {
+      reject(new Error(`cannot connect to ${where} over TLS: ${errorText(error)}`));
+      return;
+    }
+    const onError = (error: Error) => fail(`cannot connect to ${where} over TLS: ${error.message}`);
+    raw.once("error", onError);
+    if (connect.timeoutMs !== undefined) {
+      timer = setTimeout(() => fail(`cannot connect to ${where} over TLS: no handshake within ${connect.timeoutMs} ms`), connect.timeoutMs);
+    }
+    raw.once("secureConnect", () => {
+      clearTimeout(timer);
+      raw.off("error", onError);
+      const socket = new TlsStreamSocket(raw);
+      socket.attach(handler);
+      resolve(socket);
+    });
+  });
+}
+
+function pemText(pem: Pem): string {
+  return typeof pem === "string" ? pem : new TextDecoder().decode(pem);
+}
+
+function isIpAddress(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

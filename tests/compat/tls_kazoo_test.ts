@@ -1,0 +1,128 @@
+/**
+ * Judge: kazoo (Debian's python3-kazoo) over TLS (`use_ssl=True`, a CA, a client certificate,
+ * `verify_certs=True`) against Apache ZooKeeper 3.8 and against `corral serve`, both configured the
+ * same way: `secureClientPort` beside `clientPort`, a PEM key store (key and certificate in one file,
+ * `ssl.keyStore.type=PEM`), a PEM trust store, ZooKeeper's default `ssl.clientAuth` (need). The
+ * script (kazoo_tls_script.py) prints one JSON line of observations; both servers must give
+ * EXPECTED, which the ZooKeeper run re-checks on every run. Certificates come from openssl.
+ * Under Deno, corral cannot verify client certificates (its node:tls server lacks it), so there the
+ * corral run checks that `corral serve` refuses this configuration, saying why.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { assertCompat, type CompatNeed, compatRequired, kazooPython, skipUnlessCompat } from "../support/compat_availability.ts";
+import { startCorralProcess } from "../support/corral_process.ts";
+import { freePort } from "../support/free_port.ts";
+import { startRealZooKeeper } from "../support/real_zookeeper.ts";
+import { repoRoot, runtime } from "../support/runtime.ts";
+import { makeTlsCerts, skipUnlessOpenssl, type TlsCerts } from "../support/tls_certs.ts";
+import { waitFor } from "../support/wait_for.ts";
+
+/** Explicit because Bun otherwise stops a test after 5 s. */
+const testTimeoutMs = 180_000;
+
+const scriptTimeoutMs = 120_000;
+
+const refused = { start: "KazooTimeoutError", state: "LOST" };
+const EXPECTED = {
+  with_certificate: {
+    start: "ok",
+    state: "CONNECTED",
+    action: { data: "over tls", children: ["child"], big_length: 70000, changed: "changed", version: 1 },
+  },
+  without_certificate: refused,
+  untrusted_server: refused,
+  plaintext: refused,
+  with_certificate_again: { start: "ok", state: "CONNECTED", action: "changed" },
+};
+
+/**
+ * Debian's zookeeper.jar lists netty's buffer, common, handler and transport jars in its manifest
+ * but not netty-codec and netty-resolver, which its TLS (Netty) connection factory needs. Putting
+ * all of netty on the boot class path (JVM flags are the only class path knob real_zookeeper.ts
+ * offers) keeps every netty class in one loader.
+ */
+const NETTY_JARS = ["common", "buffer", "resolver", "transport", "transport-native-unix-common", "codec", "handler"]
+  .map((name) => `/usr/share/java/netty-${name}.jar`);
+const ZOOKEEPER_TLS_JVM_FLAGS = [
+  "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+  `-Xbootclasspath/a:${NETTY_JARS.join(":")}`,
+];
+
+/** The zoo.cfg TLS keys both servers get (ZooKeeper also needs its Netty connection factory). */
+function tlsConfig(certs: TlsCerts, securePort: number): Record<string, string> {
+  return {
+    serverCnxnFactory: "org.apache.zookeeper.server.NettyServerCnxnFactory",
+    secureClientPort: String(securePort),
+    "ssl.keyStore.location": certs.serverKeyStore,
+    "ssl.keyStore.type": "PEM",
+    "ssl.trustStore.location": certs.caCert,
+    "ssl.trustStore.type": "PEM",
+  };
+}
+
+function runScript(certs: TlsCerts, connectString: string, logTail: () => string): Promise<unknown> {
+  const script = join(repoRoot(), "tests", "compat", "kazoo_tls_script.py");
+  const args = [script, connectString, "/tls_judge", certs.caCert, certs.clientCert, certs.clientKey, certs.rogueCaCert];
+  return new Promise((resolve, reject) => {
+    execFile(kazooPython(), args, { timeout: scriptTimeoutMs }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new Error(`kazoo TLS script failed: ${error.message}\n--- stderr ---\n${stderr}\n--- server ---\n${logTail()}`));
+        return;
+      }
+      const line = stdout.trim().split("\n").pop() ?? "";
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new Error(`kazoo TLS script printed no JSON: ${JSON.stringify(stdout)}\n--- stderr ---\n${stderr}`));
+      }
+    });
+  });
+}
+
+describe("kazoo over TLS (secureClientPort, PEM key and trust stores, clientAuth=need)", { skip: skipUnlessOpenssl(compatRequired()) }, () => {
+  let certs: TlsCerts;
+  before(() => {
+    certs = makeTlsCerts();
+  });
+  after(() => certs?.remove());
+
+  const zooKeeperNeeds: CompatNeed[] = ["java", "zookeeper", "kazoo"];
+  test("against Apache ZooKeeper 3.8", { skip: skipUnlessCompat(zooKeeperNeeds), timeout: testTimeoutMs }, async () => {
+    assertCompat(zooKeeperNeeds);
+    const securePort = await freePort();
+    const zk = await startRealZooKeeper({ extraConfig: tlsConfig(certs, securePort), jvmFlags: ZOOKEEPER_TLS_JVM_FLAGS });
+    try {
+      assert.deepEqual(await runScript(certs, `127.0.0.1:${securePort}`, () => zk.logTail()), EXPECTED);
+    } finally {
+      await zk.stop();
+    }
+  });
+
+  test("against corral serve, configured the same", { skip: skipUnlessCompat(["kazoo"]), timeout: testTimeoutMs }, async () => {
+    assertCompat(["kazoo"]);
+    const cfgPath = join(certs.dir, "zoo.cfg");
+    // secureClientPort=0: corral prints the port it got ("corral: serving TLS on HOST:PORT").
+    const lines = Object.entries({ tickTime: "2000", clientPort: "2181", ...tlsConfig(certs, 0) }).map(([key, value]) => `${key}=${value}\n`);
+    writeFileSync(cfgPath, lines.join(""));
+    if (runtime() === "deno") {
+      await assert.rejects(startCorralProcess({ args: [cfgPath] }), /ssl\.clientAuth=need .*Deno's node:tls server cannot/);
+      return;
+    }
+    const corral = await startCorralProcess({ args: [cfgPath] });
+    try {
+      const securePort = await waitFor(() => /corral: serving TLS on 127\.0\.0\.1:(\d+)/.exec(corral.output())?.[1], {
+        timeoutMs: 10_000,
+        what: "corral's 'serving TLS on' line",
+      });
+      assert.deepEqual(await runScript(certs, `127.0.0.1:${securePort}`, () => corral.output()), EXPECTED);
+      // Each refused handshake is logged once, with its reason.
+      assert.match(corral.output(), /TLS handshake failed: .*\(client \/127\.0\.0\.1\)/);
+    } finally {
+      await corral.stop();
+    }
+  });
+});
