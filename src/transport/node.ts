@@ -8,7 +8,8 @@ export function nodeTransport(): Transport {
   return { name: "node", listen: listenNode, connect: connectNode };
 }
 
-class NodeSocket implements Socket {
+/** A Socket on a node:net socket (or a node:tls one, which is a net.Socket too: node_tls.ts). */
+export class NodeSocket implements Socket {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly #socket: NetSocket;

@@ -7,7 +7,7 @@
 import { connect as tlsConnect, createServer, type TLSSocket } from "node:tls";
 import type { Socket as NetSocket } from "node:net";
 import { Buffer } from "node:buffer";
-import { CLOSE_LINGER_MS, unrefTimer } from "./close_policy.ts";
+import { NodeSocket } from "./node.ts";
 import type { ConnectOptions, Listener, ListenOptions, Socket, SocketHandler, Transport } from "./transport.ts";
 
 export type TlsVersion = "TLSv1.2" | "TLSv1.3";
@@ -78,67 +78,6 @@ export function tlsServerSupport(options: Pick<TlsServerOptions, "clientAuth">):
   return null;
 }
 
-class TlsStreamSocket implements Socket {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly #socket: TLSSocket;
-  #closing = false;
-  #error: Error | undefined = undefined;
-
-  constructor(socket: TLSSocket) {
-    socket.setNoDelay(true);
-    this.#socket = socket;
-    this.remoteAddress = socket.remoteAddress ?? "";
-    this.remotePort = socket.remotePort ?? 0;
-  }
-
-  attach(handler: SocketHandler): void {
-    const socket = this.#socket;
-    socket.on("data", (chunk: Uint8Array) => {
-      if (!this.#closing) handler.onData(chunk);
-    });
-    socket.on("error", (error: Error) => {
-      this.#error ??= error;
-    });
-    socket.on("drain", () => {
-      if (!this.#closing) handler.onDrain?.();
-    });
-    socket.once("close", () => handler.onClose(this.#error));
-  }
-
-  write(bytes: Uint8Array): void {
-    if (this.#closing || this.#socket.destroyed) return;
-    this.#socket.write(bytes);
-  }
-
-  /** Cleartext queued in the TLS socket, not yet encrypted and handed to the OS. */
-  get bufferedBytes(): number {
-    return this.#socket.writableLength;
-  }
-
-  pauseReading(): void {
-    if (!this.#closing) this.#socket.pause();
-  }
-
-  resumeReading(): void {
-    if (!this.#closing) this.#socket.resume();
-  }
-
-  abort(): void {
-    this.#closing = true;
-    this.#socket.destroy();
-  }
-
-  close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#socket.end();
-    // A peer that never reads or never closes must not keep the socket: destroy after a grace period.
-    const timer = unrefTimer(() => this.#socket.destroy(), CLOSE_LINGER_MS);
-    this.#socket.once("close", () => clearTimeout(timer));
-  }
-}
-
 function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (socket: Socket) => SocketHandler): Promise<Listener> {
   const unsupported = tlsServerSupport(options);
   if (unsupported !== null) return Promise.reject(new Error(`cannot serve TLS on ${listen.host}:${listen.port}: ${unsupported}`));
@@ -168,7 +107,7 @@ function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (so
       }
       established++;
       raw.once("close", () => established--);
-      const socket = new TlsStreamSocket(raw);
+      const socket = new NodeSocket(raw);
       socket.attach(accept(socket));
     });
   } catch (error) {
@@ -264,7 +203,7 @@ function connectTls(options: TlsClientOptions, connect: ConnectOptions, handler:
     raw.once("secureConnect", () => {
       clearTimeout(timer);
       raw.off("error", onError);
-      const socket = new TlsStreamSocket(raw);
+      const socket = new NodeSocket(raw);
       socket.attach(handler);
       resolve(socket);
     });
