@@ -298,6 +298,17 @@ export class Server {
       return;
     }
     const valid = session !== undefined && !session.closing && passwordMatches(request.sessionId, request.passwd);
+    if (!valid && !caughtUp && this.#replication?.role === "leader") {
+      // A deposed leader that has not noticed yet (it may lead on for syncLimit) does not know the
+      // sessions of a newer epoch: before calling one expired, a quorum round (the sync's read
+      // index) confirms this member still leads; if it does not, it steps down and the client goes
+      // elsewhere (SIM-14, seed 1169469126 at 3 voters and 1 observer).
+      const requestId = this.#nextSyncId++;
+      this.#revalidations.set(requestId, { connection: connection.id, request, timeoutMs, readOnly });
+      connection.push({ kind: "connect", zxid: -1, ready: false, response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(PASSWORD_BYTES), readOnly } });
+      this.#replication.sync(requestId);
+      return;
+    }
     // Unlike ZooKeeper, the session's old connection is closed only once the password checks out, so
     // a client naming someone else's session id cannot disconnect it.
     const previous = this.#connectionOfSession.get(request.sessionId);

@@ -57,6 +57,7 @@ export const BUGS = {
   fuzzySnapshotAheadOfLog: "SIM-10: a fuzzy snapshot made durable before the log appends it captured; recovery is not exact — ZooKeeper's semantics too (the leader's DIFF makes the tree exact before it serves): the checker skips such recoveries (sim_cluster.ts inexactRecovery)",
   electionEpochLivelock: "SIM-12: votes use max(currentEpoch, log epoch) but the leader steps down for a follower with a higher stored currentEpoch: a livelock — fixed (replica.ts #electionSelf raises currentEpoch to the log's)",
   reaperDeletesPersistent: "SIM-13: the reaper's deleteContainer, prepared against pending changes, deleted a node re-created as persistent — fixed (prep.ts reapableAsPrepared)",
+  staleLeaderExpiresSession: "SIM-14: a deposed leader that had not noticed yet told a reconnecting client that a session of a newer epoch had expired — fixed (server.ts: a leader confirms with a quorum round before calling a session expired)",
   createTtlDisabledOrder: "SIM-9: createTTL with a non-TTL mode while TTL is disabled answers UNIMPLEMENTED; ZooKeeper checks the mode first (BADARGUMENTS) — fixed by S4 (prep.ts)",
 } as const;
 
@@ -72,6 +73,7 @@ export const REGRESSION_SEEDS: readonly RegressionSeed[] = [
   { voters: 3, observers: 0, seed: 277749750, found: "FIFO checker false positive: SESSIONEXPIRED no-ops and a second closeSession of an abandoned connection" },
   { voters: 3, observers: 0, seed: 1162148145, found: BUGS.electionEpochLivelock },
   { voters: 5, observers: 0, seed: 1742291274, found: BUGS.reaperDeletesPersistent },
+  { voters: 3, observers: 1, seed: 1169469126, found: BUGS.staleLeaderExpiresSession },
   { voters: 5, observers: 0, seed: 198941862, found: "FIFO checker false positive: a multi of an abandoned connection, refused as SESSIONEXPIRED after the session closed (a multi of errors)" },
 ];
 
