@@ -275,8 +275,12 @@ export class ZabLeader implements Replication {
       this.#sendSnapshot(learner.sid);
     }
     learner.phase = "syncing";
-    // Proposals not yet committed follow the sync data, so the learner misses nothing.
+    // Proposals not yet committed follow the sync data, so the learner misses nothing. Acks an
+    // earlier role of this learner gave them no longer count: a TRUNC or SNAP just cut them from its
+    // log, and they count again once it logs them anew and acks (seed 593044350 at 5 voters: a
+    // proposal committed on such an ack, and the next epoch lost it).
     for (const proposal of this.#proposals) {
+      proposal.acks.delete(learner.sid);
       if (learner.observer) continue;
       this.#context.send(learner.sid, { kind: "proposal", entry: proposal.entry });
     }

@@ -58,6 +58,7 @@ export const BUGS = {
   electionEpochLivelock: "SIM-12: votes use max(currentEpoch, log epoch) but the leader steps down for a follower with a higher stored currentEpoch: a livelock — fixed (replica.ts #electionSelf raises currentEpoch to the log's)",
   reaperDeletesPersistent: "SIM-13: the reaper's deleteContainer, prepared against pending changes, deleted a node re-created as persistent — fixed (prep.ts reapableAsPrepared)",
   staleLeaderExpiresSession: "SIM-14: a deposed leader that had not noticed yet told a reconnecting client that a session of a newer epoch had expired — fixed (server.ts: a leader confirms with a quorum round before calling a session expired)",
+  staleAckAfterTrunc: "SIM-15: a leader kept counting the acks a follower gave before it rejoined and was TRUNCed: a proposal committed on an ack its log no longer backed, and the next epoch lost an acknowledged write — fixed (zab_leader.ts #syncLearner drops the learner's earlier acks)",
   createTtlDisabledOrder: "SIM-9: createTTL with a non-TTL mode while TTL is disabled answers UNIMPLEMENTED; ZooKeeper checks the mode first (BADARGUMENTS) — fixed by S4 (prep.ts)",
 } as const;
 
@@ -74,6 +75,7 @@ export const REGRESSION_SEEDS: readonly RegressionSeed[] = [
   { voters: 3, observers: 0, seed: 1162148145, found: BUGS.electionEpochLivelock },
   { voters: 5, observers: 0, seed: 1742291274, found: BUGS.reaperDeletesPersistent },
   { voters: 3, observers: 1, seed: 1169469126, found: BUGS.staleLeaderExpiresSession },
+  { voters: 5, observers: 0, seed: 593044350, found: BUGS.staleAckAfterTrunc },
   { voters: 5, observers: 0, seed: 198941862, found: "FIFO checker false positive: a multi of an abandoned connection, refused as SESSIONEXPIRED after the session closed (a multi of errors)" },
 ];
 

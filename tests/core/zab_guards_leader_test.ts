@@ -80,16 +80,16 @@ const kinds = (messages: readonly PeerMessage[]) => messages.map((message) => me
 
 const EPOCH1 = Array.from({ length: 7 }, (_, i) => session(zxidOf(1, i + 1)));
 
-function followerInfo(acceptedEpoch: number, lastZxid: Zxid): PeerMessage {
-  return { kind: "followerInfo", acceptedEpoch, lastZxid, observer: false, attempt: 1 };
+function followerInfo(acceptedEpoch: number, lastZxid: Zxid, attempt = 1): PeerMessage {
+  return { kind: "followerInfo", acceptedEpoch, lastZxid, observer: false, attempt };
 }
 
 /**
- * Leader 1 of voters 1, 2, 3, all with EPOCH1, establishes epoch 2 with both followers (discovery,
- * empty DIFFs, NEWLEADER acks) and serves. Returns it with its outboxes emptied.
+ * Leader 1 of `voters` (1, 2, 3 unless given), all with EPOCH1, establishes epoch 2 with every
+ * follower (discovery, empty DIFFs, NEWLEADER acks) and serves. Returns it with its outboxes emptied.
  */
-function established(): { leader: Member; zab: ZabLeader } {
-  const voters = [1, 2, 3];
+function established(voters: readonly Sid[] = [1, 2, 3]): { leader: Member; zab: ZabLeader } {
+  const followers = voters.filter((sid) => sid !== LEADER);
   const leader = new Member(LEADER, voters, EPOCH1);
   const zab = new ZabLeader(leader.context, {
     acceptedEpoch: 1,
@@ -97,8 +97,8 @@ function established(): { leader: Member; zab: ZabLeader } {
     committedLog: leader.committedLog,
   });
   const last = zxidOf(1, 7);
-  for (const sid of [2, 3]) zab.receive(sid, followerInfo(1, last));
-  for (const sid of [2, 3]) {
+  for (const sid of followers) zab.receive(sid, followerInfo(1, last));
+  for (const sid of followers) {
     zab.receive(sid, {
       kind: "ackEpoch",
       currentEpoch: 1,
@@ -108,10 +108,10 @@ function established(): { leader: Member; zab: ZabLeader } {
       epoch: 2,
     });
   }
-  for (const sid of [2, 3]) zab.receive(sid, { kind: "ack", zxid: zxidOf(2, 0) });
+  for (const sid of followers) zab.receive(sid, { kind: "ack", zxid: zxidOf(2, 0) });
   assert.equal(zab.phase, "broadcast");
   assert.equal(zab.epoch, 2);
-  for (const sid of [2, 3]) {
+  for (const sid of followers) {
     assert.deepEqual(kinds(leader.take(sid)), ["leaderInfo", "diff", "newLeader", "upToDate"]);
   }
   return { leader, zab };
@@ -353,5 +353,48 @@ describe("zab leader: TRUNC only a learner whose extra txns are of the leader's 
         { kind: "trunc", zxid: zxidOf(1, 5), entries: [] },
       ],
     );
+  });
+});
+
+describe("zab leader: a learner's acks count only for what its current log holds", () => {
+  test("a follower that rejoins and is TRUNCed no longer counts for the proposals it acked before", () => {
+    // Seed 593044350 at 5 voters (a fresh CI seed): follower 3 acked proposals, lost its connection
+    // and rejoined the same leader, whose slow disk had committed nothing of them yet. The leader
+    // TRUNCed 3 to its last committed zxid, resent the proposals, and still counted 3's old acks:
+    // a proposal committed (and its client was told so) with 3's ack while 3's log no longer held
+    // it, and the next epoch, chosen by a quorum with 3 in it, lost the acknowledged write.
+    const { leader, zab } = established([1, 2, 3, 4, 5]);
+    const committed = session(zxidOf(2, 1));
+    zab.propose(committed);
+    for (const sid of [2, 3]) zab.receive(sid, { kind: "ack", zxid: committed.header.zxid });
+    assert.equal(leader.server.tree.lastZxid, committed.header.zxid);
+    const proposal = session(zxidOf(2, 2));
+    zab.propose(proposal);
+    zab.receive(3, { kind: "ack", zxid: proposal.header.zxid });
+    for (const sid of [2, 3, 4, 5]) leader.take(sid);
+    // 3 rejoins (a new attempt) reporting the proposal in its log, but not applied.
+    zab.receive(3, followerInfo(2, proposal.header.zxid, 2));
+    zab.receive(3, {
+      kind: "ackEpoch",
+      currentEpoch: 2,
+      lastZxid: proposal.header.zxid,
+      appliedZxid: committed.header.zxid,
+      attempt: 2,
+      epoch: 2,
+    });
+    assert.deepEqual(leader.take(3).filter((message) => message.kind !== "heartbeat"), [
+      { kind: "leaderInfo", newEpoch: 2, attempt: 2 },
+      { kind: "trunc", zxid: committed.header.zxid, entries: [] },
+      { kind: "proposal", entry: proposal },
+      { kind: "newLeader", epoch: 2, zxid: zxidOf(2, 0) },
+    ], "TRUNCed to the committed history, then the proposal again");
+    // 1 and 2 hold the proposal; 3's log, cut back, does not (yet): 2 of 5 is no quorum.
+    zab.receive(2, { kind: "ack", zxid: proposal.header.zxid });
+    assert.deepEqual(leader.take(2).filter((message) => message.kind === "commit"), [], "not committed on 3's old ack");
+    // 3 logs the resent proposal and acks it again: now a quorum holds it.
+    zab.receive(3, { kind: "ack", zxid: proposal.header.zxid });
+    assert.deepEqual(leader.take(2).filter((message) => message.kind === "commit"), [
+      { kind: "commit", zxid: proposal.header.zxid },
+    ]);
   });
 });

@@ -361,6 +361,16 @@ export const CATALOGUE: readonly Mutant[] = [
     simulated: true,
   },
   {
+    id: "leader-keeps-acks-across-resync",
+    title: "A learner that rejoins keeps its earlier acks on outstanding proposals, though a TRUNC cut them (SIM-15)",
+    slip: "forgotten reset",
+    file: LEADER,
+    find: "      proposal.acks.delete(learner.sid);\n",
+    replace: "",
+    relevantTests: ZAB_TESTS,
+    simulated: true,
+  },
+  {
     id: "leader-proposals-not-resent-on-sync",
     title: "A learner synced mid-broadcast is not sent the outstanding proposals (it misses them)",
     slip: "missing step",
