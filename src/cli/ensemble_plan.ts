@@ -18,6 +18,8 @@ export interface EnsemblePlan {
   observer: boolean;
   /** The membership as ZooKeeper shows it in /zookeeper/config. */
   quorumConfig: QuorumConfig;
+  /** readonlymode.enabled (src/core/read_only_mode.ts). */
+  readOnlyMode: boolean;
 }
 
 /** ZooKeeper has no defaults for these; the sample zoo.cfg's values. */
@@ -73,6 +75,7 @@ export function planEnsemble(cfg: ZooCfg, source: string, dataDir: string | null
     initLimitTicks: cfg.initLimit ?? DEFAULT_INIT_LIMIT,
     syncLimitTicks: cfg.syncLimit ?? DEFAULT_SYNC_LIMIT,
     observer: me.role === "observer",
+    readOnlyMode: cfg.readOnlyModeEnabled,
     quorumConfig: {
       // A static zoo.cfg is configuration version 0 (ZooKeeper reads `version` only from dynamic files).
       version: 0,

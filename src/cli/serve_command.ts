@@ -117,7 +117,7 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
       ...(args.outputBufferBytesMax === null ? {} : { outputBufferBytesMax: args.outputBufferBytesMax }),
       ...(args.outputBytesMaxTotal === null ? {} : { outputBytesMaxTotal: args.outputBytesMaxTotal }),
     },
-    fourLetterWhitelist: args.fourLetterWhitelist ?? cfg?.fourLetterWhitelist ?? new Set(["srvr"]),
+    fourLetterWhitelist: fourLetterWhitelist(args.fourLetterWhitelist ?? cfg?.fourLetterWhitelist ?? new Set(["srvr"]), cfg),
     dataDir,
     // Only an explicit dataLogDir separates the log; otherwise it lives in dataDir, wherever
     // --data-dir put it (several members sharing one zoo.cfg must not share its dataDir's log).
@@ -376,4 +376,13 @@ async function readConfig(path: string, runtime: CliRuntime): Promise<string> {
 
 function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
+}
+
+/**
+ * ZooKeeper enables isro whatever the whitelist says when read-only mode is on: clients probe
+ * read-only servers with it to find a read-write one (kazoo, the Java client).
+ */
+function fourLetterWhitelist(configured: Set<string>, cfg: ZooCfg | null): Set<string> {
+  if (cfg?.readOnlyModeEnabled !== true || configured.has("*")) return configured;
+  return new Set([...configured, "isro"]);
 }

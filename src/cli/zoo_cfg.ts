@@ -51,6 +51,11 @@ export interface ZooCfg {
   /** snapSizeLimitInKb, in bytes (0 = no limit). */
   snapshotBytesMax: number;
   extendedTypesEnabled: boolean;
+  /**
+   * `readonlymode.enabled`: a member without a quorum serves reads to clients that allow read-only
+   * (src/core/read_only_mode.ts). ZooKeeper takes it as a JVM system property; Corral from zoo.cfg.
+   */
+  readOnlyModeEnabled: boolean;
   /** `DigestAuthenticationProvider.superDigest`: "super:<base64 sha1>". */
   superDigest: string | null;
   /** `metricsProvider.*`: the Prometheus endpoint when className names ZooKeeper's Prometheus provider. */
@@ -132,6 +137,7 @@ export function defaultZooCfg(): ZooCfg {
     snapCount: 100_000,
     snapshotBytesMax: 4 * 1024 * 1024 * 1024,
     extendedTypesEnabled: false,
+    readOnlyModeEnabled: false,
     superDigest: null,
     metricsProvider: { prometheus: false, httpHost: "0.0.0.0", httpPort: 7000, exportJvmInfo: true },
     admin: {
@@ -157,7 +163,7 @@ export const KNOWN_KEYS: readonly string[] = [
   "tickTime", "dataDir", "dataLogDir", "clientPort", "clientPortAddress", "maxClientCnxns", "minSessionTimeout",
   "maxSessionTimeout", "4lw.commands.whitelist", "jute.maxbuffer", "initLimit", "syncLimit", "peerType",
   "quorumListenOnAllIPs", "autopurge.snapRetainCount", "autopurge.purgeInterval", "snapSizeLimitInKb", "snapCount",
-  "extendedTypesEnabled", "DigestAuthenticationProvider.superDigest",
+  "extendedTypesEnabled", "readonlymode.enabled", "DigestAuthenticationProvider.superDigest",
   "metricsProvider.className", "metricsProvider.httpHost", "metricsProvider.httpPort", "metricsProvider.exportJvmInfo",
   "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.commandURL", "admin.snapshot.enabled",
   "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes",
@@ -255,6 +261,9 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
       case "extendedTypesEnabled":
       case "zookeeper.extendedTypesEnabled":
         cfg.extendedTypesEnabled = boolean(v, entry.key, fail);
+        break;
+      case "readonlymode.enabled":
+        cfg.readOnlyModeEnabled = boolean(v, entry.key, fail);
         break;
       case "DigestAuthenticationProvider.superDigest":
       case "zookeeper.DigestAuthenticationProvider.superDigest":

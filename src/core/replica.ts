@@ -11,6 +11,7 @@ import { FastLeaderElection } from "./election.ts";
 import type { PeerMessage, PeerState, Sid, VoteMessage } from "./peer_messages.ts";
 import type { PersistRequest, SnapshotHeader, SnapshotNode } from "./persistence.ts";
 import { QuorumVerifier } from "./quorum.ts";
+import { readOnlyGraceMs } from "./read_only_mode.ts";
 import { type QuorumConfig, quorumConfigText } from "./quorum_config.ts";
 import type { ConnectRequest, Request, RequestHeader } from "./records.ts";
 import { Server } from "./server.ts";
@@ -44,6 +45,11 @@ export interface ReplicaConfig {
    * server.
    */
   quorumConfig?: QuorumConfig;
+  /**
+   * readonlymode.enabled: after looking for a leader for max(2 s, tickTime), serve reads to clients
+   * that allow read-only (read_only_mode.ts). Off by default, as in ZooKeeper.
+   */
+  readOnlyMode?: boolean;
 }
 
 export type ReplicaOutput = ServerOutput | { kind: "send"; to: Sid; message: PeerMessage };
@@ -67,6 +73,8 @@ export class Replica {
   readonly #election: FastLeaderElection;
   readonly #context: ZabContext;
   #state: PeerState = "looking";
+  /** When this member last started looking for a leader (read-only mode waits a grace from it). */
+  #lookingSinceMs = 0;
   #leader: ZabLeader | null = null;
   #learner: ZabLearner | null = null;
   #leaderSid: Sid | null = null;
@@ -184,6 +192,13 @@ export class Replica {
       this.#learner?.reportActivity();
     }
     if (nowMs >= this.#nextReportMs) this.#nextReportMs = nowMs + halfTickMs;
+    if (this.#readOnlyDueMs() <= nowMs) this.server.setReadOnly(true);
+  }
+
+  /** When this member starts serving read-only clients, if it is looking with read-only mode on. */
+  #readOnlyDueMs(): number {
+    if (this.#config.readOnlyMode !== true || this.#state !== "looking" || this.server.readOnly) return Infinity;
+    return this.#lookingSinceMs + readOnlyGraceMs(this.#config.server.tickTimeMs);
   }
 
   /**
@@ -194,7 +209,7 @@ export class Replica {
   nextWakeMs(): number {
     const session = this.server.nextWakeMs();
     const role = Math.min(this.#nextRoleTickMs, this.#learner === null ? Infinity : this.#nextReportMs);
-    return session === null ? role : Math.min(session, role);
+    return Math.min(session ?? Infinity, role, this.#readOnlyDueMs());
   }
 
   receive(from: Sid, message: PeerMessage): void {
@@ -269,6 +284,7 @@ export class Replica {
 
   #lookForLeader(): void {
     this.#state = "looking";
+    this.#lookingSinceMs = this.#nowMs;
     this.#leaderSid = null;
     for (const output of this.#election.start(this.#electionSelf())) this.#onElectionOutput(output);
   }

@@ -13,6 +13,7 @@ import { Code } from "./errors.ts";
 import { PendingChanges } from "./pending_changes.ts";
 import { type PrepContext, prepareCloseSession, prepareDeleteContainer } from "./prep.ts";
 import { executeRead } from "./reads.ts";
+import { ReadOnlySessions, refusedWhenReadOnly } from "./read_only_mode.ts";
 import { saslStep } from "./sasl_exchange.ts";
 import {
   approximateTxnBytes,
@@ -66,6 +67,8 @@ export interface Replication {
 }
 
 const CONTAINER_DELETIONS_PER_CHECK_MAX = 10_000;
+/** Local sessions a read-only member keeps at most (the ensemble's tracker has the same bound). */
+const READ_ONLY_SESSIONS_MAX = 1_000_000;
 
 export class Server {
   readonly config: ServerConfig;
@@ -108,8 +111,10 @@ export class Server {
   #nextContainerCheckMs: number;
   /** Null for a standalone server; in an ensemble, the replica running Zab. */
   #replication: Replication | null = null;
-  /** False while an ensemble member is not synced with a leader: no clients then. */
+  /** False while an ensemble member is not synced with a leader: no clients then (but read-only ones). */
   #serving = true;
+  /** While this member serves read-only clients (no leader for a while; read_only_mode.ts), their local sessions. */
+  #readOnly: ReadOnlySessions | null = null;
   /** Leader: which member holds each session's client connection (SESSIONMOVED for the others). */
   readonly #sessionOwner = new Map<bigint, number>();
   /** Learner: reconnects of sessions not known here yet, waiting for a sync with the leader. */
@@ -146,6 +151,7 @@ export class Server {
    * timer period later.
    */
   nextWakeMs(): number | null {
+    if (this.#readOnly !== null) return this.#readOnly.nextDeadlineMs;
     if (this.#replication?.role === "learner" || !this.#serving) return null;
     return this.#sessions.nextDeadlineMs;
   }
@@ -154,6 +160,7 @@ export class Server {
   tick(nowMs: number): void {
     if (nowMs < this.#nowMs) return; // time never runs backwards inside the core
     this.#nowMs = nowMs;
+    if (this.#readOnly !== null) return this.#expireReadOnly(nowMs, this.#readOnly);
     if (this.#replication?.role === "learner" || !this.#serving) return;
     for (const sessionId of this.#sessions.expire(nowMs)) {
       this.#log("info", `session 0x${BigInt.asUintN(64, sessionId).toString(16)} expired`);
@@ -173,6 +180,7 @@ export class Server {
   connect(connectionId: ConnectionId, request: ConnectRequest): void {
     const connection = this.#connections.get(connectionId);
     if (!connection || connection.closing) return;
+    if (this.#readOnly !== null) return this.#connectReadOnly(connection, request, this.#readOnly);
     if (!this.#serving) {
       this.#close(connection, "this server is not currently serving requests (no leader)");
       return;
@@ -349,6 +357,7 @@ export class Server {
   // Requests
 
   #enqueue(connection: Connection, header: RequestHeader, request: Request): void {
+    if (this.#readOnly !== null) return this.#enqueueReadOnly(connection, header, request, this.#readOnly);
     if (request.kind === "sync") {
       // In an ensemble the replication answers (a learner asks the leader; the leader first makes
       // sure it still leads, see ZabLeader.sync); standalone, once the earlier writes are applied.
@@ -674,6 +683,9 @@ export class Server {
    * Whatever the ended role prepared and never saw committed is forgotten (see #forgetPrepared).
    */
   setReplication(replication: Replication | null): void {
+    // A member that found a leader stops serving read-only clients (ZooKeeper shuts its read-only
+    // server down when the election ends), before it syncs.
+    if (replication !== null) this.setReadOnly(false);
     this.#replication = replication;
     this.#forgetPrepared();
   }
@@ -710,6 +722,84 @@ export class Server {
 
   get serving(): boolean {
     return this.#serving;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Read-only mode (read_only_mode.ts): the replica turns it on after looking for a leader a while.
+
+  /**
+   * Starts or ends serving read-only clients. Only a member that serves nothing else can start;
+   * ending it closes every client connection (ZooKeeper shuts its read-only server down), and the
+   * local sessions are gone.
+   */
+  setReadOnly(on: boolean): void {
+    if (on === (this.#readOnly !== null)) return;
+    if (on) {
+      if (this.#serving || this.#replication !== null) return;
+      this.#readOnly = new ReadOnlySessions(this.config.serverId, this.config.tickTimeMs, this.#nowMs, READ_ONLY_SESSIONS_MAX);
+      this.#log("info", "read-only mode: no leader; serving reads to clients that allow read-only");
+      return;
+    }
+    this.#readOnly = null;
+    for (const connection of this.#connections.values()) {
+      this.#close(connection, "read-only mode ended: this server rejoins the ensemble");
+    }
+    this.#log("info", "read-only mode ended");
+  }
+
+  get readOnly(): boolean {
+    return this.#readOnly !== null;
+  }
+
+  #connectReadOnly(connection: Connection, request: ConnectRequest, local: ReadOnlySessions): void {
+    const admission = local.admit(request, (sessionId) => this.#committedSessions.has(sessionId));
+    if (admission.kind === "refuse") return this.#close(connection, admission.reason);
+    if (request.lastZxidSeen > this.tree.lastZxid) {
+      return this.#close(connection, `client has seen zxid 0x${request.lastZxidSeen.toString(16)}, newer than ours`);
+    }
+    const timeoutMs = Math.min(Math.max(request.timeOut, this.config.minSessionTimeoutMs), this.config.maxSessionTimeoutMs);
+    let sessionId = request.sessionId;
+    if (admission.kind === "create") {
+      const fresh = this.#sessions.nextSessionId();
+      if (fresh === null || !local.add(fresh, timeoutMs, this.#nowMs)) return this.#close(connection, "too many sessions");
+      sessionId = fresh;
+    } else if (admission.kind === "expired") {
+      const passwd = new Uint8Array(PASSWORD_BYTES);
+      connection.push({ kind: "connect", zxid: 0, ready: true, response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd, readOnly: true } });
+      this.#flush(connection);
+      return this.#close(connection, "session expired or password wrong");
+    } else {
+      const previous = this.#connections.get(this.#connectionOfSession.get(sessionId) ?? -1);
+      if (previous !== undefined && previous !== connection) this.#close(previous, "session re-established on another connection");
+      local.changeTimeout(sessionId, timeoutMs, this.#nowMs);
+    }
+    this.#bindSession(connection, sessionId, timeoutMs);
+    const response = { protocolVersion: 0, timeOut: timeoutMs, sessionId, passwd: sessionPassword(sessionId), readOnly: true };
+    connection.push({ kind: "connect", zxid: 0, ready: true, response });
+    this.#flush(connection);
+  }
+
+  /** Reads as usual; writes and sync NOTREADONLY; closeSession ends the local session here. */
+  #enqueueReadOnly(connection: Connection, header: RequestHeader, request: Request, local: ReadOnlySessions): void {
+    if (refusedWhenReadOnly(request.kind)) {
+      const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.NOTREADONLY }, body: null };
+      connection.push({ kind: "ready", reply, thenClose: null });
+    } else if (request.kind === "closeSession") {
+      if (connection.sessionId !== null) local.remove(connection.sessionId);
+      const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.OK }, body: null };
+      connection.push({ kind: "ready", reply, thenClose: "session closed by client" });
+    } else {
+      connection.push({ kind: "read", header, request, identities: connection.identities });
+    }
+  }
+
+  /** Local sessions whose clients fell silent end here, with no txn (nobody else knew them). */
+  #expireReadOnly(nowMs: number, local: ReadOnlySessions): void {
+    for (const sessionId of local.expire(nowMs)) {
+      this.#log("info", `read-only session 0x${BigInt.asUintN(64, sessionId).toString(16)} expired`);
+      const connection = this.#connections.get(this.#connectionOfSession.get(sessionId) ?? -1);
+      if (connection !== undefined) this.#close(connection, "session expired");
+    }
   }
 
   /** Leader: a new epoch begins; its txns start at zxid epoch·2^32 + 1. */
@@ -808,6 +898,7 @@ export class Server {
   }
 
   #touch(sessionId: bigint, timeoutMs: number): void {
+    if (this.#readOnly !== null) return this.#readOnly.touch(sessionId, this.#nowMs);
     this.#sessions.touch(sessionId, this.#nowMs);
     if (this.#replication?.role === "learner") this.#touched.set(sessionId, timeoutMs);
   }

@@ -118,6 +118,10 @@ export class ReplicaCore implements ServerCore {
     return this.replica.server.serving;
   }
 
+  get readOnly(): boolean {
+    return this.replica.server.readOnly;
+  }
+
   status(): ServerStatus {
     const mode = replicaMode(this.replica.status().state);
     // While looking nothing is served and four-letter words say so; the configured role stands in.

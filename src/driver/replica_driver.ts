@@ -56,6 +56,8 @@ export interface ServeReplicaOptions extends Omit<ServeOptions, "durableLog" | "
   committedLogMax?: number;
   /** The membership for /zookeeper/config (zoo.cfg's server.N lines); without it the node stays empty. */
   quorumConfig?: QuorumConfig;
+  /** readonlymode.enabled: without a quorum for a while, serve reads to read-only clients. */
+  readOnlyMode?: boolean;
 }
 
 export interface ReplicaDriverStatus extends ReplicaStatus {
@@ -94,6 +96,7 @@ export async function serveReplica(options: ServeReplicaOptions): Promise<Replic
     syncLimitTicks: options.syncLimitTicks,
     ...(options.committedLogMax === undefined ? {} : { committedLogMax: options.committedLogMax }),
     ...(options.quorumConfig === undefined ? {} : { quorumConfig: options.quorumConfig }),
+    ...(options.readOnlyMode === undefined ? {} : { readOnlyMode: options.readOnlyMode }),
   };
   const store = options.store === undefined ? null : await openReplicaStore(options.store, logger);
   // The boot sequence the simulator runs too (replica_boot.ts): recover, then restore the epochs.

@@ -38,6 +38,8 @@ export interface ServerCore {
   dataWatches(): Map<string, bigint[]>;
   /** False while the core refuses clients (an ensemble member without a leader); absent means true. */
   readonly serving?: boolean;
+  /** True while the core serves read-only clients only (an ensemble member without a quorum; read_only_mode.ts). */
+  readonly readOnly?: boolean;
   /**
    * When the core next has timed work (a session deadline, a Zab tick), or null; absent: only the
    * periodic timer ticks it. The driver also wakes the core at that moment, so sessions expire when

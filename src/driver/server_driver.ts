@@ -753,7 +753,9 @@ export class ServerDriver<C extends ServerCore> {
       }),
     });
     // An ensemble member without a leader answers most words with "not currently serving".
-    source.serving = this.#core.serving ?? true;
+    // A read-only member serves (its words say "read-only", isro says "ro").
+    source.readOnly = this.#core.readOnly ?? false;
+    source.serving = (this.#core.serving ?? true) || source.readOnly;
     return source;
   }
 }

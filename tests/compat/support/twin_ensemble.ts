@@ -114,6 +114,10 @@ export interface StartedTwin {
   /** Recent output of every member, for failure messages. */
   output(): string;
   stop(): Promise<void>;
+  /** Stops one member (its data directory stays). */
+  stopMember(id: number): Promise<void>;
+  /** Starts a stopped member again on its data directory (does not wait for it to join). */
+  startMember(id: number): Promise<void>;
 }
 
 export interface StartTwinOptions {
@@ -123,6 +127,8 @@ export interface StartTwinOptions {
   runtime?: RuntimeName;
   /** Java system properties for ZooKeeper members. */
   jvmProperties?: Record<string, string>;
+  /** More `corral serve` arguments for Corral members. */
+  corralArgs?: readonly string[];
 }
 
 const smallJvm = ["-Xms32m", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"];
@@ -135,40 +141,45 @@ export async function startTwin(
   options: StartTwinOptions = {},
 ): Promise<StartedTwin> {
   mkdirSync(dir, { recursive: true });
-  const outputs: Array<() => string> = [];
-  const stops: Array<() => Promise<unknown>> = [];
-  const exits: Array<() => string | null> = [];
+  const running = new Map<number, RunningMember>();
   const stop = async () => {
-    await Promise.allSettled(stops.map((stopOne) => stopOne()));
+    await Promise.allSettled([...running.values()].map((member) => member.stop()));
+  };
+  const output = () => [...running.values()].map((member) => member.output()).join("\n");
+  const launch = async (member: TwinMember) => {
+    if (running.has(member.id)) throw new Error(`member ${member.id} is running already`);
+    const memberDir = join(dir, `${kind}${member.id}`);
+    const dataDir = join(memberDir, "data");
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, "myid"), `${member.id}\n`);
+    const configPath = join(memberDir, "zoo.cfg");
+    writeFileSync(configPath, twinZooCfg(layout, member, dataDir));
+    if (kind === "zookeeper") {
+      const child = spawnZooKeeper(memberDir, configPath, options.jvmProperties ?? {});
+      running.set(member.id, {
+        stop: () => child.stop(5000),
+        output: () => `--- zookeeper ${member.id} ---\n${child.output().slice(-1500)}\n${logTail(memberDir)}`,
+        exited: () => child.exitStatus() === null ? null : `ZooKeeper member ${member.id} exited`,
+      });
+      return;
+    }
+    const started: Promise<CorralProcess> = startCorralProcess({
+      ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
+      args: [configPath, "--port", String(member.clientPort), "--log-level", "warn", ...(options.corralArgs ?? [])],
+      startTimeoutMs: options.timeoutMs ?? 90_000,
+    });
+    let process: CorralProcess | null = null;
+    running.set(member.id, {
+      stop: async () => (process ?? await started.catch(() => null))?.stop(),
+      output: () => `--- corral ${member.id} ---\n${process?.output().slice(-3000) ?? "(not started)"}`,
+      exited: () => process !== null && process.exitStatus() !== null ? `Corral member ${member.id} exited` : null,
+    });
+    process = await started;
   };
   try {
-    for (const member of layout.members) {
-      const memberDir = join(dir, `${kind}${member.id}`);
-      const dataDir = join(memberDir, "data");
-      mkdirSync(dataDir, { recursive: true });
-      writeFileSync(join(dataDir, "myid"), `${member.id}\n`);
-      const configPath = join(memberDir, "zoo.cfg");
-      writeFileSync(configPath, twinZooCfg(layout, member, dataDir));
-      if (kind === "zookeeper") {
-        const child = spawnZooKeeper(memberDir, configPath, options.jvmProperties ?? {});
-        stops.push(() => child.stop(5000));
-        outputs.push(() => `--- zookeeper ${member.id} ---\n${child.output().slice(-1500)}\n${logTail(memberDir)}`);
-        exits.push(() => child.exitStatus() === null ? null : `ZooKeeper member ${member.id} exited`);
-      } else {
-        const started: Promise<CorralProcess> = startCorralProcess({
-          ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
-          args: [configPath, "--port", String(member.clientPort), "--log-level", "warn"],
-          startTimeoutMs: options.timeoutMs ?? 90_000,
-        });
-        let running: CorralProcess | null = null;
-        stops.push(async () => (running ?? await started.catch(() => null))?.stop());
-        outputs.push(() => `--- corral ${member.id} ---\n${running?.output().slice(-3000) ?? "(not started)"}`);
-        exits.push(() => running !== null && running.exitStatus() !== null ? `Corral member ${member.id} exited` : null);
-        running = await started;
-      }
-    }
-    const modes = await waitFormed(layout, options.timeoutMs ?? 90_000, () => exits.map((check) => check()).find((why) => why !== null) ?? null);
-    const output = () => outputs.map((read) => read()).join("\n");
+    for (const member of layout.members) await launch(member);
+    const exited = () => [...running.values()].map((member) => member.exited()).find((why) => why !== null) ?? null;
+    const modes = await waitFormed(layout, options.timeoutMs ?? 90_000, exited);
     return {
       kind,
       layout,
@@ -179,18 +190,36 @@ export async function startTwin(
       idsIn: (mode) => [...modes].filter(([, m]) => m === mode).map(([id]) => id),
       output,
       stop,
+      stopMember: async (id) => {
+        const member = running.get(id);
+        if (member === undefined) throw new Error(`member ${id} is not running`);
+        running.delete(id);
+        await member.stop();
+      },
+      startMember: (id) => launch(memberOf(layout, id)),
     };
   } catch (error) {
-    const output = outputs.map((read) => read()).join("\n");
+    const text = output();
     await stop();
-    throw new Error(`${kind} ensemble did not start: ${error instanceof Error ? error.message : String(error)}\n${output}`);
+    throw new Error(`${kind} ensemble did not start: ${error instanceof Error ? error.message : String(error)}\n${text}`);
   }
 }
 
-function clientPortOf(layout: TwinLayout, id: number): number {
+interface RunningMember {
+  stop(): Promise<unknown>;
+  output(): string;
+  /** Why the member is gone, or null while it runs. */
+  exited(): string | null;
+}
+
+function memberOf(layout: TwinLayout, id: number): TwinMember {
   const member = layout.members.find((candidate) => candidate.id === id);
   if (member === undefined) throw new Error(`no member ${id} in the layout`);
-  return member.clientPort;
+  return member;
+}
+
+function clientPortOf(layout: TwinLayout, id: number): number {
+  return memberOf(layout, id).clientPort;
 }
 
 function spawnZooKeeper(memberDir: string, configPath: string, jvmProperties: Record<string, string>): SpawnedProcess {

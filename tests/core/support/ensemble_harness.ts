@@ -22,6 +22,8 @@ export interface EnsembleOptions {
   voters: number;
   observers?: number;
   tickTimeMs?: number;
+  /** readonlymode.enabled on every member. */
+  readOnlyMode?: boolean;
 }
 
 let connectionIds = 1;
@@ -34,6 +36,7 @@ export class Ensemble {
   readonly logs: string[] = [];
   now = 1_000_000;
   readonly #tickTimeMs: number;
+  readonly #readOnlyMode: boolean;
   #queue: Array<{ from: Sid; to: Sid; message: PeerMessage }> = [];
   /** Members whose clock stands still (a starved process): they handle messages but never tick. */
   readonly #frozen = new Set<Sid>();
@@ -42,10 +45,11 @@ export class Ensemble {
   #held: Array<{ from: Sid; to: Sid; message: PeerMessage }> = [];
   /** Pairs that cannot talk ("a-b", both directions). */
   readonly #cut = new Set<string>();
-  readonly #clientReplies = new Map<number, { replica: Sid; replies: Reply[]; events: string[]; closed: boolean; sessionId: bigint }>();
+  readonly #clientReplies = new Map<number, ClientState>();
 
   constructor(options: EnsembleOptions) {
     this.#tickTimeMs = options.tickTimeMs ?? 100;
+    this.#readOnlyMode = options.readOnlyMode ?? false;
     this.voters = Array.from({ length: options.voters }, (_, i) => i + 1);
     this.observers = Array.from({ length: options.observers ?? 0 }, (_, i) => options.voters + i + 1);
     for (const sid of [...this.voters, ...this.observers]) {
@@ -61,6 +65,7 @@ export class Ensemble {
       observers: this.observers,
       initLimitTicks: 10,
       syncLimitTicks: 5,
+      readOnlyMode: this.#readOnlyMode,
     }, this.now);
     const disk = this.disks.get(sid)!;
     replica.restoreEpochs(disk);
@@ -215,7 +220,11 @@ export class Ensemble {
           if (output.kind === "reply") client.replies.push(output.reply);
           if (output.kind === "notification") client.events.push(`${output.event.type} ${output.event.path}`);
           if (output.kind === "close") client.closed = true;
-          if (output.kind === "connectResponse") client.sessionId = output.response.sessionId;
+          if (output.kind === "connectResponse") {
+            client.sessionId = output.response.sessionId;
+            client.readOnly = output.response.readOnly === true;
+            client.answered = true;
+          }
         }
       }
       if (persistedUpTo > 0) replica.persisted(persistedUpTo);
@@ -246,25 +255,27 @@ export class Ensemble {
   // ------------------------------------------------------------------------------------------------
   // Clients
 
-  /** Opens a session on `sid`; returns a handle. */
-  client(sid: Sid): EnsembleClient {
+  /** Opens a session on `sid` (allowing a read-only server with `canBeReadOnly`); returns a handle. */
+  client(sid: Sid, options: { canBeReadOnly?: boolean } = {}): EnsembleClient {
     const connection = connectionIds++;
     const replica = this.replicas.get(sid)!;
-    this.#clientReplies.set(connection, { replica: sid, replies: [], events: [], closed: false, sessionId: 0n });
+    this.#clientReplies.set(connection, { replica: sid, replies: [], events: [], closed: false, sessionId: 0n, readOnly: false, answered: false });
     replica.open(connection, { remoteAddress: "127.0.0.1", remotePort: connection });
-    replica.connect(connection, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 10_000, sessionId: 0n, passwd: new Uint8Array(16), readOnly: false });
+    const readOnly = options.canBeReadOnly ?? false;
+    replica.connect(connection, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 10_000, sessionId: 0n, passwd: new Uint8Array(16), readOnly });
     this.settle();
     return new EnsembleClient(this, sid, connection, this.#clientReplies.get(connection)!);
   }
 
   /** Reconnects `client`'s session on member `sid` (a new connection, its id and password). */
-  resume(sid: Sid, client: EnsembleClient): EnsembleClient {
+  resume(sid: Sid, client: EnsembleClient, options: { canBeReadOnly?: boolean } = {}): EnsembleClient {
     const connection = connectionIds++;
     const replica = this.replicas.get(sid)!;
     const sessionId = client.state.sessionId;
-    this.#clientReplies.set(connection, { replica: sid, replies: [], events: [], closed: false, sessionId: 0n });
+    this.#clientReplies.set(connection, { replica: sid, replies: [], events: [], closed: false, sessionId: 0n, readOnly: false, answered: false });
     replica.open(connection, { remoteAddress: "127.0.0.1", remotePort: connection });
-    replica.connect(connection, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 10_000, sessionId, passwd: sessionPassword(sessionId), readOnly: false });
+    const readOnly = options.canBeReadOnly ?? false;
+    replica.connect(connection, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 10_000, sessionId, passwd: sessionPassword(sessionId), readOnly });
     this.settle();
     return new EnsembleClient(this, sid, connection, this.#clientReplies.get(connection)!);
   }
@@ -281,13 +292,25 @@ export class Ensemble {
   }
 }
 
+interface ClientState {
+  replica: Sid;
+  replies: Reply[];
+  events: string[];
+  closed: boolean;
+  sessionId: bigint;
+  /** Whether the connect response said the server is read-only. */
+  readOnly: boolean;
+  /** Whether a connect response came (a refused client gets none: its connection just closes). */
+  answered: boolean;
+}
+
 export class EnsembleClient {
   #xid = 1;
   constructor(
     readonly ensemble: Ensemble,
     readonly sid: Sid,
     readonly connection: number,
-    readonly state: { replies: Reply[]; events: string[]; closed: boolean; sessionId: bigint },
+    readonly state: ClientState,
   ) {}
 
   /** Sends and settles; returns the reply (or null if none came, e.g. no quorum). */

@@ -1,0 +1,129 @@
+/**
+ * Read-only mode (issue 13 item 2), judged by kazoo against Apache ZooKeeper 3.8: the same script
+ * (tests/compat/kazoo_read_only_script.py, kazoo's own TestReadOnlyMode with more observations)
+ * runs against a 3-member ZooKeeper ensemble started with -Dreadonlymode.enabled=true and a
+ * 3-member `corral serve` ensemble with readonlymode.enabled=true in its zoo.cfg. The test stops
+ * two members, lets the script observe the survivor serving it read-only (reads answer, every
+ * write NOTREADONLY), starts them again, and lets it see read-write service come back. Both
+ * servers must give the same observations.
+ *
+ * Runs under Node only: two ensembles of processes take a minute or so, and read-only mode is the
+ * core's and the driver's, the same code under every runtime (tests/core and tests/driver run it
+ * under all three).
+ */
+import assert from "node:assert/strict";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { assertCompat, kazooPython, skipUnlessCompat } from "../support/compat_availability.ts";
+import { runtime } from "../support/runtime.ts";
+import { layOutTwin, removeDir, startTwin, type StartedTwin } from "./support/twin_ensemble.ts";
+
+const SCRIPT = fileURLToPath(new URL("./kazoo_read_only_script.py", import.meta.url));
+const LINE_TIMEOUT_MS = 90_000;
+
+/** The script's stdout, line by line, with a bounded wait for each. */
+class ScriptLines {
+  readonly #child: ChildProcessWithoutNullStreams;
+  #buffer = "";
+  #stderr = "";
+  readonly #lines: string[] = [];
+  #wake: (() => void) | null = null;
+
+  constructor(survivor: string, hosts: string) {
+    this.#child = spawn(kazooPython(), [SCRIPT, survivor, hosts], { stdio: ["pipe", "pipe", "pipe"] });
+    this.#child.stdout.setEncoding("utf8");
+    this.#child.stdout.on("data", (text: string) => {
+      this.#buffer += text;
+      let newline;
+      while ((newline = this.#buffer.indexOf("\n")) >= 0) {
+        this.#lines.push(this.#buffer.slice(0, newline));
+        this.#buffer = this.#buffer.slice(newline + 1);
+      }
+      this.#wake?.();
+    });
+    this.#child.stderr.setEncoding("utf8");
+    this.#child.stderr.on("data", (text: string) => {
+      this.#stderr = (this.#stderr + text).slice(-8000);
+    });
+    this.#child.on("exit", () => this.#wake?.());
+  }
+
+  async next(what: string): Promise<string> {
+    const deadline = Date.now() + LINE_TIMEOUT_MS;
+    while (this.#lines.length === 0) {
+      if (this.#child.exitCode !== null) throw new Error(`the kazoo script exited before "${what}":\n${this.#stderr}`);
+      if (Date.now() > deadline) throw new Error(`no "${what}" from the kazoo script within ${LINE_TIMEOUT_MS} ms:\n${this.#stderr}`);
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        setTimeout(resolve, 500);
+      });
+      this.#wake = null;
+    }
+    return this.#lines.shift()!;
+  }
+
+  send(line: string): void {
+    this.#child.stdin.write(line + "\n");
+  }
+
+  stop(): void {
+    if (this.#child.exitCode === null) this.#child.kill("SIGKILL");
+  }
+}
+
+async function observe(kind: "zookeeper" | "corral", dir: string): Promise<Record<string, unknown>> {
+  const layout = await layOutTwin({
+    roles: ["participant", "participant", "participant"],
+    tickTimeMs: 1000,
+    initLimit: 5,
+    syncLimit: 2,
+    // ZooKeeper 3.8 gives read-only clients sessions only as local sessions (ZOOKEEPER-3863);
+    // Corral always does, and has no other use for the key (it warns that it ignores it).
+    extraLines: ["localSessionsEnabled=true", "localSessionsUpgradingEnabled=true", ...(kind === "corral" ? ["readonlymode.enabled=true"] : [])],
+  });
+  const twin: StartedTwin = await startTwin(kind, layout, join(dir, kind), {
+    jvmProperties: { "readonlymode.enabled": "true" },
+  });
+  // The survivor is a follower: it must notice the quorum is gone, look for a leader, and only
+  // then (ZooKeeper: after max(2 s, tickTime) of looking) serve read-only.
+  const survivor = twin.idsIn("follower")[0]!;
+  const script = new ScriptLines(twin.connectString([survivor]), twin.connectString());
+  try {
+    assert.equal(await script.next("ready"), "ready");
+    for (const member of layout.members) if (member.id !== survivor) await twin.stopMember(member.id);
+    script.send("stopped");
+    assert.equal(await script.next("read-only"), "read-only");
+    for (const member of layout.members) if (member.id !== survivor) await twin.startMember(member.id);
+    script.send("restarted");
+    return JSON.parse(await script.next("observations"));
+  } catch (error) {
+    throw new Error(`${kind}: ${error instanceof Error ? error.message : String(error)}\n${twin.output()}`);
+  } finally {
+    script.stop();
+    await twin.stop();
+  }
+}
+
+test("read-only mode: kazoo sees the same on Corral as on Apache ZooKeeper 3.8 (reads served, writes NOTREADONLY, read-write again after the quorum returns)", {
+  skip: runtime() !== "node"
+    ? `runs under Node only (two ensembles of processes; read-only mode is the same core and driver under ${runtime()})`
+    : skipUnlessCompat(["java", "zookeeper", "kazoo"]),
+  timeout: 400_000,
+}, async () => {
+  assertCompat(["java", "zookeeper", "kazoo"]);
+  const dir = mkdtempSync(join(tmpdir(), "corral-read-only-"));
+  try {
+    const zookeeper = await observe("zookeeper", dir);
+    console.log(`zookeeper: ${JSON.stringify(zookeeper)}`);
+    const corral = await observe("corral", dir);
+    console.log(`corral: ${JSON.stringify(corral)}`);
+    assert.equal(zookeeper.reader_read_only, true, "ZooKeeper itself served read-only (the judge works)");
+    assert.deepEqual(corral, zookeeper);
+  } finally {
+    removeDir(dir);
+  }
+});
