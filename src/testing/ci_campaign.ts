@@ -59,6 +59,7 @@ export const BUGS = {
   reaperDeletesPersistent: "SIM-13: the reaper's deleteContainer, prepared against pending changes, deleted a node re-created as persistent — fixed (prep.ts reapableAsPrepared)",
   staleLeaderExpiresSession: "SIM-14: a deposed leader that had not noticed yet told a reconnecting client that a session of a newer epoch had expired — fixed (server.ts: a leader confirms with a quorum round before calling a session expired)",
   staleAckAfterTrunc: "SIM-15: a leader kept counting the acks a follower gave before it rejoined and was TRUNCed: a proposal committed on an ack its log no longer backed, and the next epoch lost an acknowledged write — fixed (zab_leader.ts #syncLearner drops the learner's earlier acks)",
+  fuzzyReplayOrphans: "SIM-16: replaying a delete onto a fuzzy snapshot that caught children of the node a later txn re-created left them without a parent link: that member's tree kept other Stats — fixed (data_tree.ts #delete takes such descendants along; the simulator checks every recovered tree's links)",
   createTtlDisabledOrder: "SIM-9: createTTL with a non-TTL mode while TTL is disabled answers UNIMPLEMENTED; ZooKeeper checks the mode first (BADARGUMENTS) — fixed by S4 (prep.ts)",
 } as const;
 
@@ -76,6 +77,7 @@ export const REGRESSION_SEEDS: readonly RegressionSeed[] = [
   { voters: 5, observers: 0, seed: 1742291274, found: BUGS.reaperDeletesPersistent },
   { voters: 3, observers: 1, seed: 1169469126, found: BUGS.staleLeaderExpiresSession },
   { voters: 5, observers: 0, seed: 593044350, found: BUGS.staleAckAfterTrunc },
+  { voters: 7, observers: 2, seed: 365951221, found: BUGS.fuzzyReplayOrphans },
   { voters: 5, observers: 0, seed: 198941862, found: "FIFO checker false positive: a multi of an abandoned connection, refused as SESSIONEXPIRED after the session closed (a multi of errors)" },
 ];
 

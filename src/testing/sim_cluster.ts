@@ -573,6 +573,8 @@ export class SimCluster {
     const finishRecovery = server.finishRecovery.bind(server);
     server.finishRecovery = () => {
       finishRecovery();
+      const broken = server.tree.linkProblem();
+      if (broken !== null) this.#violation("a recovered tree is well formed", `server ${sid} after recovery or SNAP: ${broken}`);
       if (host.inexactRecovery) {
         host.inexactRecovery = false;
         return;

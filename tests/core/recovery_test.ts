@@ -61,6 +61,30 @@ test("a fuzzy snapshot taken while writes continue, plus log replay, recovers th
   }
 });
 
+test("a fuzzy snapshot that caught children of a node the log later deletes and re-creates recovers the exact tree", () => {
+  // Seed 365951221 at 7 voters and 2 observers (a soak): a snapshot started at some zxid and walked
+  // after later txns had recreated /r/p and given it children. Replay deleted /r/p (a multi that
+  // deleted and re-created it) and left those children in the tree without a parent link, so the
+  // re-created /r/p stayed childless there: that member answered with other Stats than the rest.
+  const h = createHarness();
+  const client = openSession(h);
+  client.send(create("/r"));
+  client.send(create("/r/p"));
+  const source = h.server.snapshotSource(); // the walk starts here, at /r/p's creation ...
+  const recreate: Request = { kind: "multi", ops: [{ kind: "delete", path: "/r/p", version: -1 }, create("/r/p", "again") as never] };
+  assert.equal(client.send(recreate).header.err, 0);
+  client.send(create("/r/p/c1"));
+  client.send(create("/r/p/c2-", "", 2));
+  const snapshotNodes = [...{ [Symbol.iterator]: () => source.nodes }]; // ... and ends after all of it
+  const recovered = new Server(h.server.config, h.now);
+  recovered.restoreSnapshot(source.header);
+  for (const node of snapshotNodes) recovered.restoreNode(node);
+  for (const entry of loggedEntries(h.outputs)) if (entry.header.zxid > source.header.zxid) recovered.replay(entry);
+  recovered.finishRecovery();
+  assert.deepEqual([...recovered.tree.get("/r/p")!.children].sort(), ["c1", "c2-0000000001"].sort());
+  assert.equal(treeDigest(recovered.tree), treeDigest(h.server.tree), "tree digest");
+});
+
 test("recovered sessions keep their ephemerals and expire after restart", () => {
   const h = createHarness({ tickTimeMs: 1000, minSessionTimeoutMs: 2000 });
   const s = openSession(h, { timeoutMs: 2000 });

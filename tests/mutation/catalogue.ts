@@ -361,6 +361,16 @@ export const CATALOGUE: readonly Mutant[] = [
     simulated: true,
   },
   {
+    id: "replay-delete-leaves-descendants",
+    title: "Replaying a delete onto a fuzzy snapshot leaves the children it caught without a parent link (SIM-16)",
+    slip: "missing step",
+    file: TREE,
+    find: "    if (node.children.size > 0) this.#removeDescendants(path, node);\n",
+    replace: "",
+    relevantTests: SERVER_TESTS,
+    simulated: true,
+  },
+  {
     id: "leader-keeps-acks-across-resync",
     title: "A learner that rejoins keeps its earlier acks on outstanding proposals, though a TRUNC cut them (SIM-15)",
     slip: "forgotten reset",
