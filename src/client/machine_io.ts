@@ -56,6 +56,8 @@ export type MachineOutput =
   | { type: "connect"; attempt: number; host: string; port: number; timeoutMs: number }
   | { type: "send"; attempt: number; bytes: Uint8Array }
   | { type: "close"; attempt: number }
+  /** Ask host:port whether it serves the ensemble (isro); answer with probeAnswered(probe, text). */
+  | { type: "probe"; probe: number; host: string; port: number; timeoutMs: number }
   /** A request is settled: err 0 with its response (paths client-relative), or an error code. */
   | { type: "reply"; id: number; err: number; response: Response | null; detail?: string }
   | { type: "state"; state: SessionState }

@@ -34,6 +34,7 @@ import { DigestMd5Client, type SaslCredentials } from "./sasl_digest_client.ts";
 import type { HostPort } from "./connect_string.ts";
 import type { Call, Credential, MachineOutput, SessionMachineConfig, WatchRemoval } from "./machine_io.ts";
 import { PendingRequests, type StoredCredential } from "./pending_requests.ts";
+import { PROBE_TIMEOUT_MS, ReadWriteProbe } from "./read_write_probe.ts";
 import { setWatchesRequests } from "./set_watches.ts";
 import { endKeeperState, type EndState, refusalOf } from "./session_end.ts";
 import type { KeeperStateName, SessionState } from "./types.ts";
@@ -87,6 +88,14 @@ export class SessionMachine {
   #saslXid = 0;
   #saslDeadline = 0;
   #connectedReadOnly = false;
+  /** Asks other servers whether they are read-write while this one is read-only (read_write_probe.ts). */
+  readonly #probe: ReadWriteProbe;
+  /**
+   * Whether a read-write server ever took this session (or the caller resumes one): until then the
+   * session is a read-only server's own, unknown elsewhere, so a reconnect asks for a new one
+   * (sessionId 0), as the Java client does (seenRwServerBefore).
+   */
+  #seenReadWrite: boolean;
   #saslAuthenticated = false;
 
   constructor(config: SessionMachineConfig) {
@@ -103,6 +112,8 @@ export class SessionMachine {
     this.#reconnectDelayMs = config.reconnectDelayMs ?? 1000;
     this.#hostIndex = Math.abs(Math.trunc(config.startIndex ?? 0)) % config.hosts.length;
     this.#sessionId = config.sessionId ?? 0n;
+    this.#seenReadWrite = config.sessionId !== undefined;
+    this.#probe = new ReadWriteProbe(config.hosts);
     this.#password = config.password ?? new Uint8Array(16);
     this.#readTimeoutMs = (config.sessionTimeoutMs * 2) / 3;
     this.#connectTimeoutMs = config.connectTimeoutMs ?? config.sessionTimeoutMs / config.hosts.length;
@@ -173,7 +184,7 @@ export class SessionMachine {
       case "authenticating":
         return this.#saslDeadline;
       case "connected":
-        return Math.min(this.#lastReceiveAt + this.#readTimeoutMs, this.#lastSendAt + this.#pingIntervalMs());
+        return Math.min(this.#lastReceiveAt + this.#readTimeoutMs, this.#lastSendAt + this.#pingIntervalMs(), this.#probe.dueAt);
       case "closing":
         return Math.min(this.#closeDeadline, this.#lastReceiveAt + this.#readTimeoutMs);
       default:
@@ -215,6 +226,7 @@ export class SessionMachine {
         } else if (this.#phase === "connected" && nowMs - this.#lastSendAt >= this.#pingIntervalMs()) {
           this.#send(nowMs, encodeRequest(Xid.ping, { kind: "ping" }));
         }
+        if (this.#phase === "connected") this.#probeIfDue(nowMs);
         return;
       default:
         return;
@@ -237,7 +249,7 @@ export class SessionMachine {
         protocolVersion: 0,
         lastZxidSeen: this.#lastZxidSeen,
         timeOut: this.#sessionTimeoutMs,
-        sessionId: this.#sessionId,
+        sessionId: this.#seenReadWrite ? this.#sessionId : 0n,
         passwd: this.#password,
         readOnly: this.#canBeReadOnly,
       }),
@@ -401,6 +413,8 @@ export class SessionMachine {
     this.#sendSetWatches(nowMs);
     for (const call of this.#pending.takeQueued()) this.#sendRequest(nowMs, call.request, call);
     const readOnly = this.#connectedReadOnly;
+    if (readOnly) this.#probe.start(nowMs, this.#hostIndex);
+    else this.#seenReadWrite = true;
     this.#setState(
       readOnly ? "connectedReadOnly" : "connected",
       readOnly ? "ConnectedReadOnly" : "SyncConnected",
@@ -493,6 +507,7 @@ export class SessionMachine {
   /** The connection is gone: fail what was pending, keep the session, try the next host. */
   #lose(nowMs: number, reason: string): void {
     const wasConnected = this.#phase === "connected" || this.#phase === "closing";
+    this.#probe.stop();
     this.#emit({ type: "close", attempt: this.#attempt });
     this.#decoder = null;
     this.#lastFailure = reason;
@@ -521,6 +536,7 @@ export class SessionMachine {
   /** Terminal: expired, authFailed or closed. Everything pending fails; watches get the last event. */
   #end(state: EndState): void {
     if (this.#hasSocket()) this.#emit({ type: "close", attempt: this.#attempt });
+    this.#probe.stop();
     this.#phase = "ended";
     this.#state = state;
     this.#decoder = null;
@@ -548,6 +564,26 @@ export class SessionMachine {
   #refuse(id: number): void {
     const { code, detail } = refusalOf(this.#state);
     this.#settle(id, code, null, detail);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Read-only servers: looking for a read-write one
+
+  #probeIfDue(nowMs: number): void {
+    const probe = this.#probe.take(nowMs);
+    if (probe === null) return;
+    this.#emit({ type: "probe", probe: probe.id, host: probe.host.host, port: probe.host.port, timeoutMs: PROBE_TIMEOUT_MS });
+  }
+
+  /**
+   * Probe `probe` got `answer` to isro (null: none). A server that answers "rw" serves the
+   * ensemble: leave the read-only server for it (the session moves, or a new one starts there).
+   */
+  probeAnswered(probe: number, answer: string | null, nowMs: number): void {
+    const host = this.#probe.answered(probe, answer, nowMs);
+    if (host === null || this.#phase !== "connected" || !this.#connectedReadOnly) return;
+    this.#hostIndex = Math.max(0, this.#hosts.indexOf(host));
+    this.#lose(nowMs, `${host.host}:${host.port} serves the ensemble again: leaving the read-only server for it`);
   }
 
   #pingIntervalMs(): number {

@@ -15,6 +15,7 @@ import type { Credential, MachineOutput, WatchRemoval } from "./machine_io.ts";
 import { PendingCall, type RequestOptions, SlotWaiter } from "./pending_call.ts";
 import type { SessionMachine } from "./session_machine.ts";
 import { refusalOf } from "./session_end.ts";
+import { askIsro } from "./isro_question.ts";
 import { saslCnonce } from "./sasl_cnonce.ts";
 import type { SessionState } from "./types.ts";
 
@@ -261,6 +262,14 @@ export class SessionShell {
         return;
       case "close":
         this.#closeSocket(output.attempt);
+        return;
+      case "probe":
+        void this.#transport()
+          .then((transport) => askIsro(transport, output.host, output.port, output.timeoutMs, this.#timers))
+          .then((answer) => {
+            this.#machine.probeAnswered(output.probe, answer, this.#now());
+            this.#pump();
+          }, toVoid);
         return;
       case "reply": {
         const call = this.#calls.get(output.id);

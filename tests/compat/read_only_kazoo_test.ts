@@ -1,11 +1,13 @@
 /**
- * Read-only mode (issue 13 item 2), judged by kazoo against Apache ZooKeeper 3.8: the same script
+ * Read-only mode (issue 13 item 2), judged by kazoo and by Corral's own client against Apache
+ * ZooKeeper 3.8: the same script
  * (tests/compat/kazoo_read_only_script.py, kazoo's own TestReadOnlyMode with more observations)
  * runs against a 3-member ZooKeeper ensemble started with -Dreadonlymode.enabled=true and a
  * 3-member `corral serve` ensemble with readonlymode.enabled=true in its zoo.cfg. The test stops
  * two members, lets the script observe the survivor serving it read-only (reads answer, every
- * write NOTREADONLY), starts them again, and lets it see read-write service come back. Both
- * servers must give the same observations.
+ * write NOTREADONLY), starts them again, and lets it see read-write service come back. Corral's
+ * client (canBeReadOnly) does the same beside it, and must find the read-write server again by
+ * itself (isro probes, as ZooKeeper's Java client). Both servers must give the same observations.
  *
  * Runs under Node only: two ensembles of processes take a minute or so, and read-only mode is the
  * core's and the driver's, the same code under every runtime (tests/core and tests/driver run it
@@ -20,6 +22,8 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { assertCompat, kazooPython, skipUnlessCompat } from "../support/compat_availability.ts";
 import { runtime } from "../support/runtime.ts";
+import { Client } from "../../src/client/client.ts";
+import { KeeperError } from "../../src/client/keeper_error.ts";
 import { layOutTwin, removeDir, startTwin, type StartedTwin } from "./support/twin_ensemble.ts";
 
 const SCRIPT = fileURLToPath(new URL("./kazoo_read_only_script.py", import.meta.url));
@@ -75,6 +79,38 @@ class ScriptLines {
   }
 }
 
+/** What a call did: "ok" or its error's code name. */
+async function outcome(call: () => Promise<unknown>): Promise<string> {
+  try {
+    await call();
+    return "ok";
+  } catch (error) {
+    return error instanceof KeeperError ? error.codeName : String(error);
+  }
+}
+
+/** Corral's client through the read-only phase: connected with every host listed, only one up. */
+async function ourClientReadOnly(hosts: string): Promise<{ client: Client; observed: Record<string, unknown> }> {
+  const client = await Client.connect(hosts, { canBeReadOnly: true, sessionTimeoutMs: 10_000 });
+  const observed: Record<string, unknown> = {
+    our_client_state: client.state,
+    our_client_get: new TextDecoder().decode((await client.getData("/ro/data")).data),
+    our_client_create: await outcome(() => client.create("/ro/ours")),
+    our_client_sync: await outcome(() => client.sync("/ro")),
+  };
+  return { client, observed };
+}
+
+/** After the restart: the client finds a read-write server by itself, with a new session. */
+async function ourClientReadWrite(client: Client, observed: Record<string, unknown>): Promise<void> {
+  const readOnlySession = client.sessionId;
+  const deadline = Date.now() + LINE_TIMEOUT_MS;
+  while (client.state !== "connected" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  observed.our_client_read_write_again = client.state === "connected";
+  observed.our_client_new_session = client.sessionId !== readOnlySession;
+  observed.our_client_create_after = await outcome(() => client.create("/ro/ours-after"));
+}
+
 async function observe(kind: "zookeeper" | "corral", dir: string): Promise<Record<string, unknown>> {
   const layout = await layOutTwin({
     roles: ["participant", "participant", "participant"],
@@ -96,10 +132,16 @@ async function observe(kind: "zookeeper" | "corral", dir: string): Promise<Recor
     assert.equal(await script.next("ready"), "ready");
     for (const member of layout.members) if (member.id !== survivor) await twin.stopMember(member.id);
     script.send("stopped");
-    assert.equal(await script.next("read-only"), "read-only");
-    for (const member of layout.members) if (member.id !== survivor) await twin.startMember(member.id);
-    script.send("restarted");
-    return JSON.parse(await script.next("observations"));
+    const ours = await ourClientReadOnly(twin.connectString());
+    try {
+      assert.equal(await script.next("read-only"), "read-only");
+      for (const member of layout.members) if (member.id !== survivor) await twin.startMember(member.id);
+      script.send("restarted");
+      await ourClientReadWrite(ours.client, ours.observed);
+    } finally {
+      await ours.client.close();
+    }
+    return { ...JSON.parse(await script.next("observations")), ...ours.observed };
   } catch (error) {
     throw new Error(`${kind}: ${error instanceof Error ? error.message : String(error)}\n${twin.output()}`);
   } finally {
