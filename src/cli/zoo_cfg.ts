@@ -163,7 +163,7 @@ export const KNOWN_KEYS: readonly string[] = [
   "tickTime", "dataDir", "dataLogDir", "clientPort", "clientPortAddress", "maxClientCnxns", "minSessionTimeout",
   "maxSessionTimeout", "4lw.commands.whitelist", "jute.maxbuffer", "initLimit", "syncLimit", "peerType",
   "quorumListenOnAllIPs", "autopurge.snapRetainCount", "autopurge.purgeInterval", "snapSizeLimitInKb", "snapCount",
-  "extendedTypesEnabled", "readonlymode.enabled", "DigestAuthenticationProvider.superDigest",
+  "extendedTypesEnabled", "readonlymode.enabled", "localSessionsEnabled", "localSessionsUpgradingEnabled", "DigestAuthenticationProvider.superDigest",
   "metricsProvider.className", "metricsProvider.httpHost", "metricsProvider.httpPort", "metricsProvider.exportJvmInfo",
   "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.commandURL", "admin.snapshot.enabled",
   "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes",
@@ -264,6 +264,14 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
         break;
       case "readonlymode.enabled":
         cfg.readOnlyModeEnabled = boolean(v, entry.key, fail);
+        break;
+      case "localSessionsEnabled":
+      case "localSessionsUpgradingEnabled":
+        boolean(v, entry.key, fail);
+        cfg.warnings.push(
+          `${source} line ${entry.line}: ${entry.key} ignored: Corral's sessions are global (replicated) on read-write members; ` +
+            "read-only members give their clients local sessions whatever it says",
+        );
         break;
       case "DigestAuthenticationProvider.superDigest":
       case "zookeeper.DigestAuthenticationProvider.superDigest":

@@ -177,6 +177,21 @@ describe("serve plan (zoo.cfg + flags)", () => {
     assert.equal(plan.host, "127.0.0.1");
   });
 
+  test("readonlymode.enabled turns read-only mode on for an ensemble member and enables isro; local session keys are warned about", () => {
+    const text = "clientPort=2181\ndataDir=/d\nreadonlymode.enabled=true\nlocalSessionsEnabled=true\n" +
+      "server.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\n";
+    const cfg = parseZooCfg(text);
+    assert.equal(cfg.readOnlyModeEnabled, true);
+    assert.ok(cfg.warnings.some((warning) => /line 4: localSessionsEnabled ignored/.test(warning)), cfg.warnings.join("\n"));
+    const plan = planServe(serveArgs(["zoo.cfg"]), cfg, 0, "2");
+    assert.equal(plan.ensemble?.readOnlyMode, true);
+    assert.deepEqual([...plan.fourLetterWhitelist].sort(), ["isro", "srvr"], "clients probe read-only servers with isro");
+    const off = planServe(serveArgs(["zoo.cfg"]), parseZooCfg(text.replace("readonlymode.enabled=true", "")), 0, "2");
+    assert.equal(off.ensemble?.readOnlyMode, false);
+    assert.deepEqual([...off.fourLetterWhitelist], ["srvr"]);
+    assert.throws(() => parseZooCfg("readonlymode.enabled=yes\n"), /readonlymode\.enabled/);
+  });
+
   test("output and auth bounds come from flags; unset ones keep the driver's defaults", () => {
     const plan = planServe(serveArgs([
       "--port", "0", "--output-bytes-max-per-connection", "1048576", "--output-buffer-bytes-max=8388608",
