@@ -24,7 +24,7 @@ import type { Transport } from "../transport/transport.ts";
 import type { ServeArgs } from "./args.ts";
 import { EnsemblePlanError, type EnsemblePlan, MYID_FILE, planEnsemble } from "./ensemble_plan.ts";
 import type { CliRuntime } from "./runtime.ts";
-import { parseZooCfg, type ZooCfg } from "./zoo_cfg.ts";
+import { parseZooCfg, type SaslCfg, type ZooCfg } from "./zoo_cfg.ts";
 import { loadTlsServerOptions, type TlsCfg } from "./tls_config.ts";
 
 /** Default tickTime without a zoo.cfg (the sample zoo.cfg's value). */
@@ -146,6 +146,8 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
     plan = planServe(args, cfg, Date.now(), myIdText);
     const sasl = await loadSasl(args, cfg, runtime);
     if (sasl !== null) plan.config = { ...plan.config, sasl };
+    const enforced = cfg === null ? [] : enforcedAuthSchemes(cfg.sasl, sasl !== null);
+    if (enforced.length > 0) plan.config = { ...plan.config, enforceAuthSchemes: enforced };
   } catch (error) {
     // zoo.cfg's warnings first: an unknown key is often why a setting is missing ("did you mean clientPort?").
     for (const warning of cfg?.warnings ?? []) console.error(`corral: warning: ${warning}`);
@@ -364,6 +366,31 @@ async function loadSasl(args: ServeArgs, cfg: ZooCfg | null, runtime: CliRuntime
     superUser: cfg?.sasl.superUser ?? null,
     superPassword: cfg?.sasl.superPassword ?? null,
   });
+}
+
+/**
+ * The schemes enforce.auth requires, by ZooKeeper 3.8's rules (AuthenticationHelper): none unless
+ * enabled; sessionRequireClientSASLAuth means sasl. Enabled with no scheme, or with a scheme this
+ * server cannot grant, is refused at start, as ZooKeeper refuses it.
+ */
+export function enforcedAuthSchemes(cfg: SaslCfg, saslConfigured: boolean): string[] {
+  if (cfg.sessionRequireClientSaslAuth) return checkSchemes(["sasl"], saslConfigured);
+  if (!cfg.enforceAuthEnabled) return [];
+  if (cfg.enforceAuthSchemes.length === 0) {
+    throw new ServePlanError("enforce.auth.enabled is true but enforce.auth.schemes is empty: name the schemes clients must authenticate with (e.g. sasl)");
+  }
+  return checkSchemes(cfg.enforceAuthSchemes, saslConfigured);
+}
+
+function checkSchemes(schemes: string[], saslConfigured: boolean): string[] {
+  const available = saslConfigured ? ["ip", "digest", "sasl"] : ["ip", "digest"];
+  for (const scheme of schemes) {
+    if (!available.includes(scheme)) {
+      const hint = scheme === "sasl" ? " (configure SASL: java.security.auth.login.config or --jaas-config)" : "";
+      throw new ServePlanError(`authentication scheme ${scheme} (enforce.auth.schemes) is not available: this server has ${available.join(", ")}${hint}`);
+    }
+  }
+  return schemes;
 }
 
 async function readConfig(path: string, runtime: CliRuntime): Promise<string> {

@@ -150,7 +150,15 @@ export function defaultZooCfg(): ZooCfg {
       rateLimiterIntervalMs: 300_000,
       restoreBytesMax: 256 * 1024 * 1024,
     },
-    sasl: { jaasConfigPath: null, serverSection: "Server", superUser: null, superPassword: null },
+    sasl: {
+      jaasConfigPath: null,
+      serverSection: "Server",
+      superUser: null,
+      superPassword: null,
+      enforceAuthEnabled: false,
+      enforceAuthSchemes: [],
+      sessionRequireClientSaslAuth: false,
+    },
     tls: defaultTlsCfg(),
     unknown: new Map(),
     keys: [],
@@ -168,6 +176,7 @@ export const KNOWN_KEYS: readonly string[] = [
   "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.commandURL", "admin.snapshot.enabled",
   "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes",
   "java.security.auth.login.config", "sasl.serverconfig", "superUser", "SASLAuthenticationProvider.superPassword",
+  "enforce.auth.enabled", "enforce.auth.schemes", "sessionRequireClientSASLAuth",
   "authProvider.1", ...TLS_KEYS,
 ];
 
@@ -472,6 +481,12 @@ export interface SaslCfg {
   superUser: string | null;
   /** `zookeeper.SASLAuthenticationProvider.superPassword`: the password of SASL user "super". */
   superPassword: string | null;
+  /** `enforce.auth.enabled` (ZooKeeper 3.8): requests need an identity of an `enforceAuthSchemes` scheme. */
+  enforceAuthEnabled: boolean;
+  /** `enforce.auth.schemes`, comma-separated. */
+  enforceAuthSchemes: string[];
+  /** `sessionRequireClientSASLAuth=true`, ZooKeeper's older switch: enforce the sasl scheme (wins over the two above). */
+  sessionRequireClientSaslAuth: boolean;
 }
 
 /** The class ZooKeeper's `authProvider.N` names for the sasl scheme. */
@@ -495,6 +510,18 @@ function parseSaslKey(cfg: ZooCfg, entry: Entry, source: string, fail: (message:
   }
   if (key === "SASLAuthenticationProvider.superPassword") {
     cfg.sasl.superPassword = v;
+    return true;
+  }
+  if (key === "enforce.auth.enabled") {
+    cfg.sasl.enforceAuthEnabled = boolean(v, entry.key, fail);
+    return true;
+  }
+  if (key === "enforce.auth.schemes") {
+    cfg.sasl.enforceAuthSchemes = v.split(",").map((scheme) => scheme.trim()).filter((scheme) => scheme !== "");
+    return true;
+  }
+  if (key === "sessionRequireClientSASLAuth") {
+    cfg.sasl.sessionRequireClientSaslAuth = boolean(v, entry.key, fail);
     return true;
   }
   if (/^authProvider\.[^.]+$/.test(key)) {

@@ -224,6 +224,12 @@ export class Server {
       this.#auth(connection, header, request.scheme, request.auth);
     } else if (request.kind === "sasl") {
       this.#sasl(connection, header, request.token);
+    } else if (!this.#authenticatedEnough(connection)) {
+      // ZooKeeper answers at once, outside the request order, and closes the connection (the
+      // session lives on until it expires: the client may come back authenticated).
+      this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.SESSIONCLOSEDREQUIRESASLAUTH }, body: null });
+      this.#close(connection, `not authenticated with ${this.config.enforceAuthSchemes!.join(" or ")} (enforce.auth.schemes)`);
+      return;
     } else {
       connection.lastOperation = OP_ABBREVIATIONS[request.kind] ?? "NA";
       if (connection.sessionId !== null) this.#touch(connection.sessionId, connection.sessionTimeoutMs);
@@ -445,6 +451,13 @@ export class Server {
     }
     const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.MARSHALLINGERROR }, body: null };
     connection.push({ kind: "ready", reply, thenClose: null });
+  }
+
+  /** enforce.auth: whether the connection holds an identity of a required scheme (always, when off). */
+  #authenticatedEnough(connection: Connection): boolean {
+    const schemes = this.config.enforceAuthSchemes;
+    if (schemes === undefined || schemes.length === 0) return true;
+    return connection.identities.some((identity) => schemes.includes(identity.scheme));
   }
 
   #auth(connection: Connection, header: RequestHeader, scheme: string, auth: Uint8Array | null): void {

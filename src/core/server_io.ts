@@ -37,6 +37,12 @@ export interface ServerConfig {
    * SASL request is answered AUTHFAILED and the connection closed.
    */
   sasl?: SaslConfig;
+  /**
+   * `enforce.auth.enabled` with `enforce.auth.schemes` (ZooKeeper 3.8): a connection must hold an
+   * identity of one of these schemes before any request but auth and SASL, or it is answered
+   * SESSIONCLOSEDREQUIRESASLAUTH and closed. Absent or empty: not enforced.
+   */
+  enforceAuthSchemes?: readonly string[];
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
   /** snapCount: a snapshot is due after this many txns (0 = never; the driver has no store). */

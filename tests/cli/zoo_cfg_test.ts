@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseArgs, UsageError } from "../../src/cli/args.ts";
-import { planServe, ServePlanError } from "../../src/cli/serve_command.ts";
+import { enforcedAuthSchemes, planServe, ServePlanError } from "../../src/cli/serve_command.ts";
 import { parseZooCfg, ZooCfgError } from "../../src/cli/zoo_cfg.ts";
 
 const SAMPLE = `# The number of milliseconds of each tick
@@ -190,6 +190,16 @@ describe("serve plan (zoo.cfg + flags)", () => {
     assert.equal(off.ensemble?.readOnlyMode, false);
     assert.deepEqual([...off.fourLetterWhitelist], ["srvr"]);
     assert.throws(() => parseZooCfg("readonlymode.enabled=yes\n"), /readonlymode\.enabled/);
+  });
+
+  test("enforce.auth: the schemes ZooKeeper 3.8 would enforce, and its refusals of a bad setup", () => {
+    const sasl = (text: string) => parseZooCfg(text).sasl;
+    assert.deepEqual(enforcedAuthSchemes(sasl("enforce.auth.schemes=sasl\n"), true), [], "off unless enabled");
+    assert.deepEqual(enforcedAuthSchemes(sasl("enforce.auth.enabled=true\nenforce.auth.schemes=sasl, digest\n"), true), ["sasl", "digest"]);
+    assert.deepEqual(enforcedAuthSchemes(sasl("sessionRequireClientSASLAuth=true\n"), true), ["sasl"]);
+    assert.throws(() => enforcedAuthSchemes(sasl("enforce.auth.enabled=true\n"), true), /enforce\.auth\.schemes is empty/);
+    assert.throws(() => enforcedAuthSchemes(sasl("enforce.auth.enabled=true\nenforce.auth.schemes=sasl\n"), false), /scheme sasl .* is not available.*configure SASL/);
+    assert.throws(() => enforcedAuthSchemes(sasl("enforce.auth.enabled=true\nenforce.auth.schemes=x509\n"), true), /scheme x509/);
   });
 
   test("output and auth bounds come from flags; unset ones keep the driver's defaults", () => {
