@@ -6,7 +6,8 @@
  * Writes are prepared into txns at once (against the pending view), committed, then applied one at a
  * time; applying queues every notification a txn triggers before the writer's reply (§6.6).
  */
-import { authenticate, isAllowed } from "./acl.ts";
+import { isAllowed } from "./acl.ts";
+import { answerAuth, type AuthAnswer, answerSasl, enforceAuth } from "./connection_auth.ts";
 import { Connection } from "./connection.ts";
 import { type ApplyResult, DataTree, type TreeChange } from "./data_tree.ts";
 import { Code } from "./errors.ts";
@@ -14,7 +15,6 @@ import { PendingChanges } from "./pending_changes.ts";
 import { type PrepContext, prepareCloseSession, prepareDeleteContainer } from "./prep.ts";
 import { executeRead } from "./reads.ts";
 import { ReadOnlySessions, refusedWhenReadOnly } from "./read_only_mode.ts";
-import { saslStep } from "./sasl_exchange.ts";
 import {
   approximateTxnBytes,
   OP_ABBREVIATIONS,
@@ -40,7 +40,6 @@ import {
   type ConnectionId,
   type ConnectionInfo,
   type ConnectionStatus,
-  DEFAULT_AUTH_IDENTITIES_MAX,
   type ServerConfig,
   type ServerOutput,
   type ServerStatus,
@@ -221,16 +220,12 @@ export class Server {
     if (request === null) {
       this.#unparsable(connection, header);
     } else if (request.kind === "auth") {
-      this.#auth(connection, header, request.scheme, request.auth);
+      this.#answerAuth(connection, answerAuth(connection, header.xid, request.scheme, request.auth, this.config));
     } else if (request.kind === "sasl") {
-      this.#sasl(connection, header, request.token);
-    } else if (!this.#authenticatedEnough(connection)) {
-      // ZooKeeper answers at once, outside the request order, and closes the connection (the
-      // session lives on until it expires: the client may come back authenticated).
-      this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.SESSIONCLOSEDREQUIRESASLAUTH }, body: null });
-      this.#close(connection, `not authenticated with ${this.config.enforceAuthSchemes!.join(" or ")} (enforce.auth.schemes)`);
-      return;
+      this.#answerAuth(connection, answerSasl(connection, header.xid, request.token, this.config));
     } else {
+      const refusal = enforceAuth(connection, header.xid, this.config);
+      if (refusal !== null) return this.#answerAuth(connection, refusal);
       connection.lastOperation = OP_ABBREVIATIONS[request.kind] ?? "NA";
       if (connection.sessionId !== null) this.#touch(connection.sessionId, connection.sessionTimeoutMs);
       this.#enqueue(connection, header, request);
@@ -453,53 +448,11 @@ export class Server {
     connection.push({ kind: "ready", reply, thenClose: null });
   }
 
-  /** enforce.auth: whether the connection holds an identity of a required scheme (always, when off). */
-  #authenticatedEnough(connection: Connection): boolean {
-    const schemes = this.config.enforceAuthSchemes;
-    if (schemes === undefined || schemes.length === 0) return true;
-    return connection.identities.some((identity) => schemes.includes(identity.scheme));
-  }
-
-  #auth(connection: Connection, header: RequestHeader, scheme: string, auth: Uint8Array | null): void {
-    const granted = authenticate(scheme, auth, {
-      remoteAddress: connection.info.remoteAddress,
-      superDigest: this.config.superDigest,
-    });
-    // auth is answered at once, outside the request order, as ZooKeeper does.
-    if (granted === null) {
-      this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.AUTHFAILED }, body: null });
-      this.#close(connection, `auth scheme ${JSON.stringify(scheme)} is not supported`);
-      return;
-    }
-    const max = this.config.authIdentitiesMax ?? DEFAULT_AUTH_IDENTITIES_MAX;
-    if (connection.addIdentities(granted, max) === "full") {
-      this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.AUTHFAILED }, body: null });
-      this.#close(connection, `auth: more than ${max} identities on one connection (authIdentitiesMax)`);
-      return;
-    }
-    this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.OK }, body: null });
-  }
-
-  /**
-   * One SASL token (sasl_exchange.ts). Answered at once, outside the request order, with zxid 0, as
-   * ZooKeeper does; a failure is AUTHFAILED with a null token, then the connection is closed.
-   */
-  #sasl(connection: Connection, header: RequestHeader, token: Uint8Array | null): void {
-    const { state, outcome } = saslStep(connection.sasl, token ?? new Uint8Array(0), this.config.sasl, connection.info.saslNonce);
-    connection.sasl = state;
-    let failure = outcome.kind === "failure" ? outcome.reason : null;
-    if (outcome.kind === "success") {
-      const max = this.config.authIdentitiesMax ?? DEFAULT_AUTH_IDENTITIES_MAX;
-      if (connection.addIdentities(outcome.identities, max) === "full") failure = `more than ${max} identities on one connection (authIdentitiesMax)`;
-      else this.#log("info", `SASL: ${connection.info.remoteAddress} authenticated as sasl:${outcome.username}`);
-    }
-    if (failure !== null || outcome.kind === "failure") {
-      this.#log("warn", `SASL authentication of ${connection.info.remoteAddress} failed: ${failure}; closing the connection`);
-      this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.AUTHFAILED }, body: { kind: "sasl", token: null } });
-      this.#close(connection, `SASL authentication failed: ${failure}`);
-      return;
-    }
-    this.#reply(connection, { header: { xid: header.xid, zxid: 0, err: Code.OK }, body: { kind: "sasl", token: outcome.token } });
+  /** Sends an auth decision (connection_auth.ts): the reply, a log line, and the close it asks for. */
+  #answerAuth(connection: Connection, answer: AuthAnswer): void {
+    if (answer.log !== undefined) this.#log(answer.log.level, answer.log.message);
+    this.#reply(connection, answer.reply);
+    if (answer.close !== null) this.#close(connection, answer.close);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -737,84 +690,6 @@ export class Server {
     return this.#serving;
   }
 
-  // ------------------------------------------------------------------------------------------------
-  // Read-only mode (read_only_mode.ts): the replica turns it on after looking for a leader a while.
-
-  /**
-   * Starts or ends serving read-only clients. Only a member that serves nothing else can start;
-   * ending it closes every client connection (ZooKeeper shuts its read-only server down), and the
-   * local sessions are gone.
-   */
-  setReadOnly(on: boolean): void {
-    if (on === (this.#readOnly !== null)) return;
-    if (on) {
-      if (this.#serving || this.#replication !== null) return;
-      this.#readOnly = new ReadOnlySessions(this.config.serverId, this.config.tickTimeMs, this.#nowMs, READ_ONLY_SESSIONS_MAX);
-      this.#log("info", "read-only mode: no leader; serving reads to clients that allow read-only");
-      return;
-    }
-    this.#readOnly = null;
-    for (const connection of this.#connections.values()) {
-      this.#close(connection, "read-only mode ended: this server rejoins the ensemble");
-    }
-    this.#log("info", "read-only mode ended");
-  }
-
-  get readOnly(): boolean {
-    return this.#readOnly !== null;
-  }
-
-  #connectReadOnly(connection: Connection, request: ConnectRequest, local: ReadOnlySessions): void {
-    const admission = local.admit(request, (sessionId) => this.#committedSessions.has(sessionId));
-    if (admission.kind === "refuse") return this.#close(connection, admission.reason);
-    if (request.lastZxidSeen > this.tree.lastZxid) {
-      return this.#close(connection, `client has seen zxid 0x${request.lastZxidSeen.toString(16)}, newer than ours`);
-    }
-    const timeoutMs = Math.min(Math.max(request.timeOut, this.config.minSessionTimeoutMs), this.config.maxSessionTimeoutMs);
-    let sessionId = request.sessionId;
-    if (admission.kind === "create") {
-      const fresh = this.#sessions.nextSessionId();
-      if (fresh === null || !local.add(fresh, timeoutMs, this.#nowMs)) return this.#close(connection, "too many sessions");
-      sessionId = fresh;
-    } else if (admission.kind === "expired") {
-      const passwd = new Uint8Array(PASSWORD_BYTES);
-      connection.push({ kind: "connect", zxid: 0, ready: true, response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd, readOnly: true } });
-      this.#flush(connection);
-      return this.#close(connection, "session expired or password wrong");
-    } else {
-      const previous = this.#connections.get(this.#connectionOfSession.get(sessionId) ?? -1);
-      if (previous !== undefined && previous !== connection) this.#close(previous, "session re-established on another connection");
-      local.changeTimeout(sessionId, timeoutMs, this.#nowMs);
-    }
-    this.#bindSession(connection, sessionId, timeoutMs);
-    const response = { protocolVersion: 0, timeOut: timeoutMs, sessionId, passwd: sessionPassword(sessionId), readOnly: true };
-    connection.push({ kind: "connect", zxid: 0, ready: true, response });
-    this.#flush(connection);
-  }
-
-  /** Reads as usual; writes and sync NOTREADONLY; closeSession ends the local session here. */
-  #enqueueReadOnly(connection: Connection, header: RequestHeader, request: Request, local: ReadOnlySessions): void {
-    if (refusedWhenReadOnly(request.kind)) {
-      const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.NOTREADONLY }, body: null };
-      connection.push({ kind: "ready", reply, thenClose: null });
-    } else if (request.kind === "closeSession") {
-      if (connection.sessionId !== null) local.remove(connection.sessionId);
-      const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.OK }, body: null };
-      connection.push({ kind: "ready", reply, thenClose: "session closed by client" });
-    } else {
-      connection.push({ kind: "read", header, request, identities: connection.identities });
-    }
-  }
-
-  /** Local sessions whose clients fell silent end here, with no txn (nobody else knew them). */
-  #expireReadOnly(nowMs: number, local: ReadOnlySessions): void {
-    for (const sessionId of local.expire(nowMs)) {
-      this.#log("info", `read-only session 0x${BigInt.asUintN(64, sessionId).toString(16)} expired`);
-      const connection = this.#connections.get(this.#connectionOfSession.get(sessionId) ?? -1);
-      if (connection !== undefined) this.#close(connection, "session expired");
-    }
-  }
-
   /** Leader: a new epoch begins; its txns start at zxid epoch·2^32 + 1. */
   startEpoch(epoch: number): void {
     // Every session gets a full timeout from now: the leader cannot know when they were last seen.
@@ -914,6 +789,84 @@ export class Server {
     if (this.#readOnly !== null) return this.#readOnly.touch(sessionId, this.#nowMs);
     this.#sessions.touch(sessionId, this.#nowMs);
     if (this.#replication?.role === "learner") this.#touched.set(sessionId, timeoutMs);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Read-only mode (read_only_mode.ts): the replica turns it on after looking for a leader a while.
+
+  /**
+   * Starts or ends serving read-only clients. Only a member that serves nothing else can start;
+   * ending it closes every client connection (ZooKeeper shuts its read-only server down), and the
+   * local sessions are gone.
+   */
+  setReadOnly(on: boolean): void {
+    if (on === (this.#readOnly !== null)) return;
+    if (on) {
+      if (this.#serving || this.#replication !== null) return;
+      this.#readOnly = new ReadOnlySessions(this.config.serverId, this.config.tickTimeMs, this.#nowMs, READ_ONLY_SESSIONS_MAX);
+      this.#log("info", "read-only mode: no leader; serving reads to clients that allow read-only");
+      return;
+    }
+    this.#readOnly = null;
+    for (const connection of this.#connections.values()) {
+      this.#close(connection, "read-only mode ended: this server rejoins the ensemble");
+    }
+    this.#log("info", "read-only mode ended");
+  }
+
+  get readOnly(): boolean {
+    return this.#readOnly !== null;
+  }
+
+  #connectReadOnly(connection: Connection, request: ConnectRequest, local: ReadOnlySessions): void {
+    const admission = local.admit(request, (sessionId) => this.#committedSessions.has(sessionId));
+    if (admission.kind === "refuse") return this.#close(connection, admission.reason);
+    if (request.lastZxidSeen > this.tree.lastZxid) {
+      return this.#close(connection, `client has seen zxid 0x${request.lastZxidSeen.toString(16)}, newer than ours`);
+    }
+    const timeoutMs = Math.min(Math.max(request.timeOut, this.config.minSessionTimeoutMs), this.config.maxSessionTimeoutMs);
+    let sessionId = request.sessionId;
+    if (admission.kind === "create") {
+      const fresh = this.#sessions.nextSessionId();
+      if (fresh === null || !local.add(fresh, timeoutMs, this.#nowMs)) return this.#close(connection, "too many sessions");
+      sessionId = fresh;
+    } else if (admission.kind === "expired") {
+      const passwd = new Uint8Array(PASSWORD_BYTES);
+      connection.push({ kind: "connect", zxid: 0, ready: true, response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd, readOnly: true } });
+      this.#flush(connection);
+      return this.#close(connection, "session expired or password wrong");
+    } else {
+      const previous = this.#connections.get(this.#connectionOfSession.get(sessionId) ?? -1);
+      if (previous !== undefined && previous !== connection) this.#close(previous, "session re-established on another connection");
+      local.changeTimeout(sessionId, timeoutMs, this.#nowMs);
+    }
+    this.#bindSession(connection, sessionId, timeoutMs);
+    const response = { protocolVersion: 0, timeOut: timeoutMs, sessionId, passwd: sessionPassword(sessionId), readOnly: true };
+    connection.push({ kind: "connect", zxid: 0, ready: true, response });
+    this.#flush(connection);
+  }
+
+  /** Reads as usual; writes and sync NOTREADONLY; closeSession ends the local session here. */
+  #enqueueReadOnly(connection: Connection, header: RequestHeader, request: Request, local: ReadOnlySessions): void {
+    if (refusedWhenReadOnly(request.kind)) {
+      const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.NOTREADONLY }, body: null };
+      connection.push({ kind: "ready", reply, thenClose: null });
+    } else if (request.kind === "closeSession") {
+      if (connection.sessionId !== null) local.remove(connection.sessionId);
+      const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.OK }, body: null };
+      connection.push({ kind: "ready", reply, thenClose: "session closed by client" });
+    } else {
+      connection.push({ kind: "read", header, request, identities: connection.identities });
+    }
+  }
+
+  /** Local sessions whose clients fell silent end here, with no txn (nobody else knew them). */
+  #expireReadOnly(nowMs: number, local: ReadOnlySessions): void {
+    for (const sessionId of local.expire(nowMs)) {
+      this.#log("info", `read-only session 0x${BigInt.asUintN(64, sessionId).toString(16)} expired`);
+      const connection = this.#connections.get(this.#connectionOfSession.get(sessionId) ?? -1);
+      if (connection !== undefined) this.#close(connection, "session expired");
+    }
   }
 
   // ------------------------------------------------------------------------------------------------
