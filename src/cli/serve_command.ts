@@ -2,6 +2,9 @@
  * `corral serve`: a standalone server, or one member of an ensemble (zoo.cfg with two or more
  * server.N lines and dataDir/myid), from a zoo.cfg and/or flags, until SIGINT or SIGTERM.
  */
+import { userInfo } from "node:os";
+import { join as joinPath } from "node:path";
+import { AuditLogFile } from "../driver/audit_log.ts";
 import type { SaslConfig } from "../core/sasl_exchange.ts";
 import { defaultServerConfig, type ServerConfig } from "../core/server_io.ts";
 import type { AdminBackup } from "../driver/admin/admin_server.ts";
@@ -37,6 +40,8 @@ export interface ServePlan {
   host: string;
   port: number;
   config: ServerConfig;
+  /** Where the audit log goes (`audit.enable`), or null when it is off. */
+  auditLogFile: string | null;
   maxClientCnxns: number;
   maxFrameBytes: number;
   /** Output and auth bounds given as flags (unset ones keep the driver's defaults). */
@@ -106,10 +111,16 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     throw new ServePlanError(`minSessionTimeout (${config.minSessionTimeoutMs} ms) is larger than maxSessionTimeout (${config.maxSessionTimeoutMs} ms)`);
   }
   if (dataDir === null) warnings.push("no dataDir: the data lives in memory and is lost when corral exits");
+  const auditLogFile = cfg?.auditEnabled === true ? cfg.auditLogFile ?? (dataDir === null ? null : joinPath(cfg.dataLogDir ?? dataDir, "zookeeper_audit.log")) : null;
+  if (cfg?.auditEnabled === true && auditLogFile === null) {
+    throw new ServePlanError("audit.enable=true needs a place for the audit log: set audit.logFile (or dataDir, where zookeeper_audit.log then goes)");
+  }
+  if (auditLogFile !== null) config.audit = true;
   return {
     host: secure?.only === true ? secure.host : host,
     port,
     config,
+    auditLogFile,
     maxClientCnxns: args.maxClientCnxns ?? cfg?.maxClientCnxns ?? 60,
     maxFrameBytes: cfg?.juteMaxBuffer ?? 0xfffff,
     outputLimits: {
@@ -157,7 +168,8 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
   for (const warning of plan.warnings) console.error(`corral: warning: ${warning}`);
   let running: RunningServer;
   try {
-    running = await withOperations(plan, configText, await startPlanned(plan, args, runtime));
+    const audit = plan.auditLogFile === null ? null : new AuditLogFile(new NodeFileSystem(), plan.auditLogFile, consoleLogger(args.logLevel));
+    running = await withOperations(plan, configText, withAudit(audit, await startPlanned(plan, args, runtime, audit)));
   } catch (error) {
     console.error(`corral: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
@@ -189,7 +201,7 @@ const DIR_LOCK = {
 } as const;
 
 /** Starts the standalone server or ensemble member `plan` describes. */
-async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntime): Promise<RunningServer> {
+async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntime, audit: AuditLogFile | null): Promise<RunningServer> {
   const transport = await defaultTransport();
   const dataDirs = plan.dataDir === null ? {} : {
     dataDir: plan.dataDir,
@@ -212,6 +224,7 @@ async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntim
     ...plan.outputLimits,
     fourLetterWhitelist: plan.fourLetterWhitelist,
     logger,
+    ...(audit === null ? {} : { audit }),
     ...dataDirs,
   };
   if (plan.dataDir === null) {
@@ -257,6 +270,33 @@ async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntim
   } catch (error) {
     await lock.release();
     throw error;
+  }
+}
+
+/**
+ * The audit log's serverStart now and serverStop ("invoked": logged before the stop completes) when
+ * `running` closes, as ZooKeeper's; the file is closed after the server.
+ */
+function withAudit(audit: AuditLogFile | null, running: RunningServer): RunningServer {
+  if (audit === null) return running;
+  const user = serverUser();
+  audit.record({ user, operation: "serverStart", result: "success" });
+  return {
+    ...running,
+    close: async () => {
+      audit.record({ user, operation: "serverStop", result: "invoked" });
+      await running.close();
+      await audit.close();
+    },
+  };
+}
+
+/** Who the server runs as, for its own audit events (ZooKeeper: its login user). */
+function serverUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "corral";
   }
 }
 

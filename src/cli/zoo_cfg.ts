@@ -62,6 +62,10 @@ export interface ZooCfg {
   metricsProvider: MetricsProviderCfg;
   /** `admin.*`: ZooKeeper's AdminServer (off unless admin.enableServer=true; ZooKeeper's default is on). */
   admin: AdminCfg;
+  /** `audit.enable`: the audit log (src/core/audit.ts), off by default as in ZooKeeper. */
+  auditEnabled: boolean;
+  /** `audit.logFile` (Corral's; ZooKeeper names the file in its logging setup): default dataDir/zookeeper_audit.log. */
+  auditLogFile: string | null;
   /** SASL for clients (`java.security.auth.login.config`, `zookeeper.superUser`, ...). */
   sasl: SaslCfg;
   /** TLS toward clients (`secureClientPort`, `ssl.*`; tls_config.ts). */
@@ -138,6 +142,8 @@ export function defaultZooCfg(): ZooCfg {
     snapshotBytesMax: 4 * 1024 * 1024 * 1024,
     extendedTypesEnabled: false,
     readOnlyModeEnabled: false,
+    auditEnabled: false,
+    auditLogFile: null,
     superDigest: null,
     metricsProvider: { prometheus: false, httpHost: "0.0.0.0", httpPort: 7000, exportJvmInfo: true },
     admin: {
@@ -174,7 +180,7 @@ export const KNOWN_KEYS: readonly string[] = [
   "extendedTypesEnabled", "readonlymode.enabled", "localSessionsEnabled", "localSessionsUpgradingEnabled", "DigestAuthenticationProvider.superDigest",
   "metricsProvider.className", "metricsProvider.httpHost", "metricsProvider.httpPort", "metricsProvider.exportJvmInfo",
   "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.commandURL", "admin.snapshot.enabled",
-  "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes",
+  "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes", "audit.enable", "audit.logFile",
   "java.security.auth.login.config", "sasl.serverconfig", "superUser", "SASLAuthenticationProvider.superPassword",
   "enforce.auth.enabled", "enforce.auth.schemes", "sessionRequireClientSASLAuth",
   "authProvider.1", ...TLS_KEYS,
@@ -359,6 +365,12 @@ function parseOperationsKey(cfg: ZooCfg, entry: Entry, source: string, fail: (me
       return true;
     case "admin.restore.maxBytes":
       admin.restoreBytesMax = integer(v, { min: 1 }, `${key} (bytes)`, fail);
+      return true;
+    case "audit.enable":
+      cfg.auditEnabled = boolean(v, key, fail);
+      return true;
+    case "audit.logFile":
+      cfg.auditLogFile = nonEmpty(v, key, fail);
       return true;
     default:
       return false;

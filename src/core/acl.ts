@@ -101,6 +101,17 @@ function sameAcl(a: ACL, b: ACL): boolean {
 }
 
 /** ZooKeeper's permission check (ZooKeeperServer.checkACL) minus skipACL. */
+/**
+ * The user an identity names, as ZooKeeper's providers' getUserName: a digest id's user (before the
+ * colon), nothing for super, the id itself otherwise. whoAmI and the audit log show it.
+ */
+export function userNameOf(identity: Id): string {
+  if (identity.scheme === "super") return "";
+  if (identity.scheme !== "digest") return identity.id;
+  const colon = identity.id.indexOf(":");
+  return colon < 0 ? identity.id : identity.id.substring(0, colon);
+}
+
 export function isAllowed(acl: readonly ACL[], perm: number, identities: readonly Id[]): boolean {
   if (acl.length === 0) return true;
   for (const identity of identities) if (identity.scheme === "super") return true;

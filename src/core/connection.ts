@@ -11,8 +11,11 @@ import type { Zxid } from "./zxid.ts";
 export type PendingEntry =
   /** The handshake of a new session: answered when its createSession txn is applied. */
   | { kind: "connect"; zxid: Zxid; response: ConnectResponse; ready: boolean }
-  /** A write: answered when its txn is applied (`reply` is then filled in). */
-  | { kind: "write"; xid: number; zxid: Zxid; reply: Reply | null; closesSession: boolean }
+  /**
+   * A write: answered when its txn is applied (`reply` is then filled in). `audit`: the request and
+   * the identities it came with, kept for the audit log when it is on (audit.ts).
+   */
+  | { kind: "write"; xid: number; zxid: Zxid; reply: Reply | null; closesSession: boolean; audit: AuditedRequest | null }
   /**
    * sync: answered once everything prepared before it is applied; on a learner, once the leader
    * answered (`remote` names the request, cleared when the answer came).
@@ -22,6 +25,12 @@ export type PendingEntry =
   | { kind: "read"; header: RequestHeader; request: Request; identities: readonly Id[] }
   /** A reply known on arrival (a body that did not parse), still sent in order. */
   | { kind: "ready"; reply: Reply; thenClose: string | null };
+
+/** A write the audit log will record once it is answered. */
+export interface AuditedRequest {
+  request: Request;
+  identities: readonly Id[];
+}
 
 export class Connection {
   readonly id: ConnectionId;

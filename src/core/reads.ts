@@ -3,7 +3,7 @@
  * connection's queue (so a session always reads its own earlier writes). They register watches and
  * may queue notifications (setWatches catch-up), but never change the tree.
  */
-import { isAllowed, maskDigests } from "./acl.ts";
+import { isAllowed, maskDigests, userNameOf } from "./acl.ts";
 import type { DataTree } from "./data_tree.ts";
 import { Code } from "./errors.ts";
 import type {
@@ -141,7 +141,7 @@ function whoAmI(identities: readonly Id[]): ClientInfo[] {
   const seen = new Set<string>();
   const infos: ClientInfo[] = [];
   for (const { scheme, id } of identities) {
-    const user = scheme === "digest" ? id.substring(0, id.indexOf(":") < 0 ? id.length : id.indexOf(":")) : scheme === "super" ? "" : id;
+    const user = userNameOf({ scheme, id });
     const key = scheme + "\0" + user;
     if (seen.has(key)) continue;
     seen.add(key);

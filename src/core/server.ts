@@ -8,7 +8,8 @@
  */
 import { isAllowed } from "./acl.ts";
 import { answerAuth, type AuthAnswer, answerSasl, enforceAuth } from "./connection_auth.ts";
-import { Connection } from "./connection.ts";
+import { auditEventsOf, ephemeralDeletionEvents, isAudited } from "./audit.ts";
+import { type AuditedRequest, Connection } from "./connection.ts";
 import { type ApplyResult, DataTree, type TreeChange } from "./data_tree.ts";
 import { Code } from "./errors.ts";
 import { PendingChanges } from "./pending_changes.ts";
@@ -382,7 +383,8 @@ export class Server {
   #submitWrite(connection: Connection, header: RequestHeader, request: Request): void {
     if (!this.#serving) return;
     if (this.#replication?.role === "learner") {
-      connection.push({ kind: "write", xid: header.xid, zxid: 0, reply: null, closesSession: request.kind === "closeSession" });
+      const audit = this.#audited(connection, request);
+      connection.push({ kind: "write", xid: header.xid, zxid: 0, reply: null, closesSession: request.kind === "closeSession", audit });
       this.#replication.forward({
         kind: "request",
         sessionId: connection.sessionId ?? 0n,
@@ -392,19 +394,25 @@ export class Server {
       });
       return;
     }
-    this.#submitPrepared(connection, header, request.kind === "closeSession", (context) =>
+    this.#submitPrepared(connection, header, request.kind === "closeSession", this.#audited(connection, request), (context) =>
       this.#replication === null ? prepareForwarded(request, context) : this.#prepareOwned(request, context, this.config.serverId));
+  }
+
+  /** What the audit log keeps of a write until it is answered; null when the log is off or the kind is not audited. */
+  #audited(connection: Connection, request: Request): AuditedRequest | null {
+    return this.config.audit === true && isAudited(request.kind) ? { request, identities: connection.identities } : null;
   }
 
   #submitPrepared(
     connection: Connection,
     header: RequestHeader,
     closesSession: boolean,
+    audit: AuditedRequest | null,
     prepare: (context: PrepContext) => Txn,
   ): void {
     const origin = { identities: connection.identities };
     const zxid = this.#submit(connection.sessionId ?? 0n, header.xid, prepare, origin);
-    connection.push({ kind: "write", xid: header.xid, zxid, reply: null, closesSession });
+    connection.push({ kind: "write", xid: header.xid, zxid, reply: null, closesSession, audit });
     this.#waiting.set(zxid, connection.id);
   }
 
@@ -441,7 +449,7 @@ export class Server {
     }
     if (header.type === OpCode.multi) {
       // An unparsable multi still consumes a zxid in ZooKeeper.
-      this.#submitPrepared(connection, header, false, () => ({ type: "error", err: Code.MARSHALLINGERROR }));
+      this.#submitPrepared(connection, header, false, null, () => ({ type: "error", err: Code.MARSHALLINGERROR }));
       return;
     }
     const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.MARSHALLINGERROR }, body: null };
@@ -486,9 +494,14 @@ export class Server {
     this.#maybeSnapshot();
   }
 
-  #apply(entry: TxnEntry): void {
+  /** Applies a committed txn; `live` is false while recovery replays the log (nothing is audited then). */
+  #apply(entry: TxnEntry, live = true): void {
     const { header, txn } = entry;
     const changes: TreeChange[] = [];
+    if (txn.type === "closeSession" && this.config.audit === true && live) {
+      const lost = txn.paths.filter((path) => this.tree.get(path) !== undefined);
+      for (const event of ephemeralDeletionEvents(header.sessionId, lost)) this.#outputs.push({ kind: "audit", event });
+    }
     const result = this.tree.apply(header, txn, changes);
     this.#pending.applied(header.zxid);
     for (const change of changes) {
@@ -567,6 +580,7 @@ export class Server {
       } else if (entry.kind === "write") {
         if (entry.reply === null) return;
         this.#reply(connection, entry.reply);
+        if (entry.audit !== null) this.#audit(connection, entry.audit, entry.reply);
         if (entry.closesSession) {
           connection.shift();
           this.#close(connection, "session closed by client");
@@ -625,6 +639,11 @@ export class Server {
   #reply(connection: Connection, reply: Reply): void {
     if (reply.header.zxid > 0) connection.lastZxid = reply.header.zxid;
     this.#outputs.push({ kind: "reply", connection: connection.id, reply });
+  }
+
+  #audit(connection: Connection, audited: AuditedRequest, reply: Reply): void {
+    const who = { sessionId: connection.sessionId ?? 0n, identities: audited.identities, ip: connection.info.remoteAddress };
+    for (const event of auditEventsOf(audited.request, reply, who)) this.#outputs.push({ kind: "audit", event });
   }
 
   #close(connection: Connection, reason: string): void {
@@ -951,7 +970,7 @@ export class Server {
       this.tree.linkLoadedNodes();
       this.#replaying = true;
     }
-    this.#apply(entry);
+    this.#apply(entry, false);
   }
 
   /**

@@ -3,6 +3,7 @@
  * (connections opening, decoded packets, ticks with the time, storage completions) and drains the
  * outputs after each input; it never needs to know ZooKeeper's rules.
  */
+import type { AuditEvent } from "./audit.ts";
 import type { PersistRequest, SnapshotSource } from "./persistence.ts";
 import type { ConnectResponse, Reply, WatcherEvent } from "./records.ts";
 import type { SaslConfig } from "./sasl_exchange.ts";
@@ -43,6 +44,8 @@ export interface ServerConfig {
    * SESSIONCLOSEDREQUIRESASLAUTH and closed. Absent or empty: not enforced.
    */
   enforceAuthSchemes?: readonly string[];
+  /** `audit.enable`: emit an `audit` output per audited write and lost ephemeral (audit.ts). */
+  audit?: boolean;
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
   /** snapCount: a snapshot is due after this many txns (0 = never; the driver has no store). */
@@ -94,7 +97,9 @@ export type ServerOutput =
   | { kind: "persist"; writeSeq: number; request: PersistRequest }
   /** Write this fuzzy snapshot now (the server keeps serving meanwhile). */
   | { kind: "snapshot"; source: SnapshotSource }
-  | { kind: "log"; level: "info" | "warn"; message: string };
+  | { kind: "log"; level: "info" | "warn"; message: string }
+  /** An audit log event (ServerConfig.audit; audit.ts). */
+  | { kind: "audit"; event: AuditEvent };
 
 /** A read-only picture of the server for four-letter words and metrics. */
 export interface ServerStatus {

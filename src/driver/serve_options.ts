@@ -12,6 +12,7 @@ import type {
 } from "../core/server_io.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { FourLetterWord } from "./four_letter_words.ts";
+import type { AuditSink } from "./audit_log.ts";
 import type { Logger } from "./logger.ts";
 import type { ServerMetrics } from "./metrics/server_metrics.ts";
 import type { OutputLimits } from "./output_budget.ts";
@@ -80,6 +81,8 @@ export interface ServeOptions extends OutputLimits {
   sessionlessTimeoutMs?: number;
   logger?: Logger;
   clock?: Clock;
+  /** Where audit events go when `config.audit` is on (audit_log.ts); without one they are dropped. */
+  audit?: AuditSink;
   /**
    * Where writes become durable (group commit). Without one the data lives in memory only and every
    * write counts as durable at once.

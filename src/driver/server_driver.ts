@@ -597,6 +597,10 @@ export class ServerDriver<C extends ServerCore> {
         this.#persister?.snapshot(output.source);
         continue;
       }
+      if (output.kind === "audit") {
+        this.#options.audit?.record(output.event);
+        continue;
+      }
       const connection = this.#connections.get(output.connection);
       if (connection === undefined || connection.closing || connection.pendingClose !== null) continue;
       this.#unflushed.add(connection);

@@ -98,7 +98,7 @@ export function drain(harness: Harness): void {
         else persistedUpTo = output.writeSeq;
         continue;
       }
-      if (output.kind === "log" || output.kind === "snapshot") continue;
+      if (output.kind === "log" || output.kind === "snapshot" || output.kind === "audit") continue;
       sessionsByConnection.get(harness)?.get(output.connection)?.received.push(output);
     }
     if (persistedUpTo > 0) harness.server.persisted(persistedUpTo);
