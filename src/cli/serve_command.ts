@@ -116,6 +116,8 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     throw new ServePlanError("audit.enable=true needs a place for the audit log: set audit.logFile (or dataDir, where zookeeper_audit.log then goes)");
   }
   if (auditLogFile !== null) config.audit = true;
+  // Clients present certificates on the TLS port: the x509 scheme names them (ZooKeeper's default ssl.authProvider).
+  if (secure !== null && secure.tls.clientAuth !== "none") config.x509 = true;
   return {
     host: secure?.only === true ? secure.host : host,
     port,

@@ -48,7 +48,7 @@ export function authenticate(
 
 /** Whether an identity of this scheme counts for the `auth` pseudo-scheme (isAuthenticated). */
 function isAuthenticatedScheme(scheme: string): boolean {
-  return scheme === "digest" || scheme === "sasl";
+  return scheme === "digest" || scheme === "sasl" || scheme === "x509";
 }
 
 /** Java's String.split(":") part count: trailing empty parts are dropped. */
@@ -58,11 +58,13 @@ function javaSplitCount(text: string, separator: string): number {
   return parts.length;
 }
 
-function isValidId(scheme: string, id: string, saslEnabled: boolean): boolean {
+function isValidId(scheme: string, id: string, saslEnabled: boolean, x509Enabled: boolean): boolean {
   if (scheme === "digest") return javaSplitCount(id, ":") === 2;
   if (scheme === "ip") return parseIpAcl(id) !== null;
-  // A scheme without a provider is invalid, as ZooKeeper's: sasl has one only when SASL is configured.
+  // A scheme without a provider is invalid, as ZooKeeper's: sasl has one only when SASL is configured,
+  // x509 (any id: X509AuthenticationProvider.isValid) only when TLS clients present certificates.
   if (scheme === "sasl") return saslEnabled && isKerberosName(id);
+  if (scheme === "x509") return x509Enabled;
   return false;
 }
 
@@ -70,7 +72,7 @@ function isValidId(scheme: string, id: string, saslEnabled: boolean): boolean {
  * Validates an ACL list for create/setACL and expands `auth` entries into the caller's identities
  * (PrepRequestProcessor.fixupACL). Throws INVALIDACL.
  */
-export function fixupAcl(acl: readonly ACL[] | null, identities: readonly Id[], saslEnabled = false): ACL[] {
+export function fixupAcl(acl: readonly ACL[] | null, identities: readonly Id[], saslEnabled = false, x509Enabled = false): ACL[] {
   if (acl === null || acl.length === 0) throw new KeeperCodeError(Code.INVALIDACL, "empty ACL list");
   const unique: ACL[] = [];
   for (const entry of acl) {
@@ -87,7 +89,7 @@ export function fixupAcl(acl: readonly ACL[] | null, identities: readonly Id[], 
         throw new KeeperCodeError(Code.INVALIDACL, "auth ACL but the connection has no authenticated identity");
       }
       for (const identity of authenticated) fixed.push({ perms: entry.perms, id: { ...identity } });
-    } else if (isValidId(scheme, id, saslEnabled)) {
+    } else if (isValidId(scheme, id, saslEnabled, x509Enabled)) {
       fixed.push(entry);
     } else {
       throw new KeeperCodeError(Code.INVALIDACL, `invalid ACL id ${scheme}:${id}`);
@@ -110,6 +112,38 @@ export function userNameOf(identity: Id): string {
   if (identity.scheme !== "digest") return identity.id;
   const colon = identity.id.indexOf(":");
   return colon < 0 ? identity.id : identity.id.substring(0, colon);
+}
+
+/**
+ * A connection's identities in the order ZooKeeper lists them (whoAmI, the audit log's user): it
+ * keeps them in a ConcurrentHashMap-backed set, so the order is that of the hash table's bins —
+ * Java's Id.hashCode spread over 16 bins (32 from 12 identities on, and so on) — and the order of
+ * arrival within a bin. (Past a resize Java may reorder a bin; with that many identities the order
+ * here is the arrival order within each bin.)
+ */
+export function inZooKeeperOrder(identities: readonly Id[]): Id[] {
+  let bins = 16;
+  while (identities.length >= bins * 0.75) bins *= 2;
+  const binOf = (identity: Id) => {
+    const hash = javaIdHash(identity);
+    return ((hash ^ (hash >>> 16)) & 0x7fffffff) & (bins - 1);
+  };
+  return identities.map((identity, index) => ({ identity, index, bin: binOf(identity) }))
+    .sort((a, b) => a.bin - b.bin || a.index - b.index)
+    .map(({ identity }) => identity);
+}
+
+/** The jute-generated Id.hashCode: 37 × (37 × 17 + scheme.hashCode()) + id.hashCode(), in 32 bits. */
+function javaIdHash(identity: Id): number {
+  let hash = 17;
+  hash = (Math.imul(37, hash) + javaStringHash(identity.scheme)) | 0;
+  return (Math.imul(37, hash) + javaStringHash(identity.id)) | 0;
+}
+
+function javaStringHash(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(31, hash) + text.charCodeAt(i)) | 0;
+  return hash;
 }
 
 export function isAllowed(acl: readonly ACL[], perm: number, identities: readonly Id[]): boolean {

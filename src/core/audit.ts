@@ -6,7 +6,7 @@
  * for a multi that did not; on every member, one per ephemeral node a closed or expired session
  * loses. Pure: the server emits events, the driver writes them (one JSON line each).
  */
-import { userNameOf } from "./acl.ts";
+import { inZooKeeperOrder, userNameOf } from "./acl.ts";
 import { type ACL, type Id, type OpResult, Perms, type Reply, type Request } from "./records.ts";
 
 export interface AuditEvent {
@@ -118,7 +118,7 @@ function sessionHex(sessionId: bigint): string {
 
 /** ZooKeeper's AuthUtil.getUsers: each identity's user name, empty ones left out; null if none. */
 function usersOf(identities: readonly Id[]): string | null {
-  const users = identities.map(userNameOf).filter((user) => user.trim() !== "");
+  const users = inZooKeeperOrder(identities).map(userNameOf).filter((user) => user.trim() !== "");
   return users.length === 0 ? null : users.join(",");
 }
 

@@ -59,8 +59,10 @@ export class Connection {
     this.id = id;
     this.info = info;
     const ip = { scheme: "ip", id: info.remoteAddress };
-    this.identities = Object.freeze([ip]);
-    this.#identityKeys.add(identityKey(ip));
+    // ZooKeeper's X509AuthenticationProvider: a verified client certificate names the connection.
+    const x509 = info.x509Subject === undefined ? [] : [{ scheme: "x509", id: info.x509Subject }];
+    this.identities = Object.freeze([ip, ...x509]);
+    for (const identity of this.identities) this.#identityKeys.add(identityKey(identity));
   }
 
   get outstanding(): number {

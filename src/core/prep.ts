@@ -31,6 +31,8 @@ export interface PrepContext {
   extendedTypesEnabled: boolean;
   /** SASL is configured: `sasl` ACL ids are valid (ZooKeeper's SASLAuthenticationProvider). */
   saslEnabled?: boolean;
+  /** Whether the x509 ACL scheme is valid (ServerConfig.x509). */
+  x509Enabled?: boolean;
 }
 
 /** A write request as prep receives it. */
@@ -164,7 +166,7 @@ function prepareCreate(request: CreateRequest, context: PrepContext, kind: Creat
   checkSession(context);
 
   const parentPath = parentOfRequested(request.path);
-  const acl = fixupAcl(request.acl, context.identities, context.saslEnabled);
+  const acl = fixupAcl(request.acl, context.identities, context.saslEnabled, context.x509Enabled);
   const parent = context.pending.get(parentPath);
   if (parent === null) throw new KeeperCodeError(Code.NONODE, parentPath);
   checkAllowed(parent.acl, Perms.CREATE, context.identities, parentPath);
@@ -281,7 +283,7 @@ function prepareSetAcl(request: SetACLRequest, context: PrepContext): Txn {
   checkSession(context);
   const { path } = request;
   requireValidPath(path);
-  const acl: ACL[] = fixupAcl(request.acl, context.identities, context.saslEnabled);
+  const acl: ACL[] = fixupAcl(request.acl, context.identities, context.saslEnabled, context.x509Enabled);
   const node = requireNode(context, path);
   checkAllowed(node.acl, Perms.ADMIN, context.identities, path);
   if (request.version !== -1 && request.version !== node.aversion) {

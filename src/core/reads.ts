@@ -3,7 +3,7 @@
  * connection's queue (so a session always reads its own earlier writes). They register watches and
  * may queue notifications (setWatches catch-up), but never change the tree.
  */
-import { isAllowed, maskDigests, userNameOf } from "./acl.ts";
+import { inZooKeeperOrder, isAllowed, maskDigests, userNameOf } from "./acl.ts";
 import type { DataTree } from "./data_tree.ts";
 import { Code } from "./errors.ts";
 import type {
@@ -140,7 +140,7 @@ function getEphemerals(prefix: string | null, context: ReadContext): ReadResult 
 function whoAmI(identities: readonly Id[]): ClientInfo[] {
   const seen = new Set<string>();
   const infos: ClientInfo[] = [];
-  for (const { scheme, id } of identities) {
+  for (const { scheme, id } of inZooKeeperOrder(identities)) {
     const user = userNameOf({ scheme, id });
     const key = scheme + "\0" + user;
     if (seen.has(key)) continue;

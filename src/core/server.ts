@@ -432,6 +432,7 @@ export class Server {
       sessions: this.#sessions,
       extendedTypesEnabled: this.config.extendedTypesEnabled,
       saslEnabled: this.config.sasl !== undefined,
+      x509Enabled: this.config.x509 === true,
     });
     this.#commit({ header: this.#header(sessionId, cxid, zxid), txn });
     return zxid;

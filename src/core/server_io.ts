@@ -44,6 +44,11 @@ export interface ServerConfig {
    * SESSIONCLOSEDREQUIRESASLAUTH and closed. Absent or empty: not enforced.
    */
   enforceAuthSchemes?: readonly string[];
+  /**
+   * A TLS listener asks clients for certificates (ssl.clientAuth want or need): the x509 ACL scheme
+   * is valid, and a verified certificate's subject is a connection's `x509` identity.
+   */
+  x509?: boolean;
   /** `audit.enable`: emit an `audit` output per audited write and lost ephemeral (audit.ts). */
   audit?: boolean;
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */
@@ -79,6 +84,8 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
 export interface ConnectionInfo {
   remoteAddress: string;
   remotePort: number;
+  /** A verified TLS client certificate's subject (RFC 2253): the connection holds `x509:<it>`. */
+  x509Subject?: string;
   /**
    * The DIGEST-MD5 nonce for this connection's SASL exchange: fresh randomness from the driver (the
    * core has none), printable ASCII. Only needed when ServerConfig.sasl is set.

@@ -277,7 +277,8 @@ export class ServerDriver<C extends ServerCore> {
       this.#core.tick(nowMs);
       // A SASL nonce only when SASL is configured: the core has no randomness of its own.
       const sasl = this.#options.config.sasl === undefined ? {} : { saslNonce: saslNonce() };
-      this.#core.open(connection.id, { remoteAddress: address, remotePort: socket.remotePort, ...sasl });
+      const x509 = socket.peerSubject === undefined ? {} : { x509Subject: socket.peerSubject };
+      this.#core.open(connection.id, { remoteAddress: address, remotePort: socket.remotePort, ...sasl, ...x509 });
     } catch (error) {
       this.#fail(connection, error);
     }

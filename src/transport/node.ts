@@ -12,13 +12,15 @@ export function nodeTransport(): Transport {
 export class NodeSocket implements Socket {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly peerSubject?: string;
   readonly #socket: NetSocket;
   #closing = false;
   #error: Error | undefined = undefined;
 
-  constructor(socket: NetSocket) {
+  constructor(socket: NetSocket, peerSubject?: string) {
     socket.setNoDelay(true);
     this.#socket = socket;
+    if (peerSubject !== undefined) this.peerSubject = peerSubject;
     this.remoteAddress = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
   }

@@ -107,7 +107,7 @@ function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (so
       }
       established++;
       raw.once("close", () => established--);
-      const socket = new NodeSocket(raw);
+      const socket = new NodeSocket(raw, raw.authorized ? peerSubjectOf(raw) : undefined);
       socket.attach(accept(socket));
     });
   } catch (error) {
@@ -161,6 +161,23 @@ function handshakeErrorText(error: Error): string {
 function peerAddress(tls: TLSSocket): string {
   const parent = (tls as TLSSocket & { _parent?: { remoteAddress?: string } })._parent;
   return tls.remoteAddress ?? parent?.remoteAddress ?? "(closed)";
+}
+
+/**
+ * The verified client certificate's subject in RFC 2253 form, as ZooKeeper's x509 scheme names a
+ * client (X500Principal.getName()): the most specific attribute first, RFC 2253's escapes.
+ * node:tls gives the attributes in certificate order; a multi-valued one comes as an array.
+ */
+function peerSubjectOf(socket: TLSSocket): string | undefined {
+  const subject = socket.getPeerCertificate()?.subject as unknown as Record<string, string | string[]> | undefined;
+  if (subject === undefined || subject === null || Object.keys(subject).length === 0) return undefined;
+  const parts = Object.entries(subject).flatMap(([type, value]) => (Array.isArray(value) ? value : [value]).map((one) => `${type}=${escapeRdnValue(one)}`));
+  return parts.reverse().join(",");
+}
+
+/** RFC 2253 section 2.4: a backslash before , + " \ < > ; anywhere, # or space first, space last. */
+function escapeRdnValue(value: string): string {
+  return value.replace(/[,+"\\<>;]/g, (char) => `\\${char}`).replace(/^[ #]/, (char) => `\\${char}`).replace(/ $/, "\\ ");
 }
 
 function hasPeerCertificate(socket: TLSSocket): boolean {

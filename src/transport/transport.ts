@@ -21,6 +21,11 @@ export interface SocketHandler {
 export interface Socket {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /**
+   * The subject of the client certificate a TLS listener verified, as RFC 2253 writes it (Java's
+   * X500Principal.getName(): "CN=client,O=org"); absent without one.
+   */
+  readonly peerSubject?: string;
   /** Queue bytes for sending; never blocks. Data written after close() is dropped. */
   write(bytes: Uint8Array): void;
   /** Bytes queued but not yet handed to the OS: the driver closes slow readers past a bound. */

@@ -58,9 +58,6 @@ function normalised(events: Fields[]): Fields[] {
       copy.session = sessions.get(copy.session)!;
     }
     if (copy.ip === undefined) copy.user = "(server)";
-    // ZooKeeper keeps a connection's identities in a hash set: the order of `user`'s names is that
-    // set's, not the order they were gained in. Compared as sets.
-    else if (copy.user !== undefined) copy.user = copy.user.split(",").sort().join(",");
     return copy;
   });
 }

@@ -20,6 +20,8 @@ import { startRealZooKeeper } from "../support/real_zookeeper.ts";
 import { repoRoot, runtime } from "../support/runtime.ts";
 import { makeTlsCerts, skipUnlessOpenssl, type TlsCerts } from "../support/tls_certs.ts";
 import { waitFor } from "../support/wait_for.ts";
+import { Client, KeeperError } from "../../src/client/mod.ts";
+import { readFileSync } from "node:fs";
 
 /** Explicit because Bun otherwise stops a test after 5 s. */
 const testTimeoutMs = 180_000;
@@ -83,6 +85,51 @@ function runScript(certs: TlsCerts, connectString: string, logTail: () => string
   });
 }
 
+/** What ZooKeeper 3.8 gives (whoAmI lists identities in its hash set's order, as Corral does). */
+const X509_SUBJECT = "CN=corral-test-client";
+const X509_ACL = [{ perms: 31, id: { scheme: "x509", id: X509_SUBJECT } }];
+const X509_EXPECTED = {
+  whoAmI: [{ authScheme: "x509", user: X509_SUBJECT }, { authScheme: "ip", user: "127.0.0.1" }],
+  own: "/x509_own",
+  ownRead: "mine",
+  ownAcl: X509_ACL,
+  other: "/x509_other",
+  otherRead: "NOAUTH",
+  authAcl: "/x509_auth",
+  authAclIs: X509_ACL,
+};
+
+/**
+ * The x509 scheme, seen by Corral's own client over TLS with the client certificate: its identities
+ * (whoAmI), a node only its certificate's subject may use, and one for another subject.
+ */
+async function x509Observations(certs: TlsCerts, hostPort: string): Promise<unknown> {
+  const tls = { ca: readFileSync(certs.caCert), cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) };
+  const client = await Client.connect(hostPort, { tls, sessionTimeoutMs: 10_000 });
+  const outcome = async (call: () => Promise<unknown>) => {
+    try {
+      return await call();
+    } catch (error) {
+      return error instanceof KeeperError ? error.codeName : String(error);
+    }
+  };
+  try {
+    const subject = X509_SUBJECT;
+    return {
+      whoAmI: await client.whoAmI(),
+      own: await outcome(() => client.create("/x509_own", new TextEncoder().encode("mine"), { acl: [{ perms: 31, id: { scheme: "x509", id: subject } }] })),
+      ownRead: await outcome(async () => new TextDecoder().decode((await client.getData("/x509_own")).data)),
+      ownAcl: await outcome(async () => (await client.getACL("/x509_own")).acl),
+      other: await outcome(() => client.create("/x509_other", null, { acl: [{ perms: 31, id: { scheme: "x509", id: "CN=someone-else" } }] })),
+      otherRead: await outcome(() => client.getData("/x509_other")),
+      authAcl: await outcome(() => client.create("/x509_auth", null, { acl: [{ perms: 31, id: { scheme: "auth", id: "" } }] })),
+      authAclIs: await outcome(async () => (await client.getACL("/x509_auth")).acl),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
 describe("kazoo over TLS (secureClientPort, PEM key and trust stores, clientAuth=need)", { skip: skipUnlessOpenssl(compatRequired()) }, () => {
   let certs: TlsCerts;
   before(() => {
@@ -97,6 +144,7 @@ describe("kazoo over TLS (secureClientPort, PEM key and trust stores, clientAuth
     const zk = await startRealZooKeeper({ extraConfig: tlsConfig(certs, securePort), jvmFlags: ZOOKEEPER_TLS_JVM_FLAGS });
     try {
       assert.deepEqual(await runScript(certs, `127.0.0.1:${securePort}`, () => zk.logTail()), EXPECTED);
+      assert.deepEqual(await x509Observations(certs, `127.0.0.1:${securePort}`), X509_EXPECTED);
     } finally {
       await zk.stop();
     }
@@ -119,6 +167,7 @@ describe("kazoo over TLS (secureClientPort, PEM key and trust stores, clientAuth
         what: "corral's 'serving TLS on' line",
       });
       assert.deepEqual(await runScript(certs, `127.0.0.1:${securePort}`, () => corral.output()), EXPECTED);
+      assert.deepEqual(await x509Observations(certs, `127.0.0.1:${securePort}`), X509_EXPECTED);
       // Each refused handshake is logged once, with its reason.
       assert.match(corral.output(), /TLS handshake failed: .*\(client \/127\.0\.0\.1\)/);
     } finally {

@@ -28,10 +28,12 @@ export class TestSession {
   /** Everything the core sent to this connection, in order. */
   received: ServerOutput[] = [];
 
-  constructor(harness: Harness, remoteAddress = "127.0.0.1") {
+  /** `x509Subject`: the connection came over TLS with a verified client certificate of this subject. */
+  constructor(harness: Harness, remoteAddress = "127.0.0.1", x509Subject?: string) {
     this.harness = harness;
     this.connection = nextConnection++;
-    harness.server.open(this.connection, { remoteAddress, remotePort: 40000 + this.connection });
+    const x509 = x509Subject === undefined ? {} : { x509Subject };
+    harness.server.open(this.connection, { remoteAddress, remotePort: 40000 + this.connection, ...x509 });
   }
 
   connect(options: { timeoutMs?: number; sessionId?: bigint; passwd?: Uint8Array; lastZxidSeen?: number } = {}): ConnectResponse {
