@@ -5,6 +5,7 @@
 import { userInfo } from "node:os";
 import { join as joinPath } from "node:path";
 import { AuditLogFile } from "../driver/audit_log.ts";
+import { watchCertFiles } from "./cert_reload.ts";
 import type { SaslConfig } from "../core/sasl_exchange.ts";
 import { defaultServerConfig, type ServerConfig } from "../core/server_io.ts";
 import type { AdminBackup } from "../driver/admin/admin_server.ts";
@@ -22,8 +23,7 @@ import type { OutputLimits } from "../driver/output_budget.ts";
 import { storageSizes } from "../driver/storage_sizes.ts";
 import { NodeFileSystem } from "../storage/node_file_system.ts";
 import { defaultTransport } from "../transport/auto.ts";
-import { nodeTlsTransport } from "../transport/node_tls.ts";
-import type { Transport } from "../transport/transport.ts";
+import { nodeTlsTransport, type TlsTransport } from "../transport/node_tls.ts";
 import type { ServeArgs } from "./args.ts";
 import { EnsemblePlanError, type EnsemblePlan, MYID_FILE, planEnsemble } from "./ensemble_plan.ts";
 import type { CliRuntime } from "./runtime.ts";
@@ -204,14 +204,36 @@ const DIR_LOCK = {
 
 /** Starts the standalone server or ensemble member `plan` describes. */
 async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntime, audit: AuditLogFile | null): Promise<RunningServer> {
+  const logger = consoleLogger(args.logLevel);
+  const secureTransport = await planTlsTransport(plan, logger);
+  const stopWatching = secureTransport !== null && plan.secure?.tls.certReload === true
+    ? watchCertFiles(plan.secure.tls, secureTransport, logger)
+    : null;
+  const started = await startServing(plan, args, runtime, audit, logger, secureTransport);
+  if (stopWatching === null) return started;
+  return {
+    ...started,
+    close: async () => {
+      stopWatching();
+      await started.close();
+    },
+  };
+}
+
+async function startServing(
+  plan: ServePlan,
+  args: ServeArgs,
+  runtime: CliRuntime,
+  audit: AuditLogFile | null,
+  logger: ReturnType<typeof consoleLogger>,
+  secureTransport: TlsTransport | null,
+): Promise<RunningServer> {
   const transport = await defaultTransport();
   const dataDirs = plan.dataDir === null ? {} : {
     dataDir: plan.dataDir,
     ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
   };
   const metrics = new ServerMetrics();
-  const logger = consoleLogger(args.logLevel);
-  const secureTransport = await planTlsTransport(plan, logger);
   const options = {
     transport: plan.secure?.only === true && secureTransport !== null ? secureTransport : transport,
     ...(plan.secure === null || plan.secure.only || secureTransport === null ? {} : {
@@ -374,7 +396,7 @@ async function serveUntilStopped(running: RunningServer, plan: ServePlan, runtim
 }
 
 /** The TLS transport secureClientPort needs (key and certificates read now), or null without one. */
-async function planTlsTransport(plan: ServePlan, logger: ReturnType<typeof consoleLogger>): Promise<Transport | null> {
+async function planTlsTransport(plan: ServePlan, logger: ReturnType<typeof consoleLogger>): Promise<TlsTransport | null> {
   if (plan.secure === null) return null;
   const server = await loadTlsServerOptions(plan.secure.tls, (message, address) => logger.log("info", `${message} (client /${address})`));
   return nodeTlsTransport({ server });

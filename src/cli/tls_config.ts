@@ -39,6 +39,8 @@ export interface TlsCfg {
   ciphersuites: string[] | null;
   /** ssl.handshakeDetectionTimeoutMillis: how long a TLS handshake may take. */
   handshakeTimeoutMs: number;
+  /** client.certReload (ZooKeeper 3.9): take new key and trust store files without a restart. */
+  certReload: boolean;
 }
 
 export function defaultTlsCfg(): TlsCfg {
@@ -52,6 +54,7 @@ export function defaultTlsCfg(): TlsCfg {
     enabledProtocols: null,
     ciphersuites: null,
     handshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+    certReload: false,
   };
 }
 
@@ -59,7 +62,7 @@ export function defaultTlsCfg(): TlsCfg {
 export const TLS_KEYS: readonly string[] = [
   "secureClientPort", "secureClientPortAddress", "ssl.keyStore.location", "ssl.keyStore.password", "ssl.keyStore.type",
   "ssl.trustStore.location", "ssl.trustStore.password", "ssl.trustStore.type", "ssl.clientAuth", "ssl.protocol",
-  "ssl.enabledProtocols", "ssl.ciphersuites", "ssl.handshakeDetectionTimeoutMillis", "serverCnxnFactory",
+  "ssl.enabledProtocols", "ssl.ciphersuites", "ssl.handshakeDetectionTimeoutMillis", "serverCnxnFactory", "client.certReload",
 ];
 
 const VERSIONS: readonly TlsVersion[] = ["TLSv1.2", "TLSv1.3"];
@@ -108,6 +111,10 @@ export function parseTlsKey(tls: TlsCfg, key: string, value: string, fail: (mess
     case "ssl.ciphersuites":
       tls.ciphersuites = list(value);
       if (tls.ciphersuites.some((suite) => !/^[A-Za-z0-9_-]{1,100}$/.test(suite))) fail(`${key} must be a comma-separated list of cipher suite names, got ${JSON.stringify(value)}`);
+      return true;
+    case "client.certReload":
+      if (value !== "true" && value !== "false") fail(`${key} must be true or false, got ${JSON.stringify(value)}`);
+      tls.certReload = value === "true";
       return true;
     case "ssl.handshakeDetectionTimeoutMillis": {
       const ms = /^\d+$/.test(value) ? Number(value) : NaN;

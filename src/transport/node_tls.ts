@@ -4,7 +4,7 @@
  * Deno's node:tls server cannot request and verify client certificates, so a listener asking for
  * them refuses to start there (tlsServerSupport) rather than silently accepting anyone.
  */
-import { connect as tlsConnect, createServer, type TLSSocket } from "node:tls";
+import { connect as tlsConnect, createSecureContext, createServer, type TLSSocket } from "node:tls";
 import type { Socket as NetSocket } from "node:net";
 import { Buffer } from "node:buffer";
 import { NodeSocket } from "./node.ts";
@@ -57,14 +57,53 @@ export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 export const DEFAULT_TLS_HANDSHAKES_PENDING_MAX = 1024;
 
 /** A Transport whose listen() serves TLS with `server` and whose connect() speaks TLS with `client`. */
-export function nodeTlsTransport(options: { server?: TlsServerOptions; client?: TlsClientOptions }): Transport {
+export function nodeTlsTransport(options: { server?: TlsServerOptions; client?: TlsClientOptions }): TlsTransport {
+  const servers = new Set<TlsServer>();
+  let material = options.server;
   return {
     name: "node-tls",
     listen: (listen, accept) => {
-      if (options.server === undefined) return Promise.reject(new Error("this TLS transport has no server key and certificate; it can only connect"));
-      return listenTls(options.server, listen, accept);
+      if (material === undefined) return Promise.reject(new Error("this TLS transport has no server key and certificate; it can only connect"));
+      return listenTls(material, listen, accept, servers);
     },
     connect: (connect, handler) => connectTls(options.client ?? {}, connect, handler),
+    reloadServer(next: TlsServerMaterial): void {
+      if (material === undefined) throw new Error("this TLS transport serves nothing to reload");
+      const updated: TlsServerOptions = { ...material, ...next };
+      // Checked before anything changes: a bad key leaves every listener as it was.
+      const context = secureContextOptions(updated);
+      createSecureContext(context);
+      material = updated;
+      for (const server of servers) server.setSecureContext(context);
+    },
+  };
+}
+
+/** The key, certificate and trust store of a TLS listener: what a certificate reload replaces. */
+export type TlsServerMaterial = Pick<TlsServerOptions, "key" | "cert" | "pfx" | "passphrase" | "ca">;
+
+/**
+ * A TLS transport whose listeners can take new key and trust material without a restart (ZooKeeper
+ * 3.9's client.certReload): connections made from then on use it, open ones keep theirs.
+ * Throws, changing nothing, when the new material does not load.
+ */
+export interface TlsTransport extends Transport {
+  reloadServer(material: TlsServerMaterial): void;
+}
+
+type TlsServer = ReturnType<typeof createServer>;
+
+/** node:tls's secure context options for `options` (shared by the listener and reloads). */
+function secureContextOptions(options: TlsServerOptions) {
+  return {
+    ...(options.key === undefined ? {} : { key: pemText(options.key) }),
+    ...(options.cert === undefined ? {} : { cert: pemText(options.cert) }),
+    ...(options.pfx === undefined ? {} : { pfx: Buffer.from(options.pfx.buffer, options.pfx.byteOffset, options.pfx.byteLength) }),
+    ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+    ...(options.ca === undefined ? {} : { ca: options.ca.map(pemText) }),
+    ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
+    minVersion: options.minVersion,
+    maxVersion: options.maxVersion,
   };
 }
 
@@ -78,7 +117,7 @@ export function tlsServerSupport(options: Pick<TlsServerOptions, "clientAuth">):
   return null;
 }
 
-function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (socket: Socket) => SocketHandler): Promise<Listener> {
+function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (socket: Socket) => SocketHandler, servers: Set<TlsServer>): Promise<Listener> {
   const unsupported = tlsServerSupport(options);
   if (unsupported !== null) return Promise.reject(new Error(`cannot serve TLS on ${listen.host}:${listen.port}: ${unsupported}`));
   let open = 0;
@@ -86,14 +125,7 @@ function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (so
   let server: ReturnType<typeof createServer>;
   try {
     server = createServer({
-      ...(options.key === undefined ? {} : { key: pemText(options.key) }),
-      ...(options.cert === undefined ? {} : { cert: pemText(options.cert) }),
-      ...(options.pfx === undefined ? {} : { pfx: Buffer.from(options.pfx.buffer, options.pfx.byteOffset, options.pfx.byteLength) }),
-      ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
-      ...(options.ca === undefined ? {} : { ca: options.ca.map(pemText) }),
-      ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
-      minVersion: options.minVersion,
-      maxVersion: options.maxVersion,
+      ...secureContextOptions(options),
       requestCert: options.clientAuth !== "none",
       // "want" lets a client without a certificate in; one that sends a bad certificate is refused below.
       rejectUnauthorized: options.clientAuth === "need",
@@ -135,6 +167,7 @@ function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (so
     server.once("error", onListenError);
     server.listen({ host: listen.host, port: listen.port }, () => {
       server.off("error", onListenError);
+      servers.add(server);
       server.on("error", () => {});
       const address = server.address();
       const port = typeof address === "object" && address !== null ? address.port : listen.port;
@@ -142,6 +175,7 @@ function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (so
         host: listen.host,
         port,
         close: () => {
+          servers.delete(server);
           server.close();
           return Promise.resolve();
         },
