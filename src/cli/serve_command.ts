@@ -117,7 +117,10 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
   }
   if (auditLogFile !== null) config.audit = true;
   // Clients present certificates on the TLS port: the x509 scheme names them (ZooKeeper's default ssl.authProvider).
-  if (secure !== null && secure.tls.clientAuth !== "none") config.x509 = true;
+  if (secure !== null && secure.tls.clientAuth !== "none") {
+    config.x509 = true;
+    if (secure.tls.x509SuperUser !== null) config.x509SuperUser = secure.tls.x509SuperUser;
+  }
   return {
     host: secure?.only === true ? secure.host : host,
     port,

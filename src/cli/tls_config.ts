@@ -41,6 +41,8 @@ export interface TlsCfg {
   handshakeTimeoutMs: number;
   /** client.certReload (ZooKeeper 3.9): take new key and trust store files without a restart. */
   certReload: boolean;
+  /** X509AuthenticationProvider.superUser: the client certificate subject that is also super. */
+  x509SuperUser: string | null;
 }
 
 export function defaultTlsCfg(): TlsCfg {
@@ -55,6 +57,7 @@ export function defaultTlsCfg(): TlsCfg {
     ciphersuites: null,
     handshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
     certReload: false,
+    x509SuperUser: null,
   };
 }
 
@@ -63,6 +66,7 @@ export const TLS_KEYS: readonly string[] = [
   "secureClientPort", "secureClientPortAddress", "ssl.keyStore.location", "ssl.keyStore.password", "ssl.keyStore.type",
   "ssl.trustStore.location", "ssl.trustStore.password", "ssl.trustStore.type", "ssl.clientAuth", "ssl.protocol",
   "ssl.enabledProtocols", "ssl.ciphersuites", "ssl.handshakeDetectionTimeoutMillis", "serverCnxnFactory", "client.certReload",
+  "X509AuthenticationProvider.superUser",
 ];
 
 const VERSIONS: readonly TlsVersion[] = ["TLSv1.2", "TLSv1.3"];
@@ -111,6 +115,9 @@ export function parseTlsKey(tls: TlsCfg, key: string, value: string, fail: (mess
     case "ssl.ciphersuites":
       tls.ciphersuites = list(value);
       if (tls.ciphersuites.some((suite) => !/^[A-Za-z0-9_-]{1,100}$/.test(suite))) fail(`${key} must be a comma-separated list of cipher suite names, got ${JSON.stringify(value)}`);
+      return true;
+    case "X509AuthenticationProvider.superUser":
+      tls.x509SuperUser = nonEmpty(value, key, fail);
       return true;
     case "client.certReload":
       if (value !== "true" && value !== "false") fail(`${key} must be true or false, got ${JSON.stringify(value)}`);

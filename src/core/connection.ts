@@ -55,12 +55,14 @@ export class Connection {
   /** Identities granted by auth packets (the `ip` identity is not counted). */
   #authIdentities = 0;
 
-  constructor(id: ConnectionId, info: ConnectionInfo) {
+  /** `x509SuperUser`: a certificate subject that also gets the super identity (X509AuthenticationProvider). */
+  constructor(id: ConnectionId, info: ConnectionInfo, x509SuperUser?: string) {
     this.id = id;
     this.info = info;
     const ip = { scheme: "ip", id: info.remoteAddress };
     // ZooKeeper's X509AuthenticationProvider: a verified client certificate names the connection.
     const x509 = info.x509Subject === undefined ? [] : [{ scheme: "x509", id: info.x509Subject }];
+    if (info.x509Subject !== undefined && info.x509Subject === x509SuperUser) x509.unshift({ scheme: "super", id: info.x509Subject });
     this.identities = Object.freeze([ip, ...x509]);
     for (const identity of this.identities) this.#identityKeys.add(identityKey(identity));
   }

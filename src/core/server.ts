@@ -174,7 +174,7 @@ export class Server {
   }
 
   open(connection: ConnectionId, info: ConnectionInfo): void {
-    this.#connections.set(connection, new Connection(connection, info));
+    this.#connections.set(connection, new Connection(connection, info, this.config.x509SuperUser));
   }
 
   connect(connectionId: ConnectionId, request: ConnectRequest): void {

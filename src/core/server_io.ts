@@ -49,6 +49,8 @@ export interface ServerConfig {
    * is valid, and a verified certificate's subject is a connection's `x509` identity.
    */
   x509?: boolean;
+  /** `zookeeper.X509AuthenticationProvider.superUser`: the certificate subject that is also super. */
+  x509SuperUser?: string;
   /** `audit.enable`: emit an `audit` output per audited write and lost ephemeral (audit.ts). */
   audit?: boolean;
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */

@@ -99,6 +99,13 @@ const X509_EXPECTED = {
   authAclIs: X509_ACL,
 };
 
+/** With the client's subject as X509AuthenticationProvider.superUser it is super too: every ACL lets it in. */
+const X509_SUPER_EXPECTED = {
+  ...X509_EXPECTED,
+  whoAmI: [{ authScheme: "super", user: "" }, { authScheme: "x509", user: X509_SUBJECT }, { authScheme: "ip", user: "127.0.0.1" }],
+  otherRead: "read",
+};
+
 /**
  * The x509 scheme, seen by Corral's own client over TLS with the client certificate: its identities
  * (whoAmI), a node only its certificate's subject may use, and one for another subject.
@@ -121,7 +128,7 @@ async function x509Observations(certs: TlsCerts, hostPort: string): Promise<unkn
       ownRead: await outcome(async () => new TextDecoder().decode((await client.getData("/x509_own")).data)),
       ownAcl: await outcome(async () => (await client.getACL("/x509_own")).acl),
       other: await outcome(() => client.create("/x509_other", null, { acl: [{ perms: 31, id: { scheme: "x509", id: "CN=someone-else" } }] })),
-      otherRead: await outcome(() => client.getData("/x509_other")),
+      otherRead: await outcome(async () => (await client.getData("/x509_other")) && "read"),
       authAcl: await outcome(() => client.create("/x509_auth", null, { acl: [{ perms: 31, id: { scheme: "auth", id: "" } }] })),
       authAclIs: await outcome(async () => (await client.getACL("/x509_auth")).acl),
     };
@@ -170,6 +177,42 @@ describe("kazoo over TLS (secureClientPort, PEM key and trust stores, clientAuth
       assert.deepEqual(await x509Observations(certs, `127.0.0.1:${securePort}`), X509_EXPECTED);
       // Each refused handshake is logged once, with its reason.
       assert.match(corral.output(), /TLS handshake failed: .*\(client \/127\.0\.0\.1\)/);
+    } finally {
+      await corral.stop();
+    }
+  });
+});
+
+describe("x509 superuser (X509AuthenticationProvider.superUser), seen by Corral's client over TLS", { skip: skipUnlessOpenssl(compatRequired()) }, () => {
+  let certs: TlsCerts;
+  before(() => {
+    certs = makeTlsCerts();
+  });
+  after(() => certs?.remove());
+  const superUser = { "X509AuthenticationProvider.superUser": X509_SUBJECT };
+
+  test("against Apache ZooKeeper 3.8", { skip: skipUnlessCompat(["java", "zookeeper"]), timeout: testTimeoutMs }, async () => {
+    assertCompat(["java", "zookeeper"]);
+    const securePort = await freePort();
+    const zk = await startRealZooKeeper({ extraConfig: { ...tlsConfig(certs, securePort), ...superUser }, jvmFlags: ZOOKEEPER_TLS_JVM_FLAGS });
+    try {
+      assert.deepEqual(await x509Observations(certs, `127.0.0.1:${securePort}`), X509_SUPER_EXPECTED);
+    } finally {
+      await zk.stop();
+    }
+  });
+
+  test("against corral serve, configured the same", { skip: runtime() === "deno" ? "Deno's node:tls server cannot ask for client certificates" : false, timeout: testTimeoutMs }, async () => {
+    const cfgPath = join(certs.dir, "zoo.cfg");
+    const lines = Object.entries({ tickTime: "2000", clientPort: "0", ...tlsConfig(certs, 0), ...superUser }).map(([key, value]) => `${key}=${value}\n`);
+    writeFileSync(cfgPath, lines.join(""));
+    const corral = await startCorralProcess({ args: [cfgPath] });
+    try {
+      const securePort = await waitFor(() => /corral: serving TLS on 127\.0\.0\.1:(\d+)/.exec(corral.output())?.[1], {
+        timeoutMs: 10_000,
+        what: "corral's 'serving TLS on' line",
+      });
+      assert.deepEqual(await x509Observations(certs, `127.0.0.1:${securePort}`), X509_SUPER_EXPECTED);
     } finally {
       await corral.stop();
     }
