@@ -31,7 +31,7 @@ export interface TlsCfg {
   trustStore: StoreCfg;
   /** ZooKeeper's default is need. */
   clientAuth: ClientAuth;
-  /** ssl.protocol; ZooKeeper 3.8's default is TLSv1.3. */
+  /** ssl.protocol; ZooKeeper 3.8's default is TLSv1.2 (X509Util.DEFAULT_PROTOCOL), and only it is enabled. */
   protocol: TlsVersion | null;
   /** ssl.enabledProtocols; default: ssl.protocol alone (as ZooKeeper). */
   enabledProtocols: TlsVersion[] | null;
@@ -148,7 +148,9 @@ export function parseTlsKey(tls: TlsCfg, key: string, value: string, fail: (mess
 export async function loadTlsServerOptions(tls: TlsCfg, onHandshakeError?: TlsServerOptions["onHandshakeError"]): Promise<TlsServerOptions> {
   const keyStore = tls.keyStore;
   if (keyStore.location === null) throw new Error("secureClientPort is set but ssl.keyStore.location is not: name the PEM file with the server's key and certificate");
-  const versions = tls.enabledProtocols ?? [tls.protocol ?? "TLSv1.3"];
+  // As ZooKeeper 3.8: without ssl.enabledProtocols only ssl.protocol is enabled, TLSv1.2 by default
+  // (its Java client speaks only that unless told otherwise).
+  const versions = tls.enabledProtocols ?? [tls.protocol ?? "TLSv1.2"];
   const sorted = VERSIONS.filter((known) => versions.includes(known));
   const options: TlsServerOptions = {
     clientAuth: tls.clientAuth,

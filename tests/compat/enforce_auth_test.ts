@@ -9,18 +9,17 @@
  * the same under every runtime (tests/core/enforce_auth_test.ts runs it under all three).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { assertCompat, findOnPath, skipUnlessCompat } from "../support/compat_availability.ts";
+import { assertCompat, skipUnlessCompat } from "../support/compat_availability.ts";
 import { startCorralProcess } from "../support/corral_process.ts";
-import { startRealZooKeeper, zooKeeperClasspath } from "../support/real_zookeeper.ts";
+import { startRealZooKeeper } from "../support/real_zookeeper.ts";
 import { runtime } from "../support/runtime.ts";
+import { javaCli } from "./support/java_cli.ts";
 import { SASL_PROVIDER, saslJudgeForSuite, type SaslJudgeDir } from "./support/sasl_judge.ts";
 
 const ENFORCE = { "enforce.auth.enabled": "true", "enforce.auth.schemes": "sasl" };
-const CLI_TIMEOUT_MS = 60_000;
 
 const CLIENT_JAAS = `Client {
   org.apache.zookeeper.server.auth.DigestLoginModule required
@@ -29,42 +28,16 @@ const CLIENT_JAAS = `Client {
 };
 `;
 
-/** One ZooKeeperMain call; resolves with its output lines that are not log lines. */
-function cli(connectString: string, jaasPath: string | null, command: readonly string[]): Promise<string[]> {
-  const properties = jaasPath === null
-    ? ["-Dzookeeper.sasl.client=false"]
-    : [`-Djava.security.auth.login.config=${jaasPath}`];
-  const args = [
-    "-Xms16m", "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-    "-Dlog4j.configuration=file:/dev/null", ...properties,
-    "-cp", zooKeeperClasspath(), "org.apache.zookeeper.ZooKeeperMain", "-server", connectString, ...command,
-  ];
-  return new Promise((resolve, reject) => {
-    execFile(findOnPath("java") ?? "java", args, { timeout: CLI_TIMEOUT_MS }, (error, stdout, stderr) => {
-      if (error !== null && error.killed) {
-        reject(new Error(`ZooKeeperMain ${command.join(" ")} timed out:\n${stdout}\n${stderr}`));
-        return;
-      }
-      resolve(transcript(`${stdout}\n${stderr}`));
-    });
-  });
-}
-
-/** The CLI's answers: drop log4j's warnings, connection chatter and blank lines. */
-function transcript(output: string): string[] {
-  return output.split("\n").map((line) => line.trim()).filter((line) =>
-    line !== "" && !line.startsWith("log4j:") && !/^(Connecting to|WATCHER::|WatchedEvent|JLine)/.test(line)
-  );
-}
-
 async function scenario(connectString: string, judge: SaslJudgeDir): Promise<Record<string, string[]>> {
   const clientJaas = join(judge.dir, "client_jaas.conf");
   writeFileSync(clientJaas, CLIENT_JAAS);
+  const anonymous = ["-Dzookeeper.sasl.client=false"];
+  const asBob = [`-Djava.security.auth.login.config=${clientJaas}`];
   return {
-    anonymousLs: await cli(connectString, null, ["ls", "/"]),
-    bobCreate: await cli(connectString, clientJaas, ["create", "/by-bob", "data"]),
-    bobLs: await cli(connectString, clientJaas, ["ls", "/"]),
-    anonymousGet: await cli(connectString, null, ["get", "/by-bob"]),
+    anonymousLs: await javaCli(connectString, ["ls", "/"], anonymous),
+    bobCreate: await javaCli(connectString, ["create", "/by-bob", "data"], asBob),
+    bobLs: await javaCli(connectString, ["ls", "/"], asBob),
+    anonymousGet: await javaCli(connectString, ["get", "/by-bob"], anonymous),
   };
 }
 

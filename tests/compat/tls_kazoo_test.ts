@@ -20,6 +20,7 @@ import { startRealZooKeeper } from "../support/real_zookeeper.ts";
 import { repoRoot, runtime } from "../support/runtime.ts";
 import { makeTlsCerts, skipUnlessOpenssl, type TlsCerts } from "../support/tls_certs.ts";
 import { waitFor } from "../support/wait_for.ts";
+import { tlsConfig, ZOOKEEPER_TLS_JVM_FLAGS } from "./support/tls_judge.ts";
 import { Client, KeeperError } from "../../src/client/mod.ts";
 import { readFileSync } from "node:fs";
 
@@ -40,31 +41,6 @@ const EXPECTED = {
   plaintext: refused,
   with_certificate_again: { start: "ok", state: "CONNECTED", action: "changed" },
 };
-
-/**
- * Debian's zookeeper.jar lists netty's buffer, common, handler and transport jars in its manifest
- * but not netty-codec and netty-resolver, which its TLS (Netty) connection factory needs. Putting
- * all of netty on the boot class path (JVM flags are the only class path knob real_zookeeper.ts
- * offers) keeps every netty class in one loader.
- */
-const NETTY_JARS = ["common", "buffer", "resolver", "transport", "transport-native-unix-common", "codec", "handler"]
-  .map((name) => `/usr/share/java/netty-${name}.jar`);
-const ZOOKEEPER_TLS_JVM_FLAGS = [
-  "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-  `-Xbootclasspath/a:${NETTY_JARS.join(":")}`,
-];
-
-/** The zoo.cfg TLS keys both servers get (ZooKeeper also needs its Netty connection factory). */
-function tlsConfig(certs: TlsCerts, securePort: number): Record<string, string> {
-  return {
-    serverCnxnFactory: "org.apache.zookeeper.server.NettyServerCnxnFactory",
-    secureClientPort: String(securePort),
-    "ssl.keyStore.location": certs.serverKeyStore,
-    "ssl.keyStore.type": "PEM",
-    "ssl.trustStore.location": certs.caCert,
-    "ssl.trustStore.type": "PEM",
-  };
-}
 
 function runScript(certs: TlsCerts, connectString: string, logTail: () => string): Promise<unknown> {
   const script = join(repoRoot(), "tests", "compat", "kazoo_tls_script.py");

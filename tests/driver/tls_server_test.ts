@@ -90,6 +90,13 @@ describe("TLS toward clients", { skip }, () => {
   });
   after(() => certs?.remove());
 
+  test("without ssl.protocol or ssl.enabledProtocols only TLSv1.2 is served, as ZooKeeper 3.8's default (its Java client speaks only that)", async () => {
+    const options = await loadTlsServerOptions(parseZooCfg(`secureClientPort=0\nssl.keyStore.location=${certs.serverKeyStore}\nssl.clientAuth=none\n`).tls);
+    assert.deepEqual([options.minVersion, options.maxVersion], ["TLSv1.2", "TLSv1.2"]);
+    const both = await loadTlsServerOptions(parseZooCfg(`secureClientPort=0\nssl.keyStore.location=${certs.serverKeyStore}\nssl.clientAuth=none\nssl.enabledProtocols=TLSv1.2,TLSv1.3\n`).tls);
+    assert.deepEqual([both.minVersion, both.maxVersion], ["TLSv1.2", "TLSv1.3"]);
+  });
+
   test("our client reads and writes over TLS with a client certificate (clientAuth=need)", async () => {
     if (deno) {
       await assert.rejects(tlsServer(certs, keyStoreLines(certs, "need")), /Deno's node:tls server cannot do/);
