@@ -76,7 +76,15 @@ describe("zoo.cfg and flags", () => {
       "SASLAuthenticationProvider.superPassword=rootpw",
       "zookeeper.sasl.serverconfig=ZkServer",
     ].join("\n"));
-    assert.deepEqual(cfg.sasl, { jaasConfigPath: "/etc/zk/jaas.conf", serverSection: "ZkServer", superUser: "admin", superPassword: "rootpw" });
+    assert.deepEqual(cfg.sasl, {
+      jaasConfigPath: "/etc/zk/jaas.conf",
+      serverSection: "ZkServer",
+      superUser: "admin",
+      superPassword: "rootpw",
+      enforceAuthEnabled: false,
+      enforceAuthSchemes: [],
+      sessionRequireClientSaslAuth: false,
+    });
     assert.deepEqual(cfg.warnings, []);
     const other = parseZooCfg("clientPort=2181\nauthProvider.2=com.example.Custom\n");
     assert.match(other.warnings.join("\n"), /authProvider\.2=com\.example\.Custom is not a provider corral has/);
