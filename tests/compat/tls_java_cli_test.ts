@@ -12,14 +12,12 @@ import { writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { assertCompat, compatRequired, skipUnlessCompat } from "../support/compat_availability.ts";
-import { startCorralProcess } from "../support/corral_process.ts";
 import { freePort } from "../support/free_port.ts";
 import { startRealZooKeeper } from "../support/real_zookeeper.ts";
 import { runtime } from "../support/runtime.ts";
 import { makeTlsCerts, skipUnlessOpenssl, type TlsCerts } from "../support/tls_certs.ts";
-import { waitFor } from "../support/wait_for.ts";
 import { javaCli } from "./support/java_cli.ts";
-import { NETTY_JARS, tlsConfig, ZOOKEEPER_TLS_JVM_FLAGS } from "./support/tls_judge.ts";
+import { NETTY_JARS, startTlsCorral, tlsConfig, ZOOKEEPER_TLS_JVM_FLAGS } from "./support/tls_judge.ts";
 
 const testTimeoutMs = 300_000;
 
@@ -77,15 +75,8 @@ describe("ZooKeeper's Java CLI over TLS (Netty, PEM stores, clientAuth=need)", {
   }, async () => {
     assertCompat(["java", "zookeeper"]);
     assert.ok(reference !== null, "the ZooKeeper run gives the reference");
-    const cfgPath = join(certs.dir, "zoo.cfg");
-    const lines = Object.entries({ tickTime: "2000", clientPort: "0", ...tlsConfig(certs, 0) }).map(([key, value]) => `${key}=${value}\n`);
-    writeFileSync(cfgPath, lines.join(""));
-    const corral = await startCorralProcess({ args: [cfgPath] });
+    const { corral, securePort } = await startTlsCorral(certs);
     try {
-      const securePort = await waitFor(() => /corral: serving TLS on 127\.0\.0\.1:(\d+)/.exec(corral.output())?.[1], {
-        timeoutMs: 10_000,
-        what: "corral's 'serving TLS on' line",
-      });
       const observed = await scenario(certs, `127.0.0.1:${securePort}`);
       console.log(`corral: ${JSON.stringify(observed)}`);
       assert.deepEqual(observed, reference);

@@ -20,7 +20,7 @@ import { startRealZooKeeper } from "../support/real_zookeeper.ts";
 import { repoRoot, runtime } from "../support/runtime.ts";
 import { makeTlsCerts, skipUnlessOpenssl, type TlsCerts } from "../support/tls_certs.ts";
 import { waitFor } from "../support/wait_for.ts";
-import { tlsConfig, ZOOKEEPER_TLS_JVM_FLAGS } from "./support/tls_judge.ts";
+import { startTlsCorral, tlsConfig, ZOOKEEPER_TLS_JVM_FLAGS } from "./support/tls_judge.ts";
 import { Client, KeeperError } from "../../src/client/mod.ts";
 import { readFileSync } from "node:fs";
 
@@ -179,15 +179,8 @@ describe("x509 superuser (X509AuthenticationProvider.superUser), seen by Corral'
   });
 
   test("against corral serve, configured the same", { skip: runtime() === "deno" ? "Deno's node:tls server cannot ask for client certificates" : false, timeout: testTimeoutMs }, async () => {
-    const cfgPath = join(certs.dir, "zoo.cfg");
-    const lines = Object.entries({ tickTime: "2000", clientPort: "0", ...tlsConfig(certs, 0), ...superUser }).map(([key, value]) => `${key}=${value}\n`);
-    writeFileSync(cfgPath, lines.join(""));
-    const corral = await startCorralProcess({ args: [cfgPath] });
+    const { corral, securePort } = await startTlsCorral(certs, superUser);
     try {
-      const securePort = await waitFor(() => /corral: serving TLS on 127\.0\.0\.1:(\d+)/.exec(corral.output())?.[1], {
-        timeoutMs: 10_000,
-        what: "corral's 'serving TLS on' line",
-      });
       assert.deepEqual(await x509Observations(certs, `127.0.0.1:${securePort}`), X509_SUPER_EXPECTED);
     } finally {
       await corral.stop();
