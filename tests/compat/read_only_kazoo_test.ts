@@ -91,7 +91,10 @@ async function outcome(call: () => Promise<unknown>): Promise<string> {
 
 /** Corral's client through the read-only phase: connected with every host listed, only one up. */
 async function ourClientReadOnly(hosts: string): Promise<{ client: Client; observed: Record<string, unknown> }> {
-  const client = await Client.connect(hosts, { canBeReadOnly: true, sessionTimeoutMs: 10_000 });
+  // The survivor serves read-only only seconds after the others stop (it must notice, then look for
+  // a leader for a while): under load that can take longer than the session timeout, which is the
+  // default wait for the first connection.
+  const client = await Client.connect(hosts, { canBeReadOnly: true, sessionTimeoutMs: 10_000, initialConnectTimeoutMs: LINE_TIMEOUT_MS });
   const observed: Record<string, unknown> = {
     our_client_state: client.state,
     our_client_get: new TextDecoder().decode((await client.getData("/ro/data")).data),
@@ -137,11 +140,14 @@ async function observe(kind: "zookeeper" | "corral", dir: string): Promise<Recor
       assert.equal(await script.next("read-only"), "read-only");
       for (const member of layout.members) if (member.id !== survivor) await twin.startMember(member.id);
       script.send("restarted");
+      // The script lists /ro once read-write again: our client's create waits for that, so that the
+      // listing cannot depend on which of the two got there first.
+      const theirs = JSON.parse(await script.next("observations"));
       await ourClientReadWrite(ours.client, ours.observed);
+      return { ...theirs, ...ours.observed };
     } finally {
       await ours.client.close();
     }
-    return { ...JSON.parse(await script.next("observations")), ...ours.observed };
   } catch (error) {
     throw new Error(`${kind}: ${error instanceof Error ? error.message : String(error)}\n${twin.output()}`);
   } finally {
