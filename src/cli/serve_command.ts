@@ -23,7 +23,9 @@ import type { OutputLimits } from "../driver/output_budget.ts";
 import { storageSizes } from "../driver/storage_sizes.ts";
 import { NodeFileSystem } from "../storage/node_file_system.ts";
 import { defaultTransport } from "../transport/auto.ts";
-import { nodeTlsTransport, type TlsTransport } from "../transport/node_tls.ts";
+import { nodeTlsTransport, tlsServerSupport, type TlsTransport } from "../transport/node_tls.ts";
+import { loadQuorumTls, type QuorumTlsCfg } from "./quorum_tls_config.ts";
+import { RateLimitedLog } from "../driver/peer_handshake.ts";
 import type { ServeArgs } from "./args.ts";
 import { EnsemblePlanError, type EnsemblePlan, MYID_FILE, planEnsemble } from "./ensemble_plan.ts";
 import type { CliRuntime } from "./runtime.ts";
@@ -58,6 +60,8 @@ export interface ServePlan {
   admin: ZooCfg["admin"] | null;
   /** secureClientPort's TLS listener; `only`: no plaintext clientPort (port is then the TLS one). */
   secure: { host: string; port: number; tls: TlsCfg; only: boolean } | null;
+  /** sslQuorum: TLS between this member and the others; null: plaintext (or standalone). */
+  quorumTls: QuorumTlsCfg | null;
   /** zoo.cfg's server.N lines (client addresses for voting_view). */
   servers: ZooCfg["servers"];
   warnings: string[];
@@ -116,6 +120,8 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     throw new ServePlanError("audit.enable=true needs a place for the audit log: set audit.logFile (or dataDir, where zookeeper_audit.log then goes)");
   }
   if (auditLogFile !== null) config.audit = true;
+  const quorumTls = cfg?.quorumTls.enabled === true && ensemble !== null ? cfg.quorumTls : null;
+  if (cfg?.quorumTls.enabled === true && ensemble === null) warnings.push("sslQuorum ignored: a standalone server has no quorum to protect");
   // Clients present certificates on the TLS port: the x509 scheme names them (ZooKeeper's default ssl.authProvider).
   if (secure !== null && secure.tls.clientAuth !== "none") {
     config.x509 = true;
@@ -144,6 +150,7 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     prometheus: cfg?.metricsProvider.prometheus === true ? { host: cfg.metricsProvider.httpHost, port: cfg.metricsProvider.httpPort } : null,
     admin: cfg?.admin.enableServer === true ? cfg.admin : null,
     secure,
+    quorumTls,
     servers,
     warnings,
   };
@@ -209,10 +216,11 @@ const DIR_LOCK = {
 async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntime, audit: AuditLogFile | null): Promise<RunningServer> {
   const logger = consoleLogger(args.logLevel);
   const secureTransport = await planTlsTransport(plan, logger);
+  const peerTls = await planQuorumTransport(plan, logger);
   const stopWatching = secureTransport !== null && plan.secure?.tls.certReload === true
     ? watchCertFiles(plan.secure.tls, secureTransport, logger)
     : null;
-  const started = await startServing(plan, args, runtime, audit, logger, secureTransport);
+  const started = await startServing(plan, args, runtime, audit, logger, secureTransport, peerTls);
   if (stopWatching === null) return started;
   return {
     ...started,
@@ -230,6 +238,7 @@ async function startServing(
   audit: AuditLogFile | null,
   logger: ReturnType<typeof consoleLogger>,
   secureTransport: TlsTransport | null,
+  peerTls: PeerTls | null,
 ): Promise<RunningServer> {
   const transport = await defaultTransport();
   const dataDirs = plan.dataDir === null ? {} : {
@@ -274,7 +283,13 @@ async function startServing(
   // Before the store opens anything: members sharing a directory would write one log.
   const lock = await lockDataDirs(store.dataDir, plan.dataLogDir ?? undefined, DIR_LOCK);
   try {
-    const handle = await serveReplica({ ...options, ...ensemble, store, ...storageSizesOption });
+    const handle = await serveReplica({
+      ...options,
+      ...ensemble,
+      store,
+      ...storageSizesOption,
+      ...(peerTls === null ? {} : { peerTransport: peerTls.transport, peers: { requireCertificateForHost: peerTls.hostnameVerification } }),
+    });
     void handle.stopped.then(() => lock.release());
     const members = ensemble.members.map((member) => {
       const server = plan.servers.find((known) => known.id === member.id);
@@ -403,6 +418,24 @@ async function planTlsTransport(plan: ServePlan, logger: ReturnType<typeof conso
   if (plan.secure === null) return null;
   const server = await loadTlsServerOptions(plan.secure.tls, (message, address) => logger.log("info", `${message} (client /${address})`));
   return nodeTlsTransport({ server });
+}
+
+/** The transport between members under sslQuorum, and whether certificates must name their member's host. */
+interface PeerTls {
+  transport: TlsTransport;
+  hostnameVerification: boolean;
+}
+
+/** sslQuorum's TLS transport (key and certificates read now), or null without it. */
+async function planQuorumTransport(plan: ServePlan, logger: ReturnType<typeof consoleLogger>): Promise<PeerTls | null> {
+  if (plan.quorumTls === null) return null;
+  if (tlsServerSupport({ clientAuth: "need" }) !== null) {
+    throw new ServePlanError("sslQuorum: members verify each other's certificates, which Deno's node:tls server cannot do (it never asks for them); run this member under Node or Bun");
+  }
+  // Anyone can reach the quorum port: a flood of bad handshakes must not flood the log.
+  const rejections = new RateLimitedLog(logger, { what: "failed quorum TLS handshakes" });
+  const tls = await loadQuorumTls(plan.quorumTls, (message, address) => rejections.log("warn", `quorum TLS: ${message} (peer /${address})`));
+  return { transport: nodeTlsTransport(tls), hostnameVerification: tls.hostnameVerification };
 }
 
 /** dataDir/myid's text, or null when it does not exist. */

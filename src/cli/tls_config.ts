@@ -1,7 +1,8 @@
 /**
- * TLS toward clients in ZooKeeper's configuration language: `secureClientPort`,
- * `secureClientPortAddress` and the `ssl.*` keys (with or without the `zookeeper.` system-property
- * prefix), and turning them into the key, certificates and limits the TLS transport takes.
+ * TLS in ZooKeeper's configuration language: toward clients `secureClientPort`,
+ * `secureClientPortAddress` and the `ssl.*` keys; between members the same store keys under
+ * `ssl.quorum.*` (quorum_tls_config.ts); with or without the `zookeeper.` system-property prefix.
+ * And turning them into the key, certificates and limits the TLS transport takes.
  */
 import { createPrivateKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -22,11 +23,10 @@ export interface StoreCfg {
   type: string | null;
 }
 
-export interface TlsCfg {
-  /** null: no TLS listener. */
-  secureClientPort: number | null;
-  /** null: clientPortAddress's (or all interfaces). */
-  secureClientPortAddress: string | null;
+/** The keys ssl.* (toward clients) and ssl.quorum.* (between members) have alike. */
+export interface TlsStoresCfg {
+  /** "ssl." or "ssl.quorum.": how errors name the keys. */
+  prefix: TlsPrefix;
   keyStore: StoreCfg;
   trustStore: StoreCfg;
   /** ZooKeeper's default is need. */
@@ -39,16 +39,24 @@ export interface TlsCfg {
   ciphersuites: string[] | null;
   /** ssl.handshakeDetectionTimeoutMillis: how long a TLS handshake may take. */
   handshakeTimeoutMs: number;
+}
+
+export type TlsPrefix = "ssl." | "ssl.quorum.";
+
+export interface TlsCfg extends TlsStoresCfg {
+  /** null: no TLS listener. */
+  secureClientPort: number | null;
+  /** null: clientPortAddress's (or all interfaces). */
+  secureClientPortAddress: string | null;
   /** client.certReload (ZooKeeper 3.9): take new key and trust store files without a restart. */
   certReload: boolean;
   /** X509AuthenticationProvider.superUser: the client certificate subject that is also super. */
   x509SuperUser: string | null;
 }
 
-export function defaultTlsCfg(): TlsCfg {
+export function defaultTlsStoresCfg(prefix: TlsPrefix): TlsStoresCfg {
   return {
-    secureClientPort: null,
-    secureClientPortAddress: null,
+    prefix,
     keyStore: { location: null, password: null, type: null },
     trustStore: { location: null, password: null, type: null },
     clientAuth: "need",
@@ -56,16 +64,30 @@ export function defaultTlsCfg(): TlsCfg {
     enabledProtocols: null,
     ciphersuites: null,
     handshakeTimeoutMs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+  };
+}
+
+export function defaultTlsCfg(): TlsCfg {
+  return {
+    ...defaultTlsStoresCfg("ssl."),
+    secureClientPort: null,
+    secureClientPortAddress: null,
     certReload: false,
     x509SuperUser: null,
   };
 }
 
-/** The TLS keys zoo_cfg.ts knows (for "did you mean"). */
+/** The store keys under a prefix (for "did you mean"). */
+export function storeKeys(prefix: TlsPrefix): string[] {
+  return [
+    "keyStore.location", "keyStore.password", "keyStore.type", "trustStore.location", "trustStore.password", "trustStore.type",
+    "clientAuth", "protocol", "enabledProtocols", "ciphersuites", "handshakeDetectionTimeoutMillis",
+  ].map((key) => prefix + key);
+}
+
+/** The TLS keys toward clients zoo_cfg.ts knows (for "did you mean"). */
 export const TLS_KEYS: readonly string[] = [
-  "secureClientPort", "secureClientPortAddress", "ssl.keyStore.location", "ssl.keyStore.password", "ssl.keyStore.type",
-  "ssl.trustStore.location", "ssl.trustStore.password", "ssl.trustStore.type", "ssl.clientAuth", "ssl.protocol",
-  "ssl.enabledProtocols", "ssl.ciphersuites", "ssl.handshakeDetectionTimeoutMillis", "serverCnxnFactory", "client.certReload",
+  "secureClientPort", "secureClientPortAddress", ...storeKeys("ssl."), "serverCnxnFactory", "client.certReload",
   "X509AuthenticationProvider.superUser",
 ];
 
@@ -79,16 +101,9 @@ const PEM_BLOCKS_MAX = 200;
  * file and line); `warn` records a warning.
  */
 export function parseTlsKey(tls: TlsCfg, key: string, value: string, fail: (message: string) => never, warn: (message: string) => void): boolean {
-  const name = key.startsWith("zookeeper.") ? key.slice("zookeeper.".length) : key;
-  const store = name.startsWith("ssl.keyStore.") ? tls.keyStore : name.startsWith("ssl.trustStore.") ? tls.trustStore : null;
-  if (store !== null) {
-    const field = name.slice(name.lastIndexOf(".") + 1);
-    if (field === "location") store.location = nonEmpty(value, key, fail);
-    else if (field === "password") store.password = value;
-    else if (field === "type") store.type = nonEmpty(value, key, fail).toUpperCase();
-    else return false;
-    return true;
-  }
+  const name = withoutSystemPrefix(key);
+  if (name.startsWith("ssl.quorum.")) return false;
+  if (parseStoreKey(tls, key, value, fail)) return true;
   switch (name) {
     case "secureClientPort": {
       const port = /^\d+$/.test(value) ? Number(value) : NaN;
@@ -99,23 +114,6 @@ export function parseTlsKey(tls: TlsCfg, key: string, value: string, fail: (mess
     case "secureClientPortAddress":
       tls.secureClientPortAddress = nonEmpty(value, key, fail);
       return true;
-    case "ssl.clientAuth": {
-      const lower = value.toLowerCase();
-      if (lower !== "none" && lower !== "want" && lower !== "need") fail(`${key} must be none, want or need, got ${JSON.stringify(value)}`);
-      tls.clientAuth = lower as ClientAuth;
-      return true;
-    }
-    case "ssl.protocol":
-      tls.protocol = version(value, key, fail);
-      return true;
-    case "ssl.enabledProtocols":
-      tls.enabledProtocols = list(value).map((item) => version(item, key, fail));
-      if (tls.enabledProtocols.length === 0) fail(`${key} is empty; name TLSv1.2 and/or TLSv1.3`);
-      return true;
-    case "ssl.ciphersuites":
-      tls.ciphersuites = list(value);
-      if (tls.ciphersuites.some((suite) => !/^[A-Za-z0-9_-]{1,100}$/.test(suite))) fail(`${key} must be a comma-separated list of cipher suite names, got ${JSON.stringify(value)}`);
-      return true;
     case "X509AuthenticationProvider.superUser":
       tls.x509SuperUser = nonEmpty(value, key, fail);
       return true;
@@ -123,12 +121,6 @@ export function parseTlsKey(tls: TlsCfg, key: string, value: string, fail: (mess
       if (value !== "true" && value !== "false") fail(`${key} must be true or false, got ${JSON.stringify(value)}`);
       tls.certReload = value === "true";
       return true;
-    case "ssl.handshakeDetectionTimeoutMillis": {
-      const ms = /^\d+$/.test(value) ? Number(value) : NaN;
-      if (!(ms >= 1 && ms <= 600_000)) fail(`${key} must be milliseconds in 1..600000, got ${JSON.stringify(value)}`);
-      tls.handshakeTimeoutMs = ms;
-      return true;
-    }
     case "serverCnxnFactory":
       // ZooKeeper needs its Netty factory for TLS; corral has one kind of connection handling.
       if (!value.endsWith("NettyServerCnxnFactory") && !value.endsWith("NIOServerCnxnFactory")) {
@@ -140,14 +132,66 @@ export function parseTlsKey(tls: TlsCfg, key: string, value: string, fail: (mess
   }
 }
 
+/** `key` without ZooKeeper's system-property prefix `zookeeper.`. */
+export function withoutSystemPrefix(key: string): string {
+  return key.startsWith("zookeeper.") ? key.slice("zookeeper.".length) : key;
+}
+
+/** Reads one of the keys under `stores.prefix` (ssl.keyStore.location, ...); false for any other key. */
+export function parseStoreKey(stores: TlsStoresCfg, key: string, value: string, fail: (message: string) => never): boolean {
+  const full = withoutSystemPrefix(key);
+  if (!full.startsWith(stores.prefix)) return false;
+  const name = full.slice(stores.prefix.length);
+  const store = name.startsWith("keyStore.") ? stores.keyStore : name.startsWith("trustStore.") ? stores.trustStore : null;
+  if (store !== null) {
+    const field = name.slice(name.indexOf(".") + 1);
+    if (field === "location") store.location = nonEmpty(value, key, fail);
+    else if (field === "password") store.password = value;
+    else if (field === "type") store.type = nonEmpty(value, key, fail).toUpperCase();
+    else return false;
+    return true;
+  }
+  switch (name) {
+    case "clientAuth": {
+      const lower = value.toLowerCase();
+      if (lower !== "none" && lower !== "want" && lower !== "need") fail(`${key} must be none, want or need, got ${JSON.stringify(value)}`);
+      stores.clientAuth = lower as ClientAuth;
+      return true;
+    }
+    case "protocol":
+      stores.protocol = version(value, key, fail);
+      return true;
+    case "enabledProtocols":
+      stores.enabledProtocols = list(value).map((item) => version(item, key, fail));
+      if (stores.enabledProtocols.length === 0) fail(`${key} is empty; name TLSv1.2 and/or TLSv1.3`);
+      return true;
+    case "ciphersuites":
+      stores.ciphersuites = list(value);
+      if (stores.ciphersuites.some((suite) => !/^[A-Za-z0-9_-]{1,100}$/.test(suite))) fail(`${key} must be a comma-separated list of cipher suite names, got ${JSON.stringify(value)}`);
+      return true;
+    case "handshakeDetectionTimeoutMillis": {
+      const ms = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!(ms >= 1 && ms <= 600_000)) fail(`${key} must be milliseconds in 1..600000, got ${JSON.stringify(value)}`);
+      stores.handshakeTimeoutMs = ms;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /**
  * The TLS transport's server options from `tls`: reads the key store (PEM: key and certificate chain
  * in one file; PKCS#12) and the trust store (PEM), checks the protocol settings. Every error names
  * the key to fix.
  */
-export async function loadTlsServerOptions(tls: TlsCfg, onHandshakeError?: TlsServerOptions["onHandshakeError"]): Promise<TlsServerOptions> {
+export async function loadTlsServerOptions(tls: TlsStoresCfg, onHandshakeError?: TlsServerOptions["onHandshakeError"]): Promise<TlsServerOptions> {
   const keyStore = tls.keyStore;
-  if (keyStore.location === null) throw new Error("secureClientPort is set but ssl.keyStore.location is not: name the PEM file with the server's key and certificate");
+  const p = tls.prefix;
+  if (keyStore.location === null) {
+    const needs = p === "ssl." ? "secureClientPort is set" : "sslQuorum is true";
+    throw new Error(`${needs} but ${p}keyStore.location is not: name the PEM file with this server's key and certificate`);
+  }
   // As ZooKeeper 3.8: without ssl.enabledProtocols only ssl.protocol is enabled, TLSv1.2 by default
   // (its Java client speaks only that unless told otherwise).
   const versions = tls.enabledProtocols ?? [tls.protocol ?? "TLSv1.2"];
@@ -161,8 +205,8 @@ export async function loadTlsServerOptions(tls: TlsCfg, onHandshakeError?: TlsSe
     ...(tls.ciphersuites === null ? {} : { ciphers: tls.ciphersuites.join(":") }),
     ...(onHandshakeError === undefined ? {} : { onHandshakeError }),
   };
-  const keyBytes = await readStore(keyStore.location, "ssl.keyStore.location");
-  const keyType = storeType(keyStore, "ssl.keyStore");
+  const keyBytes = await readStore(keyStore.location, `${p}keyStore.location`);
+  const keyType = storeType(keyStore, `${p}keyStore`);
   if (keyStore.password !== null && keyStore.password !== "") options.passphrase = keyStore.password;
   if (keyType === "PKCS12") {
     options.pfx = keyBytes;
@@ -170,37 +214,37 @@ export async function loadTlsServerOptions(tls: TlsCfg, onHandshakeError?: TlsSe
     const blocks = pemBlocks(keyBytes, keyStore.location);
     const keys = blocks.filter((block) => block.label.endsWith("PRIVATE KEY"));
     const certs = blocks.filter((block) => block.label === "CERTIFICATE");
-    if (keys.length !== 1) throw new Error(`ssl.keyStore.location ${keyStore.location} must hold exactly one PEM private key, found ${keys.length}`);
-    if (certs.length === 0) throw new Error(`ssl.keyStore.location ${keyStore.location} holds no PEM certificate: append the server's certificate (and its chain) to the key`);
+    if (keys.length !== 1) throw new Error(`${p}keyStore.location ${keyStore.location} must hold exactly one PEM private key, found ${keys.length}`);
+    if (certs.length === 0) throw new Error(`${p}keyStore.location ${keyStore.location} holds no PEM certificate: append the server's certificate (and its chain) to the key`);
     if (keys[0]!.label === "ENCRYPTED PRIVATE KEY" && options.passphrase === undefined) {
-      throw new Error(`ssl.keyStore.location ${keyStore.location} holds an encrypted key: set ssl.keyStore.password`);
+      throw new Error(`${p}keyStore.location ${keyStore.location} holds an encrypted key: set ${p}keyStore.password`);
     }
     options.key = keys[0]!.text;
-    checkKey(options.key, options.passphrase, keyStore.location);
+    checkKey(options.key, options.passphrase, keyStore.location, p);
     options.cert = certs.map((block) => block.text).join("\n");
   }
   const trustStore = tls.trustStore;
   if (trustStore.location !== null) {
-    if (storeType(trustStore, "ssl.trustStore") !== "PEM") {
-      throw new Error(`ssl.trustStore.type ${trustStore.type ?? "PKCS12"} is not supported by corral yet: give the CA certificates as a PEM file (ssl.trustStore.type=PEM)`);
+    if (storeType(trustStore, `${p}trustStore`) !== "PEM") {
+      throw new Error(`${p}trustStore.type ${trustStore.type ?? "PKCS12"} is not supported by corral yet: give the CA certificates as a PEM file (${p}trustStore.type=PEM)`);
     }
-    const blocks = pemBlocks(await readStore(trustStore.location, "ssl.trustStore.location"), trustStore.location);
+    const blocks = pemBlocks(await readStore(trustStore.location, `${p}trustStore.location`), trustStore.location);
     const cas = blocks.filter((block) => block.label === "CERTIFICATE");
-    if (cas.length === 0) throw new Error(`ssl.trustStore.location ${trustStore.location} holds no PEM certificate`);
+    if (cas.length === 0) throw new Error(`${p}trustStore.location ${trustStore.location} holds no PEM certificate`);
     options.ca = cas.map((block) => block.text);
   } else if (tls.clientAuth !== "none") {
-    throw new Error(`ssl.clientAuth=${tls.clientAuth} (ZooKeeper's default is need) checks client certificates against ssl.trustStore.location, which is not set: set it to the CA's PEM file, or set ssl.clientAuth=none`);
+    throw new Error(`${p}clientAuth=${tls.clientAuth} (ZooKeeper's default is need) checks the other side's certificates against ${p}trustStore.location, which is not set: set it to the CA's PEM file, or set ${p}clientAuth=none`);
   }
   return options;
 }
 
 /** Decrypts the key once now, so a wrong password stops startup (Deno would fail each handshake instead). */
-function checkKey(key: string, passphrase: string | undefined, path: string): void {
+function checkKey(key: string, passphrase: string | undefined, path: string, p: TlsPrefix): void {
   try {
     createPrivateKey(passphrase === undefined ? { key, format: "pem" } : { key, format: "pem", passphrase });
   } catch (error) {
-    const hint = passphrase === undefined ? "" : "; check ssl.keyStore.password";
-    throw new Error(`cannot read the private key in ssl.keyStore.location ${path}: ${error instanceof Error ? error.message : String(error)}${hint}`);
+    const hint = passphrase === undefined ? "" : `; check ${p}keyStore.password`;
+    throw new Error(`cannot read the private key in ${p}keyStore.location ${path}: ${error instanceof Error ? error.message : String(error)}${hint}`);
   }
 }
 

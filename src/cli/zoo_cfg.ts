@@ -5,6 +5,7 @@
  */
 import { FOUR_LETTER_WORDS } from "../driver/four_letter_words.ts";
 import { closestName } from "./closest_name.ts";
+import { defaultQuorumTlsCfg, parseQuorumTlsKey, QUORUM_TLS_KEYS, type QuorumTlsCfg } from "./quorum_tls_config.ts";
 import { defaultTlsCfg, parseTlsKey, TLS_KEYS, type TlsCfg } from "./tls_config.ts";
 
 export interface ZooCfgServer {
@@ -70,6 +71,8 @@ export interface ZooCfg {
   sasl: SaslCfg;
   /** TLS toward clients (`secureClientPort`, `ssl.*`; tls_config.ts). */
   tls: TlsCfg;
+  /** TLS between members (`sslQuorum`, `ssl.quorum.*`; quorum_tls_config.ts). */
+  quorumTls: QuorumTlsCfg;
   /** Keys Corral does not know, with their values. */
   unknown: Map<string, string>;
   /**
@@ -166,6 +169,7 @@ export function defaultZooCfg(): ZooCfg {
       sessionRequireClientSaslAuth: false,
     },
     tls: defaultTlsCfg(),
+    quorumTls: defaultQuorumTlsCfg(),
     unknown: new Map(),
     keys: [],
     warnings: [],
@@ -183,7 +187,7 @@ export const KNOWN_KEYS: readonly string[] = [
   "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes", "audit.enable", "audit.logFile",
   "java.security.auth.login.config", "sasl.serverconfig", "superUser", "SASLAuthenticationProvider.superPassword",
   "enforce.auth.enabled", "enforce.auth.schemes", "sessionRequireClientSASLAuth",
-  "authProvider.1", ...TLS_KEYS,
+  "authProvider.1", ...TLS_KEYS, ...QUORUM_TLS_KEYS,
 ];
 
 interface Entry {
@@ -296,6 +300,7 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
       default: {
         if (parseOperationsKey(cfg, entry, source, fail)) break;
         if (parseSaslKey(cfg, entry, source, fail)) break;
+        if (parseQuorumTlsKey(cfg.quorumTls, entry.key, v, fail)) break;
         if (parseTlsKey(cfg.tls, entry.key, v, fail, (warning) => cfg.warnings.push(`${source} line ${entry.line}: ${warning}`))) break;
         cfg.unknown.set(entry.key, v);
         const near = closestName(entry.key, KNOWN_KEYS);

@@ -79,6 +79,13 @@ export interface PeerNetworkOptions {
   idleTimeoutMs?: number;
   /** Milliseconds clock; default Date.now. */
   now?: () => number;
+  /**
+   * With TLS between members (sslQuorum): a connection is used only if the other side's verified
+   * certificate names the host its member has in `peers` (ZooKeeper's ssl.quorum.hostnameVerification),
+   * checked on accepted and dialed connections alike. A connection without one (plaintext, or TLS
+   * without a certificate) is refused. Default false.
+   */
+  requireCertificateForHost?: boolean;
 }
 
 export interface PeerLinkStatus {
@@ -453,6 +460,10 @@ export class PeerNetwork {
     const refusal = helloRefusal(hello, { myId: this.#myId, isMember: (sid) => this.#links.has(sid), dialed: connection.dialed });
     if (refusal !== null) throw new Error(refusal);
     const link = this.#links.get(hello.from)!;
+    if (this.#options.requireCertificateForHost === true) {
+      const mismatch = certificateRefusal(connection.socket, link.endpoint);
+      if (mismatch !== null) throw new Error(mismatch);
+    }
     if (connection.dialed !== null) {
       if (link.attempt !== connection) throw new Error(`unexpected hello from ${hello.from}`);
       link.attempt = null;
@@ -594,4 +605,13 @@ export class PeerNetwork {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Why `socket`'s peer may not speak for `member` under sslQuorum, or null when it may. */
+function certificateRefusal(socket: Socket, member: PeerEndpoint): string | null {
+  if (socket.checkPeerHost === undefined) {
+    return `server ${member.id} connected without a verified TLS certificate; with sslQuorum every member must present one`;
+  }
+  const mismatch = socket.checkPeerHost(member.host);
+  return mismatch === null ? null : `the certificate of the connection claiming to be server ${member.id} does not name its host ${member.host}: ${mismatch}`;
 }

@@ -32,10 +32,19 @@ export interface ReplicaMember {
   observer?: boolean;
 }
 
-/** Peer connection tuning (see PeerNetworkOptions). */
+/** Peer connection tuning and checks (see PeerNetworkOptions). */
 export type PeerTuning = Pick<
   PeerNetworkOptions,
-  "maxFrameBytes" | "handshakeBytesMax" | "handshakesMax" | "queueBytesMax" | "reconnectDelayMinMs" | "reconnectDelayMaxMs" | "connectTimeoutMs" | "heartbeatMs" | "idleTimeoutMs"
+  | "maxFrameBytes"
+  | "handshakeBytesMax"
+  | "handshakesMax"
+  | "queueBytesMax"
+  | "reconnectDelayMinMs"
+  | "reconnectDelayMaxMs"
+  | "connectTimeoutMs"
+  | "heartbeatMs"
+  | "idleTimeoutMs"
+  | "requireCertificateForHost"
 >;
 
 export interface ServeReplicaOptions extends Omit<ServeOptions, "durableLog" | "serverId"> {

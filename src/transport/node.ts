@@ -8,19 +8,27 @@ export function nodeTransport(): Transport {
   return { name: "node", listen: listenNode, connect: connectNode };
 }
 
+/** What a TLS socket's verified peer certificate tells (node_tls.ts); see Socket. */
+export interface VerifiedCertificate {
+  subject: string | undefined;
+  checkHost(host: string): string | null;
+}
+
 /** A Socket on a node:net socket (or a node:tls one, which is a net.Socket too: node_tls.ts). */
 export class NodeSocket implements Socket {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly peerSubject?: string;
+  readonly checkPeerHost?: (host: string) => string | null;
   readonly #socket: NetSocket;
   #closing = false;
   #error: Error | undefined = undefined;
 
-  constructor(socket: NetSocket, peerSubject?: string) {
+  constructor(socket: NetSocket, certificate?: VerifiedCertificate) {
     socket.setNoDelay(true);
     this.#socket = socket;
-    if (peerSubject !== undefined) this.peerSubject = peerSubject;
+    if (certificate?.subject !== undefined) this.peerSubject = certificate.subject;
+    if (certificate !== undefined) this.checkPeerHost = certificate.checkHost;
     this.remoteAddress = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
   }

@@ -4,10 +4,10 @@
  * Deno's node:tls server cannot request and verify client certificates, so a listener asking for
  * them refuses to start there (tlsServerSupport) rather than silently accepting anyone.
  */
-import { connect as tlsConnect, createSecureContext, createServer, type TLSSocket } from "node:tls";
+import { checkServerIdentity, connect as tlsConnect, createSecureContext, createServer, type PeerCertificate, type TLSSocket } from "node:tls";
 import type { Socket as NetSocket } from "node:net";
 import { Buffer } from "node:buffer";
-import { NodeSocket } from "./node.ts";
+import { NodeSocket, type VerifiedCertificate } from "./node.ts";
 import type { ConnectOptions, Listener, ListenOptions, Socket, SocketHandler, Transport } from "./transport.ts";
 
 export type TlsVersion = "TLSv1.2" | "TLSv1.3";
@@ -43,14 +43,24 @@ export interface TlsServerOptions {
 export interface TlsClientOptions {
   /** CA certificates the server's certificate must chain to; default: the system's. */
   ca?: Pem | Pem[];
-  /** A client certificate and its key, for servers with ssl.clientAuth=need (or want). */
+  /** A client certificate and its key, for servers with ssl.clientAuth=need (or want); or `pfx` (PKCS#12). */
   cert?: Pem;
   key?: Pem;
+  pfx?: Uint8Array;
   passphrase?: string;
   /** The name the server's certificate must carry; default: the host connected to. */
   servername?: string;
   /** Default true. False accepts any server certificate: for experiments only. */
   rejectUnauthorized?: boolean;
+  /**
+   * Default true: the server's certificate must name the host connected to (or `servername`).
+   * False checks only that it chains to `ca` (ZooKeeper's ssl.quorum.hostnameVerification=false).
+   */
+  hostnameVerification?: boolean;
+  /** Default: the runtime's. */
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+  ciphers?: string;
 }
 
 export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -139,7 +149,7 @@ function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (so
       }
       established++;
       raw.once("close", () => established--);
-      const socket = new NodeSocket(raw, raw.authorized ? peerSubjectOf(raw) : undefined);
+      const socket = new NodeSocket(raw, raw.authorized ? verifiedCertificate(raw) : undefined);
       socket.attach(accept(socket));
     });
   } catch (error) {
@@ -209,6 +219,21 @@ function peerSubjectOf(socket: TLSSocket): string | undefined {
   return parts.reverse().join(",");
 }
 
+/** The verified peer certificate of `socket`: its subject, and whether it names a given host. */
+function verifiedCertificate(socket: TLSSocket): VerifiedCertificate | undefined {
+  const certificate = socket.getPeerCertificate();
+  if (certificate === null || typeof certificate !== "object" || Object.keys(certificate).length === 0) return undefined;
+  return {
+    subject: peerSubjectOf(socket),
+    checkHost: (host) => hostMismatch(host, certificate),
+  };
+}
+
+/** Why `certificate` does not name `host` (node:tls's hostname rules), or null when it does. */
+function hostMismatch(host: string, certificate: PeerCertificate): string | null {
+  return checkServerIdentity(host, certificate)?.message ?? null;
+}
+
 /** RFC 2253 section 2.4: a backslash before , + " \ < > ; anywhere, # or space first, space last. */
 function escapeRdnValue(value: string): string {
   return value.replace(/[,+"\\<>;]/g, (char) => `\\${char}`).replace(/^[ #]/, (char) => `\\${char}`).replace(/ $/, "\\ ");
@@ -238,8 +263,13 @@ function connectTls(options: TlsClientOptions, connect: ConnectOptions, handler:
         ...(ca === undefined ? {} : { ca }),
         ...(options.cert === undefined ? {} : { cert: pemText(options.cert) }),
         ...(options.key === undefined ? {} : { key: pemText(options.key) }),
+        ...(options.pfx === undefined ? {} : { pfx: Buffer.from(options.pfx.buffer, options.pfx.byteOffset, options.pfx.byteLength) }),
         ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
         ...(servername === undefined ? {} : { servername }),
+        ...(options.minVersion === undefined ? {} : { minVersion: options.minVersion }),
+        ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
+        ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
+        ...(options.hostnameVerification === false ? { checkServerIdentity: () => undefined } : {}),
         rejectUnauthorized: options.rejectUnauthorized ?? true,
       });
     } catch (error) {
@@ -254,7 +284,7 @@ function connectTls(options: TlsClientOptions, connect: ConnectOptions, handler:
     raw.once("secureConnect", () => {
       clearTimeout(timer);
       raw.off("error", onError);
-      const socket = new NodeSocket(raw);
+      const socket = new NodeSocket(raw, raw.authorized ? verifiedCertificate(raw) : undefined);
       socket.attach(handler);
       resolve(socket);
     });

@@ -26,6 +26,12 @@ export interface Socket {
    * X500Principal.getName(): "CN=client,O=org"); absent without one.
    */
   readonly peerSubject?: string;
+  /**
+   * For a socket whose peer presented a certificate TLS verified: null when that certificate names
+   * `host` (its subjectAltName IPs and DNS names, as TLS hostname verification checks), otherwise
+   * why not. Absent on sockets without a verified peer certificate (plaintext ones).
+   */
+  checkPeerHost?(host: string): string | null;
   /** Queue bytes for sending; never blocks. Data written after close() is dropped. */
   write(bytes: Uint8Array): void;
   /** Bytes queued but not yet handed to the OS: the driver closes slow readers past a bound. */

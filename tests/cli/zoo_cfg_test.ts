@@ -192,6 +192,15 @@ describe("serve plan (zoo.cfg + flags)", () => {
     assert.throws(() => parseZooCfg("readonlymode.enabled=yes\n"), /readonlymode\.enabled/);
   });
 
+  test("sslQuorum applies to ensemble members only; a standalone server warns that it ignores it", () => {
+    const ensemble = "clientPort=2181\ndataDir=/d\nsslQuorum=true\nserver.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\n";
+    assert.equal(planServe(serveArgs(["zoo.cfg"]), parseZooCfg(ensemble), 0, "2").quorumTls?.enabled, true);
+    assert.equal(planServe(serveArgs(["zoo.cfg"]), parseZooCfg(ensemble.replace("sslQuorum=true\n", "")), 0, "2").quorumTls, null);
+    const standalone = planServe(serveArgs(["zoo.cfg"]), parseZooCfg("clientPort=2181\nsslQuorum=true\n"), 0);
+    assert.equal(standalone.quorumTls, null);
+    assert.ok(standalone.warnings.some((warning) => /sslQuorum ignored/.test(warning)), standalone.warnings.join("\n"));
+  });
+
   test("enforce.auth: the schemes ZooKeeper 3.8 would enforce, and its refusals of a bad setup", () => {
     const sasl = (text: string) => parseZooCfg(text).sasl;
     assert.deepEqual(enforcedAuthSchemes(sasl("enforce.auth.schemes=sasl\n"), true), [], "off unless enabled");

@@ -9,6 +9,7 @@ import { connect as netConnect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createClient } from "../../mod.ts";
 import { loadTlsServerOptions } from "../../src/cli/tls_config.ts";
+import { loadQuorumTls } from "../../src/cli/quorum_tls_config.ts";
 import { parseZooCfg } from "../../src/cli/zoo_cfg.ts";
 import { defaultServerConfig } from "../../src/core/server_io.ts";
 import { MemoryLogger } from "../../src/driver/logger.ts";
@@ -285,5 +286,32 @@ describe("TLS toward clients", { skip }, () => {
     assert.equal(cfg.tls.protocol, "TLSv1.2");
     assert.deepEqual(cfg.tls.ciphersuites, ["TLS_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]);
     assert.deepEqual(cfg.warnings, []);
+  });
+
+  test("sslQuorum's ssl.quorum.* stores: one key store for both directions, the CA required, clientAuth need only", async () => {
+    const quorum = parseZooCfg(
+      `sslQuorum=true\nzookeeper.ssl.quorum.keyStore.location=${certs.serverKeyStore}\nssl.quorum.trustStore.location=${certs.caCert}\n` +
+        "ssl.quorum.hostnameVerification=false\nssl.quorum.enabledProtocols=TLSv1.2,TLSv1.3\n",
+    ).quorumTls;
+    assert.equal(quorum.enabled, true);
+    assert.equal(quorum.stores.keyStore.location, certs.serverKeyStore, "the quorum keys are not the client-facing ssl.* ones");
+    const loaded = await loadQuorumTls(quorum);
+    assert.equal(loaded.server.clientAuth, "need");
+    assert.equal(loaded.server.maxVersion, "TLSv1.3");
+    assert.equal(loaded.client.cert, loaded.server.cert, "a member's one certificate is its server and its client certificate");
+    assert.deepEqual(loaded.client.ca, loaded.server.ca);
+    assert.equal(loaded.client.hostnameVerification, false);
+    assert.equal(parseZooCfg("ssl.quorum.keyStore.location=/k.pem").tls.keyStore.location, null, "ssl.quorum.* leave ssl.* alone");
+    await assert.rejects(loadQuorumTls(parseZooCfg("sslQuorum=true").quorumTls), /ssl\.quorum\.trustStore\.location is not set/);
+    await assert.rejects(
+      loadQuorumTls(parseZooCfg(`sslQuorum=true\nssl.quorum.trustStore.location=${certs.caCert}`).quorumTls),
+      /sslQuorum is true but ssl\.quorum\.keyStore\.location is not/,
+    );
+    await assert.rejects(
+      loadQuorumTls(parseZooCfg(`sslQuorum=true\nssl.quorum.clientAuth=want\nssl.quorum.keyStore.location=${certs.serverKeyStore}\nssl.quorum.trustStore.location=${certs.caCert}`).quorumTls),
+      /ssl\.quorum\.clientAuth=want: with sslQuorum every member must present a certificate/,
+    );
+    assert.throws(() => parseZooCfg("sslQuorum=yes"), /sslQuorum must be true or false/);
+    assert.throws(() => parseZooCfg("ssl.quorum.clientAuth=maybe"), /ssl\.quorum\.clientAuth must be none, want or need/);
   });
 });

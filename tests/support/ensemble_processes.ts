@@ -15,6 +15,8 @@ export interface EnsembleMember {
   id: number;
   runtime: RuntimeName;
   clientPort: number;
+  /** The first port of its server.N line: where members connect to it. */
+  quorumPort: number;
   dataDir: string;
   process: CorralProcess | null;
 }
@@ -26,6 +28,10 @@ export interface ProcessEnsembleOptions {
   extraArgs?: readonly string[];
   /** Bound of each wait for a leader; default 30 s. */
   stepMs?: number;
+  /** More zoo.cfg lines for every member. */
+  extraLines?: readonly string[];
+  /** Lines for one member only: it then gets a zoo.cfg of its own (zoo-<id>.cfg) with them added. */
+  memberLines?: (id: number) => readonly string[];
 }
 
 export class ProcessEnsemble {
@@ -33,12 +39,14 @@ export class ProcessEnsemble {
   readonly #config: string;
   readonly #extraArgs: readonly string[];
   readonly #stepMs: number;
+  readonly #memberConfigs: boolean;
 
   private constructor(members: EnsembleMember[], config: string, options: ProcessEnsembleOptions) {
     this.members = members;
     this.#config = config;
     this.#extraArgs = options.extraArgs ?? [];
     this.#stepMs = options.stepMs ?? 30_000;
+    this.#memberConfigs = options.memberLines !== undefined;
   }
 
   /** Writes zoo.cfg and one data dir per member under `dir` (which the caller removes); starts nothing. */
@@ -50,6 +58,7 @@ export class ProcessEnsemble {
       "maxSessionTimeout=60000",
       "snapCount=100",
       "4lw.commands.whitelist=*",
+      ...options.extraLines ?? [],
     ];
     const members: EnsembleMember[] = [];
     for (const [index, which] of runtimes.entries()) {
@@ -57,18 +66,28 @@ export class ProcessEnsemble {
       const dataDir = join(dir, `data${id}`);
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(join(dataDir, "myid"), `${id}\n`);
-      lines.push(`server.${id}=127.0.0.1:${await freePort()}:${await freePort()}`);
-      members.push({ id, runtime: which, clientPort: await freePort(), dataDir, process: null });
+      const quorumPort = await freePort();
+      lines.push(`server.${id}=127.0.0.1:${quorumPort}:${await freePort()}`);
+      members.push({ id, runtime: which, clientPort: await freePort(), quorumPort, dataDir, process: null });
     }
     const config = join(dir, "zoo.cfg");
     writeFileSync(config, lines.join("\n") + "\n");
+    const memberLines = options.memberLines;
+    if (memberLines !== undefined) {
+      for (const member of members) writeFileSync(join(dir, `zoo-${member.id}.cfg`), [...lines, ...memberLines(member.id)].join("\n") + "\n");
+    }
     return new ProcessEnsemble(members, config, options);
+  }
+
+  /** The zoo.cfg `member` is started with. */
+  configOf(member: EnsembleMember): string {
+    return this.#memberConfigs ? this.#config.replace(/zoo\.cfg$/, `zoo-${member.id}.cfg`) : this.#config;
   }
 
   async start(member: EnsembleMember): Promise<void> {
     member.process = await startCorralProcess({
       runtime: member.runtime,
-      args: [this.#config, "--data-dir", member.dataDir, "--port", String(member.clientPort), ...this.#extraArgs],
+      args: [this.configOf(member), "--data-dir", member.dataDir, "--port", String(member.clientPort), ...this.#extraArgs],
       startTimeoutMs: 60_000,
     });
   }

@@ -28,6 +28,8 @@ export interface TlsCerts {
   /** A client certificate signed by the rogue CA, and its key. */
   rogueClientCert: string;
   rogueClientKey: string;
+  /** Key and certificate signed by the trusted CA, for a host other than 127.0.0.1 (elsewhere.invalid). */
+  elsewhereKeyStore: string;
   read(path: string): string;
   remove(): void;
 }
@@ -60,18 +62,21 @@ export function makeTlsCerts(): TlsCerts {
     run(["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial", "-out", `${name}.pem`, "-days", "2", ...extArgs]);
   };
   writeFileSync(path("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  writeFileSync(path("elsewhere.ext"), "subjectAltName=DNS:elsewhere.invalid\n");
   makeCa("ca");
   makeCa("rogue-ca");
   makeSigned("server", "ca", "localhost", "server.ext");
   makeSigned("client", "ca", "corral-test-client", null);
   makeSigned("rogue", "rogue-ca", "localhost", "server.ext");
   makeSigned("rogue-client", "rogue-ca", "corral-rogue-client", null);
+  makeSigned("elsewhere", "ca", "elsewhere.invalid", "elsewhere.ext");
   const read = (file: string) => readFileSync(file, "utf8");
   writeFileSync(path("server-keystore.pem"), read(path("server.key")) + read(path("server.pem")));
   run(["pkcs8", "-topk8", "-in", "server.key", "-out", "server-encrypted.key", "-passout", `pass:${KEY_STORE_PASSWORD}`]);
   writeFileSync(path("server-encrypted-keystore.pem"), read(path("server-encrypted.key")) + read(path("server.pem")));
   run(["pkcs12", "-export", "-inkey", "server.key", "-in", "server.pem", "-out", "server.p12", "-passout", `pass:${KEY_STORE_PASSWORD}`]);
   writeFileSync(path("rogue-keystore.pem"), read(path("rogue.key")) + read(path("rogue.pem")));
+  writeFileSync(path("elsewhere-keystore.pem"), read(path("elsewhere.key")) + read(path("elsewhere.pem")));
   return {
     dir,
     caCert: path("ca.pem"),
@@ -86,6 +91,7 @@ export function makeTlsCerts(): TlsCerts {
     rogueCaCert: path("rogue-ca.pem"),
     rogueClientCert: path("rogue-client.pem"),
     rogueClientKey: path("rogue-client.key"),
+    elsewhereKeyStore: path("elsewhere-keystore.pem"),
     read,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
