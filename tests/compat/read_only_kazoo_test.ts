@@ -90,7 +90,7 @@ async function outcome(call: () => Promise<unknown>): Promise<string> {
 }
 
 /** Corral's client through the read-only phase: connected with every host listed, only one up. */
-async function ourClientReadOnly(hosts: string): Promise<{ client: Client; observed: Record<string, unknown> }> {
+async function ourClientReadOnly(hosts: string): Promise<{ client: Client; readOnlySession: bigint; observed: Record<string, unknown> }> {
   // The survivor serves read-only only seconds after the others stop (it must notice, then look for
   // a leader for a while): under load that can take longer than the session timeout, which is the
   // default wait for the first connection.
@@ -101,12 +101,14 @@ async function ourClientReadOnly(hosts: string): Promise<{ client: Client; obser
     our_client_create: await outcome(() => client.create("/ro/ours")),
     our_client_sync: await outcome(() => client.sync("/ro")),
   };
-  return { client, observed };
+  return { client, readOnlySession: client.sessionId, observed };
 }
 
-/** After the restart: the client finds a read-write server by itself, with a new session. */
-async function ourClientReadWrite(client: Client, observed: Record<string, unknown>): Promise<void> {
-  const readOnlySession = client.sessionId;
+/**
+ * After the restart: the client finds a read-write server by itself, with a new session. The
+ * read-only session was noted while read-only: by now the client may have switched already.
+ */
+async function ourClientReadWrite(client: Client, readOnlySession: bigint, observed: Record<string, unknown>): Promise<void> {
   const deadline = Date.now() + LINE_TIMEOUT_MS;
   while (client.state !== "connected" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   observed.our_client_read_write_again = client.state === "connected";
@@ -143,7 +145,7 @@ async function observe(kind: "zookeeper" | "corral", dir: string): Promise<Recor
       // The script lists /ro once read-write again: our client's create waits for that, so that the
       // listing cannot depend on which of the two got there first.
       const theirs = JSON.parse(await script.next("observations"));
-      await ourClientReadWrite(ours.client, ours.observed);
+      await ourClientReadWrite(ours.client, ours.readOnlySession, ours.observed);
       return { ...theirs, ...ours.observed };
     } finally {
       await ours.client.close();
