@@ -60,6 +60,8 @@ export interface ServePlan {
   admin: ZooCfg["admin"] | null;
   /** secureClientPort's TLS listener; `only`: no plaintext clientPort (port is then the TLS one). */
   secure: { host: string; port: number; tls: TlsCfg; only: boolean } | null;
+  /** client.portUnification: clientPort takes TLS connections too, with these ssl.* settings. */
+  unified: TlsCfg | null;
   /** sslQuorum: TLS between this member and the others; null: plaintext (or standalone). */
   quorumTls: QuorumTlsCfg | null;
   /** zoo.cfg's server.N lines (client addresses for voting_view). */
@@ -120,12 +122,17 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     throw new ServePlanError("audit.enable=true needs a place for the audit log: set audit.logFile (or dataDir, where zookeeper_audit.log then goes)");
   }
   if (auditLogFile !== null) config.audit = true;
+  const unified = cfg?.tls.portUnification === true && secure?.only !== true ? cfg.tls : null;
+  if (cfg?.tls.portUnification === true && secure?.only === true) {
+    warnings.push("client.portUnification ignored: there is no plaintext clientPort to take TLS on (only secureClientPort)");
+  }
   const quorumTls = cfg?.quorumTls.enabled === true && ensemble !== null ? cfg.quorumTls : null;
   if (cfg?.quorumTls.enabled === true && ensemble === null) warnings.push("sslQuorum ignored: a standalone server has no quorum to protect");
-  // Clients present certificates on the TLS port: the x509 scheme names them (ZooKeeper's default ssl.authProvider).
-  if (secure !== null && secure.tls.clientAuth !== "none") {
+  // Clients present certificates over TLS: the x509 scheme names them (ZooKeeper's default ssl.authProvider).
+  const clientTls = secure?.tls ?? unified;
+  if (clientTls != null && clientTls.clientAuth !== "none") {
     config.x509 = true;
-    if (secure.tls.x509SuperUser !== null) config.x509SuperUser = secure.tls.x509SuperUser;
+    if (clientTls.x509SuperUser !== null) config.x509SuperUser = clientTls.x509SuperUser;
   }
   return {
     host: secure?.only === true ? secure.host : host,
@@ -150,6 +157,7 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     prometheus: cfg?.metricsProvider.prometheus === true ? { host: cfg.metricsProvider.httpHost, port: cfg.metricsProvider.httpPort } : null,
     admin: cfg?.admin.enableServer === true ? cfg.admin : null,
     secure,
+    unified,
     quorumTls,
     servers,
     warnings,
@@ -215,17 +223,18 @@ const DIR_LOCK = {
 /** Starts the standalone server or ensemble member `plan` describes. */
 async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntime, audit: AuditLogFile | null): Promise<RunningServer> {
   const logger = consoleLogger(args.logLevel);
-  const secureTransport = await planTlsTransport(plan, logger);
+  const clientTls = await planClientTls(plan, logger);
   const peerTls = await planQuorumTransport(plan, logger);
-  const stopWatching = secureTransport !== null && plan.secure?.tls.certReload === true
-    ? watchCertFiles(plan.secure.tls, secureTransport, logger)
-    : null;
-  const started = await startServing(plan, args, runtime, audit, logger, secureTransport, peerTls);
-  if (stopWatching === null) return started;
+  const tlsCfg = plan.secure?.tls ?? plan.unified;
+  const stopWatching = tlsCfg?.certReload === true
+    ? [clientTls.secure, clientTls.unified].flatMap((transport) => transport === null ? [] : [watchCertFiles(tlsCfg, transport, logger)])
+    : [];
+  const started = await startServing(plan, args, runtime, audit, logger, clientTls, peerTls);
+  if (stopWatching.length === 0) return started;
   return {
     ...started,
     close: async () => {
-      stopWatching();
+      for (const stop of stopWatching) stop();
       await started.close();
     },
   };
@@ -237,10 +246,11 @@ async function startServing(
   runtime: CliRuntime,
   audit: AuditLogFile | null,
   logger: ReturnType<typeof consoleLogger>,
-  secureTransport: TlsTransport | null,
+  clientTls: ClientTls,
   peerTls: PeerTls | null,
 ): Promise<RunningServer> {
-  const transport = await defaultTransport();
+  const secureTransport = clientTls.secure;
+  const transport = clientTls.unified ?? await defaultTransport();
   const dataDirs = plan.dataDir === null ? {} : {
     dataDir: plan.dataDir,
     ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
@@ -395,7 +405,7 @@ async function serveUntilStopped(running: RunningServer, plan: ServePlan, runtim
     });
     const secure = plan.secure;
     if (secure !== null && !secure.only) console.log(`corral: serving TLS on ${formatHost(secure.host)}:${running.securePort ?? secure.port}`);
-    const tls = secure?.only === true ? "TLS only, " : "";
+    const tls = secure?.only === true ? "TLS only, " : plan.unified !== null ? "plaintext and TLS, " : "";
     console.log(`corral: serving on ${formatHost(plan.host)}:${running.port} (${tls}${runtime.name}, ${running.role})`);
   });
   const failed = reason.startsWith("stopped");
@@ -413,11 +423,21 @@ async function serveUntilStopped(running: RunningServer, plan: ServePlan, runtim
   return failed ? 1 : 0;
 }
 
-/** The TLS transport secureClientPort needs (key and certificates read now), or null without one. */
-async function planTlsTransport(plan: ServePlan, logger: ReturnType<typeof consoleLogger>): Promise<TlsTransport | null> {
-  if (plan.secure === null) return null;
-  const server = await loadTlsServerOptions(plan.secure.tls, (message, address) => logger.log("info", `${message} (client /${address})`));
-  return nodeTlsTransport({ server });
+/** The TLS transports toward clients: secureClientPort's and a unified clientPort's (null: none). */
+interface ClientTls {
+  secure: TlsTransport | null;
+  unified: TlsTransport | null;
+}
+
+/** The transports `plan` serves clients TLS with, key and certificates read now. */
+async function planClientTls(plan: ServePlan, logger: ReturnType<typeof consoleLogger>): Promise<ClientTls> {
+  const tls = plan.secure?.tls ?? plan.unified;
+  if (tls === null) return { secure: null, unified: null };
+  const server = await loadTlsServerOptions(tls, (message, address) => logger.log("info", `${message} (client /${address})`));
+  return {
+    secure: plan.secure === null ? null : nodeTlsTransport({ server }),
+    unified: plan.unified === null ? null : nodeTlsTransport({ server, unified: true }),
+  };
 }
 
 /** The transport between members under sslQuorum, and whether certificates must name their member's host. */

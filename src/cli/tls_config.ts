@@ -50,6 +50,8 @@ export interface TlsCfg extends TlsStoresCfg {
   secureClientPortAddress: string | null;
   /** client.certReload (ZooKeeper 3.9): take new key and trust store files without a restart. */
   certReload: boolean;
+  /** client.portUnification: clientPort takes TLS connections too, with these ssl.* settings. */
+  portUnification: boolean;
   /** X509AuthenticationProvider.superUser: the client certificate subject that is also super. */
   x509SuperUser: string | null;
 }
@@ -73,6 +75,7 @@ export function defaultTlsCfg(): TlsCfg {
     secureClientPort: null,
     secureClientPortAddress: null,
     certReload: false,
+    portUnification: false,
     x509SuperUser: null,
   };
 }
@@ -87,7 +90,7 @@ export function storeKeys(prefix: TlsPrefix): string[] {
 
 /** The TLS keys toward clients zoo_cfg.ts knows (for "did you mean"). */
 export const TLS_KEYS: readonly string[] = [
-  "secureClientPort", "secureClientPortAddress", ...storeKeys("ssl."), "serverCnxnFactory", "client.certReload",
+  "secureClientPort", "secureClientPortAddress", ...storeKeys("ssl."), "serverCnxnFactory", "client.certReload", "client.portUnification",
   "X509AuthenticationProvider.superUser",
 ];
 
@@ -118,8 +121,10 @@ export function parseTlsKey(tls: TlsCfg, key: string, value: string, fail: (mess
       tls.x509SuperUser = nonEmpty(value, key, fail);
       return true;
     case "client.certReload":
+    case "client.portUnification":
       if (value !== "true" && value !== "false") fail(`${key} must be true or false, got ${JSON.stringify(value)}`);
-      tls.certReload = value === "true";
+      if (name === "client.certReload") tls.certReload = value === "true";
+      else tls.portUnification = value === "true";
       return true;
     case "serverCnxnFactory":
       // ZooKeeper needs its Netty factory for TLS; corral has one kind of connection handling.

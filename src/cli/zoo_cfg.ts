@@ -508,6 +508,8 @@ export interface SaslCfg {
 
 /** The class ZooKeeper's `authProvider.N` names for the sasl scheme. */
 const SASL_PROVIDER_CLASS = "org.apache.zookeeper.server.auth.SASLAuthenticationProvider";
+/** The class for the x509 scheme (ZooKeeper's unified clientPort needs it named; corral has it built in). */
+const X509_PROVIDER_CLASS = "org.apache.zookeeper.server.auth.X509AuthenticationProvider";
 
 /** The SASL keys, with or without the `zookeeper.` prefix; false for any other key. */
 function parseSaslKey(cfg: ZooCfg, entry: Entry, source: string, fail: (message: string) => never): boolean {
@@ -542,9 +544,10 @@ function parseSaslKey(cfg: ZooCfg, entry: Entry, source: string, fail: (message:
     return true;
   }
   if (/^authProvider\.[^.]+$/.test(key)) {
-    // The sasl scheme is on whenever a JAAS file gives users; other provider classes cannot be loaded.
-    if (v !== SASL_PROVIDER_CLASS) {
-      cfg.warnings.push(`${source} line ${entry.line}: ${entry.key}=${v} is not a provider corral has (it has ${SASL_PROVIDER_CLASS}); ignored`);
+    // The sasl scheme is on whenever a JAAS file gives users, x509 whenever clients show
+    // certificates; other provider classes cannot be loaded.
+    if (v !== SASL_PROVIDER_CLASS && v !== X509_PROVIDER_CLASS) {
+      cfg.warnings.push(`${source} line ${entry.line}: ${entry.key}=${v} is not a provider corral has (it has ${SASL_PROVIDER_CLASS} and ${X509_PROVIDER_CLASS}); ignored`);
     }
     return true;
   }

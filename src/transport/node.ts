@@ -24,13 +24,17 @@ export class NodeSocket implements Socket {
   #closing = false;
   #error: Error | undefined = undefined;
 
-  constructor(socket: NetSocket, certificate?: VerifiedCertificate) {
-    socket.setNoDelay(true);
+  /**
+   * `remote`: the TCP peer, for a TLS socket layered over a stream that does not know it (a
+   * unified port's, port_unification.ts), whose TCP socket then has TCP_NODELAY set already.
+   */
+  constructor(socket: NetSocket, certificate?: VerifiedCertificate, remote?: { address: string; port: number }) {
+    if (remote === undefined) socket.setNoDelay(true);
     this.#socket = socket;
     if (certificate?.subject !== undefined) this.peerSubject = certificate.subject;
     if (certificate !== undefined) this.checkPeerHost = certificate.checkHost;
-    this.remoteAddress = socket.remoteAddress ?? "";
-    this.remotePort = socket.remotePort ?? 0;
+    this.remoteAddress = remote?.address ?? socket.remoteAddress ?? "";
+    this.remotePort = remote?.port ?? socket.remotePort ?? 0;
   }
 
   /** Starts delivering events to `handler`; 'close' fires exactly once per net.Socket. */

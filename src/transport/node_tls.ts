@@ -4,10 +4,19 @@
  * Deno's node:tls server cannot request and verify client certificates, so a listener asking for
  * them refuses to start there (tlsServerSupport) rather than silently accepting anyone.
  */
-import { checkServerIdentity, connect as tlsConnect, createSecureContext, createServer, type PeerCertificate, type TLSSocket } from "node:tls";
+import {
+  checkServerIdentity,
+  connect as tlsConnect,
+  createSecureContext,
+  createServer,
+  type PeerCertificate,
+  type SecureContext,
+  type TLSSocket,
+} from "node:tls";
 import type { Socket as NetSocket } from "node:net";
 import { Buffer } from "node:buffer";
 import { NodeSocket, type VerifiedCertificate } from "./node.ts";
+import { listenUnified } from "./port_unification.ts";
 import type { ConnectOptions, Listener, ListenOptions, Socket, SocketHandler, Transport } from "./transport.ts";
 
 export type TlsVersion = "TLSv1.2" | "TLSv1.3";
@@ -66,25 +75,39 @@ export interface TlsClientOptions {
 export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 export const DEFAULT_TLS_HANDSHAKES_PENDING_MAX = 1024;
 
-/** A Transport whose listen() serves TLS with `server` and whose connect() speaks TLS with `client`. */
-export function nodeTlsTransport(options: { server?: TlsServerOptions; client?: TlsClientOptions }): TlsTransport {
+/**
+ * A Transport whose listen() serves TLS with `server` and whose connect() speaks TLS with `client`.
+ * `unified`: listen() serves TLS and plaintext on one port (port_unification.ts).
+ */
+export function nodeTlsTransport(options: { server?: TlsServerOptions; client?: TlsClientOptions; unified?: boolean }): TlsTransport {
   const servers = new Set<TlsServer>();
   let material = options.server;
+  let context: SecureContext | null = null;
   return {
-    name: "node-tls",
+    name: options.unified === true ? "node-tls+plaintext" : "node-tls",
     listen: (listen, accept) => {
       if (material === undefined) return Promise.reject(new Error("this TLS transport has no server key and certificate; it can only connect"));
-      return listenTls(material, listen, accept, servers);
+      if (options.unified !== true) return listenTls(material, listen, accept, servers);
+      const unsupported = tlsServerSupport(material);
+      if (unsupported !== null) return Promise.reject(new Error(`cannot serve TLS on ${listen.host}:${listen.port}: ${unsupported}`));
+      const served = material;
+      try {
+        context ??= createSecureContext(secureContextOptions(served));
+      } catch (error) {
+        return Promise.reject(new Error(`cannot serve TLS on ${listen.host}:${listen.port}: the key or certificate is not usable: ${errorText(error)}`));
+      }
+      return listenUnified(served, () => context!, listen, accept);
     },
     connect: (connect, handler) => connectTls(options.client ?? {}, connect, handler),
     reloadServer(next: TlsServerMaterial): void {
       if (material === undefined) throw new Error("this TLS transport serves nothing to reload");
       const updated: TlsServerOptions = { ...material, ...next };
       // Checked before anything changes: a bad key leaves every listener as it was.
-      const context = secureContextOptions(updated);
-      createSecureContext(context);
+      const contextOptions = secureContextOptions(updated);
+      const loaded = createSecureContext(contextOptions);
       material = updated;
-      for (const server of servers) server.setSecureContext(context);
+      if (options.unified === true) context = loaded;
+      for (const server of servers) server.setSecureContext(contextOptions);
     },
   };
 }
@@ -195,7 +218,7 @@ function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (so
 }
 
 /** One line: OpenSSL's messages carry a source path and a trailing newline. */
-function handshakeErrorText(error: Error): string {
+export function handshakeErrorText(error: Error): string {
   const code = (error as { code?: unknown }).code;
   const text = error.message.replace(/\s+/g, " ").replace(/:\.\.\/[^ ]*/g, "").trim().slice(0, 300);
   return typeof code === "string" && !text.includes(code) ? `${code} (${text})` : text;
@@ -220,7 +243,7 @@ function peerSubjectOf(socket: TLSSocket): string | undefined {
 }
 
 /** The verified peer certificate of `socket`: its subject, and whether it names a given host. */
-function verifiedCertificate(socket: TLSSocket): VerifiedCertificate | undefined {
+export function verifiedCertificate(socket: TLSSocket): VerifiedCertificate | undefined {
   const certificate = socket.getPeerCertificate();
   if (certificate === null || typeof certificate !== "object" || Object.keys(certificate).length === 0) return undefined;
   return {
@@ -239,7 +262,7 @@ function escapeRdnValue(value: string): string {
   return value.replace(/[,+"\\<>;]/g, (char) => `\\${char}`).replace(/^[ #]/, (char) => `\\${char}`).replace(/ $/, "\\ ");
 }
 
-function hasPeerCertificate(socket: TLSSocket): boolean {
+export function hasPeerCertificate(socket: TLSSocket): boolean {
   const certificate = socket.getPeerCertificate();
   return certificate !== null && typeof certificate === "object" && Object.keys(certificate).length > 0;
 }

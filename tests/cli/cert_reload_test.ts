@@ -38,47 +38,50 @@ describe("client.certReload", { skip: skipUnlessOpenssl() }, () => {
   });
   after(() => certs?.remove());
 
-  test("a replaced key store is served to new connections; one that does not load is refused and the last good kept", { timeout: 60_000 }, async () => {
-    const keyStore = join(certs.dir, "reloaded-keystore.pem");
-    copyFileSync(certs.serverKeyStore, keyStore);
-    const cfg = parseZooCfg([
-      "secureClientPort=0",
-      `ssl.keyStore.location=${keyStore}`,
-      `ssl.trustStore.location=${certs.caCert}`,
-      "ssl.clientAuth=none",
-      "client.certReload=true",
-    ].join("\n"));
-    assert.equal(cfg.tls.certReload, true);
-    const logger = new MemoryLogger();
-    const transport = nodeTlsTransport({ server: await loadTlsServerOptions(cfg.tls) });
-    const handle = await serve({
-      transport: await defaultTransport(),
-      secureListen: { transport, port: 0 },
-      host: "127.0.0.1",
-      port: 0,
-      config: defaultServerConfig({ tickTimeMs: 200 }),
-      logger,
-    });
-    const stop = watchCertFiles(cfg.tls, transport, logger, 100);
-    try {
-      const port = handle.securePort!;
-      const first = await servedFingerprint(port);
-      await new Promise((resolve) => setTimeout(resolve, 300)); // the watcher has seen the files
-      copyFileSync(certs.rogueKeyStore, keyStore);
-      const second = await waitFor(async () => {
-        const now = await servedFingerprint(port);
-        return now !== first ? now : undefined;
-      }, { timeoutMs: 10_000, what: "a new certificate on new connections" });
-      assert.ok(logger.lines.some((line) => /TLS: reloaded .*reloaded-keystore\.pem/.test(line.message)));
-      writeFileSync(keyStore, "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n");
-      await waitFor(() => logger.lines.some((line) => /changed but did not load/.test(line.message)) || undefined, {
-        timeoutMs: 10_000,
-        what: "the bad key store reported",
+  for (const kind of ["secureClientPort", "client.portUnification"] as const) {
+    test(`${kind}: a replaced key store is served to new connections; one that does not load is refused and the last good kept`, { timeout: 60_000 }, async () => {
+      const unified = kind === "client.portUnification";
+      const keyStore = join(certs.dir, `reloaded-keystore-${unified ? "unified" : "secure"}.pem`);
+      copyFileSync(certs.serverKeyStore, keyStore);
+      const cfg = parseZooCfg([
+        unified ? "client.portUnification=true" : "secureClientPort=0",
+        `ssl.keyStore.location=${keyStore}`,
+        `ssl.trustStore.location=${certs.caCert}`,
+        "ssl.clientAuth=none",
+        "client.certReload=true",
+      ].join("\n"));
+      assert.equal(cfg.tls.certReload, true);
+      const logger = new MemoryLogger();
+      const transport = nodeTlsTransport({ server: await loadTlsServerOptions(cfg.tls), unified });
+      const handle = await serve({
+        transport: unified ? transport : await defaultTransport(),
+        ...(unified ? {} : { secureListen: { transport, port: 0 } }),
+        host: "127.0.0.1",
+        port: 0,
+        config: defaultServerConfig({ tickTimeMs: 200 }),
+        logger,
       });
-      assert.equal(await servedFingerprint(port), second, "the last good certificate is still served");
-    } finally {
-      stop();
-      await handle.close();
-    }
-  });
+      const stop = watchCertFiles(cfg.tls, transport, logger, 100);
+      try {
+        const port = unified ? handle.port : handle.securePort!;
+        const first = await servedFingerprint(port);
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the watcher has seen the files
+        copyFileSync(certs.rogueKeyStore, keyStore);
+        const second = await waitFor(async () => {
+          const now = await servedFingerprint(port);
+          return now !== first ? now : undefined;
+        }, { timeoutMs: 10_000, what: "a new certificate on new connections" });
+        assert.ok(logger.lines.some((line) => /TLS: reloaded .*reloaded-keystore-\w+\.pem/.test(line.message)));
+        writeFileSync(keyStore, "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n");
+        await waitFor(() => logger.lines.some((line) => /changed but did not load/.test(line.message)) || undefined, {
+          timeoutMs: 10_000,
+          what: "the bad key store reported",
+        });
+        assert.equal(await servedFingerprint(port), second, "the last good certificate is still served");
+      } finally {
+        stop();
+        await handle.close();
+      }
+    });
+  }
 });

@@ -201,6 +201,24 @@ describe("serve plan (zoo.cfg + flags)", () => {
     assert.ok(standalone.warnings.some((warning) => /sslQuorum ignored/.test(warning)), standalone.warnings.join("\n"));
   });
 
+  test("client.portUnification: clientPort takes TLS with the ssl.* settings, whose clients get the x509 scheme; without a plaintext port it is ignored", () => {
+    const unified = planServe(serveArgs(["zoo.cfg"]), parseZooCfg("clientPort=2181\nclient.portUnification=true\nssl.keyStore.location=/k.pem\n"), 0);
+    assert.equal(unified.unified?.keyStore.location, "/k.pem");
+    assert.equal(unified.secure, null);
+    assert.equal(unified.config.x509, true, "clientAuth defaults to need: certificates name clients");
+    const anonymous = planServe(serveArgs(["zoo.cfg"]), parseZooCfg("clientPort=2181\nclient.portUnification=true\nssl.clientAuth=none\n"), 0);
+    assert.notEqual(anonymous.unified, null);
+    assert.notEqual(anonymous.config.x509, true);
+    assert.equal(planServe(serveArgs(["zoo.cfg"]), parseZooCfg("clientPort=2181\n"), 0).unified, null);
+    const tlsOnly = planServe(serveArgs(["zoo.cfg"]), parseZooCfg("secureClientPort=2281\nclient.portUnification=true\n"), 0);
+    assert.equal(tlsOnly.unified, null);
+    assert.ok(tlsOnly.warnings.some((warning) => /client\.portUnification ignored/.test(warning)), tlsOnly.warnings.join("\n"));
+    assert.throws(() => parseZooCfg("client.portUnification=yes\n"), /client\.portUnification must be true or false/);
+    // ZooKeeper's unified port needs the x509 provider named; corral has it built in and says nothing.
+    const named = parseZooCfg("clientPort=2181\nauthProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n");
+    assert.deepEqual(named.warnings, []);
+  });
+
   test("enforce.auth: the schemes ZooKeeper 3.8 would enforce, and its refusals of a bad setup", () => {
     const sasl = (text: string) => parseZooCfg(text).sasl;
     assert.deepEqual(enforcedAuthSchemes(sasl("enforce.auth.schemes=sasl\n"), true), [], "off unless enabled");

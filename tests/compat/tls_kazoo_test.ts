@@ -159,6 +159,56 @@ describe("kazoo over TLS (secureClientPort, PEM key and trust stores, clientAuth
   });
 });
 
+/** The same script on a unified clientPort: what TLS clients see is unchanged, and plaintext ones get in. */
+const UNIFIED_EXPECTED = { ...EXPECTED, plaintext: { start: "ok", state: "CONNECTED", action: "changed" } };
+
+/**
+ * tlsConfig without secureClientPort, and client.portUnification=true: TLS and plaintext on
+ * clientPort. ZooKeeper's unified port finds no x509 provider unless one is named.
+ */
+function unifiedConfig(certs: TlsCerts): Record<string, string> {
+  const { secureClientPort: _none, ...stores } = tlsConfig(certs, 0);
+  return { ...stores, "client.portUnification": "true", "authProvider.x509": "org.apache.zookeeper.server.auth.X509AuthenticationProvider" };
+}
+
+describe("kazoo on a unified clientPort (client.portUnification=true, clientAuth=need)", { skip: skipUnlessOpenssl(compatRequired()) }, () => {
+  let certs: TlsCerts;
+  before(() => {
+    certs = makeTlsCerts();
+  });
+  after(() => certs?.remove());
+
+  const zooKeeperNeeds: CompatNeed[] = ["java", "zookeeper", "kazoo"];
+  test("against Apache ZooKeeper 3.8", { skip: skipUnlessCompat(zooKeeperNeeds), timeout: testTimeoutMs }, async () => {
+    assertCompat(zooKeeperNeeds);
+    const zk = await startRealZooKeeper({ extraConfig: unifiedConfig(certs), jvmFlags: ZOOKEEPER_TLS_JVM_FLAGS });
+    try {
+      assert.deepEqual(await runScript(certs, zk.connectString, () => zk.logTail()), UNIFIED_EXPECTED);
+    } finally {
+      await zk.stop();
+    }
+  });
+
+  test("against corral serve, configured the same", { skip: skipUnlessCompat(["kazoo"]), timeout: testTimeoutMs }, async () => {
+    assertCompat(["kazoo"]);
+    const cfgPath = join(certs.dir, "zoo.cfg");
+    const lines = Object.entries({ tickTime: "2000", clientPort: "0", ...unifiedConfig(certs) }).map(([key, value]) => `${key}=${value}\n`);
+    writeFileSync(cfgPath, lines.join(""));
+    if (runtime() === "deno") {
+      await assert.rejects(startCorralProcess({ args: [cfgPath] }), /ssl\.clientAuth=need .*Deno's node:tls server cannot/);
+      return;
+    }
+    const corral = await startCorralProcess({ args: [cfgPath] });
+    try {
+      assert.match(corral.output(), /\(plaintext and TLS, /);
+      assert.deepEqual(await runScript(certs, corral.connectString, () => corral.output()), UNIFIED_EXPECTED);
+      assert.match(corral.output(), /TLS handshake failed: .*\(client \/127\.0\.0\.1\)|client certificate .*\(client \/127\.0\.0\.1\)/);
+    } finally {
+      await corral.stop();
+    }
+  });
+});
+
 describe("x509 superuser (X509AuthenticationProvider.superUser), seen by Corral's client over TLS", { skip: skipUnlessOpenssl(compatRequired()) }, () => {
   let certs: TlsCerts;
   before(() => {

@@ -5,7 +5,6 @@
  * clientAuth=need cases check that the listener refuses to start, saying why.
  */
 import assert from "node:assert/strict";
-import { connect as netConnect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createClient } from "../../mod.ts";
 import { loadTlsServerOptions } from "../../src/cli/tls_config.ts";
@@ -20,6 +19,7 @@ import { defaultTransport } from "../../src/transport/auto.ts";
 import { nodeTlsTransport } from "../../src/transport/node_tls.ts";
 import { encodeConnectRequest } from "../../src/wire/client_protocol.ts";
 import { fourLetterWord } from "../support/four_letter_word.ts";
+import { rawUntilClosed } from "../support/raw_until_closed.ts";
 import { runtime } from "../support/runtime.ts";
 import { KEY_STORE_PASSWORD, makeTlsCerts, skipUnlessOpenssl, type TlsCerts } from "../support/tls_certs.ts";
 import { waitFor } from "../support/wait_for.ts";
@@ -51,29 +51,6 @@ function keyStoreLines(certs: TlsCerts, clientAuth: "none" | "want" | "need", ke
     `ssl.clientAuth=${clientAuth}`,
     "ssl.enabledProtocols=TLSv1.2,TLSv1.3",
   ];
-}
-
-/** Connects with raw TCP, sends `bytes` (if any); resolves when the server closes, with timing. */
-function rawUntilClosed(port: number, bytes: Uint8Array | null, boundMs: number): Promise<{ closedAfterMs: number | null; received: number }> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    let received = 0;
-    const socket = netConnect({ host: HOST, port }, () => {
-      if (bytes !== null) socket.write(bytes);
-    });
-    socket.on("data", (chunk: Uint8Array) => {
-      received += chunk.length;
-    });
-    socket.on("error", () => {});
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ closedAfterMs: null, received });
-    }, boundMs);
-    socket.once("close", () => {
-      clearTimeout(timer);
-      resolve({ closedAfterMs: Date.now() - started, received });
-    });
-  });
 }
 
 /** "connected" when the client got a session (then closed), else the error it failed with. */
@@ -177,7 +154,7 @@ describe("TLS toward clients", { skip }, () => {
         passwd: new Uint8Array(16),
         readOnly: false,
       });
-      const outcome = await rawUntilClosed(handle.securePort!, connect, 5000);
+      const outcome = await rawUntilClosed(HOST, handle.securePort!, connect, 5000);
       assert.notEqual(outcome.closedAfterMs, null, "the TLS port must close a plaintext client");
       assert.ok(outcome.closedAfterMs! < 3000, `closed after ${outcome.closedAfterMs} ms`);
       assert.ok(outcome.received <= 64, `only a TLS alert may come back, got ${outcome.received} bytes`);
@@ -190,11 +167,11 @@ describe("TLS toward clients", { skip }, () => {
   test("a client that never completes the handshake is dropped after ssl.handshakeDetectionTimeoutMillis", async () => {
     const handle = await tlsServer(certs, [...keyStoreLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=600"]);
     try {
-      const silent = await rawUntilClosed(handle.securePort!, null, 8000);
+      const silent = await rawUntilClosed(HOST, handle.securePort!, null, 8000);
       assert.notEqual(silent.closedAfterMs, null, "a silent client must be dropped");
       assert.ok(silent.closedAfterMs! >= 450, `dropped after ${silent.closedAfterMs} ms, before the timeout`);
       // Half a ClientHello, then silence: the same.
-      const partial = await rawUntilClosed(handle.securePort!, new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]), 8000);
+      const partial = await rawUntilClosed(HOST, handle.securePort!, new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]), 8000);
       assert.notEqual(partial.closedAfterMs, null, "a stalled handshake must be dropped");
       assert.ok(partial.closedAfterMs! >= 450, `dropped after ${partial.closedAfterMs} ms, before the timeout`);
     } finally {
@@ -234,11 +211,11 @@ describe("TLS toward clients", { skip }, () => {
       config: defaultServerConfig({ tickTimeMs: 200 }),
     });
     try {
-      const first = rawUntilClosed(handle.securePort!, null, 8000);
-      const second = rawUntilClosed(handle.securePort!, null, 8000);
+      const first = rawUntilClosed(HOST, handle.securePort!, null, 8000);
+      const second = rawUntilClosed(HOST, handle.securePort!, null, 8000);
       // The two silent ones hold both slots (wait until the server has seen them).
       await waitFor(async () => {
-        const third = await rawUntilClosed(handle.securePort!, null, 700);
+        const third = await rawUntilClosed(HOST, handle.securePort!, null, 700);
         return third.closedAfterMs !== null && third.closedAfterMs < 700;
       }, { timeoutMs: 5000, what: "a third pending handshake to be refused at once" });
       const [one, two] = await Promise.all([first, second]);

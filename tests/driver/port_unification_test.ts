@@ -1,0 +1,156 @@
+/**
+ * client.portUnification: one port serving ZooKeeper clients in plaintext and over TLS, told apart
+ * by their first byte (src/transport/port_unification.ts), with the same limits as a TLS port.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { createClient } from "../../mod.ts";
+import { loadTlsServerOptions } from "../../src/cli/tls_config.ts";
+import { parseZooCfg } from "../../src/cli/zoo_cfg.ts";
+import type { Server } from "../../src/core/server.ts";
+import { defaultServerConfig } from "../../src/core/server_io.ts";
+import { MemoryLogger } from "../../src/driver/logger.ts";
+import type { ServerHandle } from "../../src/driver/serve_options.ts";
+import { serve } from "../../src/driver/server_driver.ts";
+import { nodeTlsTransport } from "../../src/transport/node_tls.ts";
+import { fourLetterWord } from "../support/four_letter_word.ts";
+import { rawUntilClosed } from "../support/raw_until_closed.ts";
+import { runtime } from "../support/runtime.ts";
+import { makeTlsCerts, skipUnlessOpenssl, type TlsCerts } from "../support/tls_certs.ts";
+import { waitFor } from "../support/wait_for.ts";
+
+const HOST = "127.0.0.1";
+const deno = runtime() === "deno";
+const noClientCertificates = deno ? "Deno's node:tls cannot verify client certificates" : false;
+
+/** A server whose one port is unified, configured by zoo.cfg `lines` (ssl.* keys). */
+async function unifiedServer(lines: string[], tuning: { handshakesPendingMax?: number } = {}, logger = new MemoryLogger()): Promise<ServerHandle<Server>> {
+  const cfg = parseZooCfg(["clientPort=0", "client.portUnification=true", ...lines].join("\n"));
+  assert.equal(cfg.tls.portUnification, true);
+  const server = { ...(await loadTlsServerOptions(cfg.tls, (message, address) => logger.log("info", `${message} (client /${address})`))), ...tuning };
+  return await serve({
+    transport: nodeTlsTransport({ server, unified: true }),
+    host: HOST,
+    port: 0,
+    config: { ...defaultServerConfig({ tickTimeMs: 200 }), x509: cfg.tls.clientAuth !== "none" },
+    logger,
+  });
+}
+
+function storeLines(certs: TlsCerts, clientAuth: "none" | "want" | "need"): string[] {
+  return [
+    `ssl.keyStore.location=${certs.serverKeyStore}`,
+    `ssl.trustStore.location=${certs.caCert}`,
+    `ssl.clientAuth=${clientAuth}`,
+  ];
+}
+
+/** "connected" when the client got a session (then closed), else the error it failed with. */
+async function attempt(connect: Promise<{ close(): Promise<void> }>): Promise<string> {
+  return await connect.then(async (client) => {
+    await client.close();
+    return "connected";
+  }, (error: Error) => error.message);
+}
+
+describe("client.portUnification: plaintext and TLS clients on one port", { skip: skipUnlessOpenssl() }, () => {
+  let certs: TlsCerts;
+  before(() => {
+    certs = makeTlsCerts();
+  });
+  after(() => certs?.remove());
+
+  test("a plaintext client, a TLS client and a four-letter word share the port and see each other's writes", async () => {
+    const handle = await unifiedServer(storeLines(certs, "none"));
+    try {
+      const plain = await createClient(`${HOST}:${handle.port}`, { initialConnectTimeoutMs: 20_000 });
+      const secure = await createClient(`${HOST}:${handle.port}`, { tls: { ca: certs.read(certs.caCert) }, initialConnectTimeoutMs: 20_000 });
+      try {
+        await plain.create("/from-plain", new TextEncoder().encode("p"));
+        assert.equal(new TextDecoder().decode((await secure.getData("/from-plain")).data), "p");
+        // ~64 KiB each way through TLS records relayed over the sniffed socket.
+        const big = new Uint8Array(64 * 1024).map((_, index) => index % 251);
+        await secure.create("/from-tls", big);
+        assert.deepEqual((await plain.getData("/from-tls")).data, big);
+        // The TLS connection knows its TCP peer (the ip ACL scheme and cons need it).
+        const peers = handle.server.connections().map((connection) => `${connection.remoteAddress}:${connection.remotePort > 0}`);
+        assert.deepEqual(peers, [`${HOST}:true`, `${HOST}:true`]);
+      } finally {
+        await plain.close();
+        await secure.close();
+      }
+      assert.match(await fourLetterWord(HOST, handle.port, "srvr"), /Mode: standalone/);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  test("clientAuth=need: TLS clients must show a trusted certificate, whose subject is their x509 identity; plaintext clients still connect", { skip: noClientCertificates }, async () => {
+    const logger = new MemoryLogger();
+    const handle = await unifiedServer(storeLines(certs, "need"), {}, logger);
+    try {
+      const trusted = await createClient(`${HOST}:${handle.port}`, {
+        tls: { ca: certs.read(certs.caCert), cert: certs.read(certs.clientCert), key: certs.read(certs.clientKey) },
+        initialConnectTimeoutMs: 20_000,
+      });
+      try {
+        assert.ok((await trusted.whoAmI()).some((info) => info.authScheme === "x509" && info.user === "CN=corral-test-client"));
+      } finally {
+        await trusted.close();
+      }
+      const quick = { initialConnectTimeoutMs: 3000, reconnectDelayMs: 200 };
+      assert.notEqual(await attempt(createClient(`${HOST}:${handle.port}`, { tls: { ca: certs.read(certs.caCert) }, ...quick })), "connected");
+      const rogue = { ca: certs.read(certs.caCert), cert: certs.read(certs.rogueClientCert), key: certs.read(certs.rogueClientKey) };
+      assert.notEqual(await attempt(createClient(`${HOST}:${handle.port}`, { tls: rogue, ...quick })), "connected");
+      await waitFor(() => logger.lines.some((line) => /client certificate|TLS handshake failed/.test(line.message)), { timeoutMs: 5000, what: "the refusals logged" });
+      // As ZooKeeper's unified port: clientAuth binds TLS connections only.
+      assert.equal(await attempt(createClient(`${HOST}:${handle.port}`, { initialConnectTimeoutMs: 20_000 })), "connected");
+    } finally {
+      await handle.close();
+    }
+  });
+
+  test("clientAuth=want: a TLS client without a certificate gets in, one with an untrusted certificate does not", { skip: noClientCertificates }, async () => {
+    const handle = await unifiedServer(storeLines(certs, "want"));
+    try {
+      assert.equal(await attempt(createClient(`${HOST}:${handle.port}`, { tls: { ca: certs.read(certs.caCert) }, initialConnectTimeoutMs: 20_000 })), "connected");
+      const rogue = { ca: certs.read(certs.caCert), cert: certs.read(certs.rogueClientCert), key: certs.read(certs.rogueClientKey) };
+      assert.notEqual(await attempt(createClient(`${HOST}:${handle.port}`, { tls: rogue, initialConnectTimeoutMs: 3000, reconnectDelayMs: 200 })), "connected");
+    } finally {
+      await handle.close();
+    }
+  });
+
+  test("a connection that says nothing, or stops half-way through a TLS hello, is dropped after ssl.handshakeDetectionTimeoutMillis", async () => {
+    const handle = await unifiedServer([...storeLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=600"]);
+    try {
+      const silent = await rawUntilClosed(HOST, handle.port, null, 8000);
+      assert.notEqual(silent.closedAfterMs, null, "a silent connection must be dropped");
+      assert.ok(silent.closedAfterMs! >= 450, `dropped after ${silent.closedAfterMs} ms, before the timeout`);
+      const partial = await rawUntilClosed(HOST, handle.port, new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]), 8000);
+      assert.notEqual(partial.closedAfterMs, null, "a stalled TLS handshake must be dropped");
+      assert.ok(partial.closedAfterMs! >= 450, `dropped after ${partial.closedAfterMs} ms, before the timeout`);
+      assert.equal(handle.server.status().sessionCount + handle.server.connections().length, 0);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  test("connections not yet past their first bytes or handshake are capped (handshakesPendingMax); the cap frees as they end", async () => {
+    const handle = await unifiedServer([...storeLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=1500"], { handshakesPendingMax: 2 });
+    try {
+      const first = rawUntilClosed(HOST, handle.port, null, 8000);
+      const second = rawUntilClosed(HOST, handle.port, null, 8000);
+      await waitFor(async () => {
+        const third = await rawUntilClosed(HOST, handle.port, null, 700);
+        return third.closedAfterMs !== null && third.closedAfterMs < 700;
+      }, { timeoutMs: 5000, what: "a third pending connection to be refused at once" });
+      const [one, two] = await Promise.all([first, second]);
+      assert.ok(one.closedAfterMs !== null && two.closedAfterMs !== null, "the silent ones are dropped by the timeout");
+      assert.equal(await attempt(createClient(`${HOST}:${handle.port}`, { initialConnectTimeoutMs: 20_000 })), "connected");
+      assert.equal(await attempt(createClient(`${HOST}:${handle.port}`, { tls: { ca: certs.read(certs.caCert) }, initialConnectTimeoutMs: 20_000 })), "connected");
+    } finally {
+      await handle.close();
+    }
+  });
+});
