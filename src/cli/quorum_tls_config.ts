@@ -16,21 +16,27 @@ export interface QuorumTlsCfg {
    * server.N line gives, whichever side dialed.
    */
   hostnameVerification: boolean;
+  /**
+   * portUnification: the quorum port takes plaintext and TLS connections, whatever sslQuorum says
+   * (which decides how this member dials): the middle steps of ZooKeeper's rolling upgrade to TLS.
+   */
+  portUnification: boolean;
 }
 
 export function defaultQuorumTlsCfg(): QuorumTlsCfg {
-  return { enabled: false, stores: defaultTlsStoresCfg("ssl.quorum."), hostnameVerification: true };
+  return { enabled: false, stores: defaultTlsStoresCfg("ssl.quorum."), hostnameVerification: true, portUnification: false };
 }
 
 /** The quorum TLS keys zoo_cfg.ts knows (for "did you mean"). */
-export const QUORUM_TLS_KEYS: readonly string[] = ["sslQuorum", ...storeKeys("ssl.quorum."), "ssl.quorum.hostnameVerification"];
+export const QUORUM_TLS_KEYS: readonly string[] = ["sslQuorum", "portUnification", ...storeKeys("ssl.quorum."), "ssl.quorum.hostnameVerification"];
 
 /** Reads one quorum TLS key into `quorum`; false for any other key. */
 export function parseQuorumTlsKey(quorum: QuorumTlsCfg, key: string, value: string, fail: (message: string) => never): boolean {
   const name = withoutSystemPrefix(key);
-  if (name === "sslQuorum" || name === "ssl.quorum.hostnameVerification") {
+  if (name === "sslQuorum" || name === "ssl.quorum.hostnameVerification" || name === "portUnification") {
     if (value !== "true" && value !== "false") fail(`${key} must be true or false, got ${JSON.stringify(value)}`);
     if (name === "sslQuorum") quorum.enabled = value === "true";
+    else if (name === "portUnification") quorum.portUnification = value === "true";
     else quorum.hostnameVerification = value === "true";
     return true;
   }

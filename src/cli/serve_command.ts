@@ -23,6 +23,7 @@ import type { OutputLimits } from "../driver/output_budget.ts";
 import { storageSizes } from "../driver/storage_sizes.ts";
 import { NodeFileSystem } from "../storage/node_file_system.ts";
 import { defaultTransport } from "../transport/auto.ts";
+import type { Transport } from "../transport/transport.ts";
 import { nodeTlsTransport, tlsServerSupport, type TlsTransport } from "../transport/node_tls.ts";
 import { loadQuorumTls, type QuorumTlsCfg } from "./quorum_tls_config.ts";
 import { RateLimitedLog } from "../driver/peer_handshake.ts";
@@ -126,8 +127,9 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
   if (cfg?.tls.portUnification === true && secure?.only === true) {
     warnings.push("client.portUnification ignored: there is no plaintext clientPort to take TLS on (only secureClientPort)");
   }
-  const quorumTls = cfg?.quorumTls.enabled === true && ensemble !== null ? cfg.quorumTls : null;
-  if (cfg?.quorumTls.enabled === true && ensemble === null) warnings.push("sslQuorum ignored: a standalone server has no quorum to protect");
+  const quorumTlsSet = cfg?.quorumTls.enabled === true || cfg?.quorumTls.portUnification === true;
+  const quorumTls = quorumTlsSet && ensemble !== null ? cfg!.quorumTls : null;
+  if (quorumTlsSet && ensemble === null) warnings.push("sslQuorum and portUnification ignored: a standalone server has no quorum port");
   // Clients present certificates over TLS: the x509 scheme names them (ZooKeeper's default ssl.authProvider).
   const clientTls = secure?.tls ?? unified;
   if (clientTls != null && clientTls.clientAuth !== "none") {
@@ -250,7 +252,8 @@ async function startServing(
   peerTls: PeerTls | null,
 ): Promise<RunningServer> {
   const secureTransport = clientTls.secure;
-  const transport = clientTls.unified ?? await defaultTransport();
+  const plaintext = await defaultTransport();
+  const transport = clientTls.unified ?? plaintext;
   const dataDirs = plan.dataDir === null ? {} : {
     dataDir: plan.dataDir,
     ...(plan.dataLogDir === null ? {} : { dataLogDir: plan.dataLogDir }),
@@ -298,7 +301,9 @@ async function startServing(
       ...ensemble,
       store,
       ...storageSizesOption,
-      ...(peerTls === null ? {} : { peerTransport: peerTls.transport, peers: { requireCertificateForHost: peerTls.hostnameVerification } }),
+      // Never the clients' transport: members speak TLS to each other only by ssl.quorum.* settings.
+      peerTransport: peerTls?.transport(plaintext) ?? plaintext,
+      ...(peerTls === null ? {} : { peers: peerTls.peers }),
     });
     void handle.stopped.then(() => lock.release());
     const members = ensemble.members.map((member) => {
@@ -440,22 +445,39 @@ async function planClientTls(plan: ServePlan, logger: ReturnType<typeof consoleL
   };
 }
 
-/** The transport between members under sslQuorum, and whether certificates must name their member's host. */
+/** The quorum port's TLS (sslQuorum, portUnification), and what the peer network checks of certificates. */
 interface PeerTls {
-  transport: TlsTransport;
-  hostnameVerification: boolean;
+  /** The transport between members; `plaintext` dials when portUnification is on without sslQuorum. */
+  transport(plaintext: Transport): Transport;
+  peers: { requireCertificateForHost: boolean; plaintextPeersAllowed: boolean };
 }
 
-/** sslQuorum's TLS transport (key and certificates read now), or null without it. */
+/**
+ * sslQuorum's TLS transport (key and certificates read now), or null without TLS between members.
+ * portUnification is the middle of ZooKeeper's rolling upgrade: the quorum port takes plaintext and
+ * TLS members alike, and this member dials TLS only once sslQuorum is true too.
+ */
 async function planQuorumTransport(plan: ServePlan, logger: ReturnType<typeof consoleLogger>): Promise<PeerTls | null> {
-  if (plan.quorumTls === null) return null;
+  const quorum = plan.quorumTls;
+  if (quorum === null) return null;
   if (tlsServerSupport({ clientAuth: "need" }) !== null) {
-    throw new ServePlanError("sslQuorum: members verify each other's certificates, which Deno's node:tls server cannot do (it never asks for them); run this member under Node or Bun");
+    throw new ServePlanError(
+      `${quorum.enabled ? "sslQuorum" : "portUnification"}: members verify each other's certificates, which Deno's node:tls server cannot do ` +
+        "(it never asks for them); run this member under Node or Bun",
+    );
   }
   // Anyone can reach the quorum port: a flood of bad handshakes must not flood the log.
   const rejections = new RateLimitedLog(logger, { what: "failed quorum TLS handshakes" });
-  const tls = await loadQuorumTls(plan.quorumTls, (message, address) => rejections.log("warn", `quorum TLS: ${message} (peer /${address})`));
-  return { transport: nodeTlsTransport(tls), hostnameVerification: tls.hostnameVerification };
+  const tls = await loadQuorumTls(quorum, (message, address) => rejections.log("warn", `quorum TLS: ${message} (peer /${address})`));
+  const secure = nodeTlsTransport({ server: tls.server, client: tls.client, unified: quorum.portUnification });
+  return {
+    transport: (plaintext) => quorum.enabled ? secure : {
+      name: `${secure.name}, dialing plaintext`,
+      listen: (options, accept) => secure.listen(options, accept),
+      connect: (options, handler) => plaintext.connect(options, handler),
+    },
+    peers: { requireCertificateForHost: tls.hostnameVerification, plaintextPeersAllowed: quorum.portUnification },
+  };
 }
 
 /** dataDir/myid's text, or null when it does not exist. */

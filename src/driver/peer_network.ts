@@ -86,6 +86,12 @@ export interface PeerNetworkOptions {
    * without a certificate) is refused. Default false.
    */
   requireCertificateForHost?: boolean;
+  /**
+   * With requireCertificateForHost, a connection without a certificate (plaintext) is let in all
+   * the same, while a TLS one is still checked: ZooKeeper's portUnification on the quorum port,
+   * the middle steps of a rolling upgrade from plaintext to sslQuorum. Default false.
+   */
+  plaintextPeersAllowed?: boolean;
 }
 
 export interface PeerLinkStatus {
@@ -461,7 +467,7 @@ export class PeerNetwork {
     if (refusal !== null) throw new Error(refusal);
     const link = this.#links.get(hello.from)!;
     if (this.#options.requireCertificateForHost === true) {
-      const mismatch = certificateRefusal(connection.socket, link.endpoint);
+      const mismatch = certificateRefusal(connection.socket, link.endpoint, this.#options.plaintextPeersAllowed === true);
       if (mismatch !== null) throw new Error(mismatch);
     }
     if (connection.dialed !== null) {
@@ -608,8 +614,9 @@ function describe(error: unknown): string {
 }
 
 /** Why `socket`'s peer may not speak for `member` under sslQuorum, or null when it may. */
-function certificateRefusal(socket: Socket, member: PeerEndpoint): string | null {
+function certificateRefusal(socket: Socket, member: PeerEndpoint, plaintextAllowed: boolean): string | null {
   if (socket.checkPeerHost === undefined) {
+    if (plaintextAllowed) return null;
     return `server ${member.id} connected without a verified TLS certificate; with sslQuorum every member must present one`;
   }
   const mismatch = socket.checkPeerHost(member.host);

@@ -45,6 +45,7 @@ export type PeerTuning = Pick<
   | "heartbeatMs"
   | "idleTimeoutMs"
   | "requireCertificateForHost"
+  | "plaintextPeersAllowed"
 >;
 
 export interface ServeReplicaOptions extends Omit<ServeOptions, "durableLog" | "serverId"> {

@@ -192,13 +192,17 @@ describe("serve plan (zoo.cfg + flags)", () => {
     assert.throws(() => parseZooCfg("readonlymode.enabled=yes\n"), /readonlymode\.enabled/);
   });
 
-  test("sslQuorum applies to ensemble members only; a standalone server warns that it ignores it", () => {
+  test("sslQuorum and portUnification apply to ensemble members only; a standalone server warns that it ignores them", () => {
     const ensemble = "clientPort=2181\ndataDir=/d\nsslQuorum=true\nserver.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\n";
     assert.equal(planServe(serveArgs(["zoo.cfg"]), parseZooCfg(ensemble), 0, "2").quorumTls?.enabled, true);
     assert.equal(planServe(serveArgs(["zoo.cfg"]), parseZooCfg(ensemble.replace("sslQuorum=true\n", "")), 0, "2").quorumTls, null);
     const standalone = planServe(serveArgs(["zoo.cfg"]), parseZooCfg("clientPort=2181\nsslQuorum=true\n"), 0);
     assert.equal(standalone.quorumTls, null);
-    assert.ok(standalone.warnings.some((warning) => /sslQuorum ignored/.test(warning)), standalone.warnings.join("\n"));
+    assert.ok(standalone.warnings.some((warning) => /sslQuorum and portUnification ignored/.test(warning)), standalone.warnings.join("\n"));
+    // portUnification alone (a rolling upgrade's first step) also gives the quorum port its TLS settings.
+    const unified = planServe(serveArgs(["zoo.cfg"]), parseZooCfg(ensemble.replace("sslQuorum=true\n", "portUnification=true\n")), 0, "2").quorumTls;
+    assert.deepEqual([unified?.enabled, unified?.portUnification], [false, true]);
+    assert.throws(() => parseZooCfg("portUnification=on\n"), /portUnification must be true or false/);
   });
 
   test("client.portUnification: clientPort takes TLS with the ssl.* settings, whose clients get the x509 scheme; without a plaintext port it is ignored", () => {
