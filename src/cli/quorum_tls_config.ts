@@ -21,26 +21,30 @@ export interface QuorumTlsCfg {
    * (which decides how this member dials): the middle steps of ZooKeeper's rolling upgrade to TLS.
    */
   portUnification: boolean;
+  /** sslQuorumReloadCertFiles: take new ssl.quorum.* key and trust store files without a restart. */
+  reloadCertFiles: boolean;
 }
 
 export function defaultQuorumTlsCfg(): QuorumTlsCfg {
-  return { enabled: false, stores: defaultTlsStoresCfg("ssl.quorum."), hostnameVerification: true, portUnification: false };
+  return { enabled: false, stores: defaultTlsStoresCfg("ssl.quorum."), hostnameVerification: true, portUnification: false, reloadCertFiles: false };
 }
 
 /** The quorum TLS keys zoo_cfg.ts knows (for "did you mean"). */
-export const QUORUM_TLS_KEYS: readonly string[] = ["sslQuorum", "portUnification", ...storeKeys("ssl.quorum."), "ssl.quorum.hostnameVerification"];
+export const QUORUM_TLS_KEYS: readonly string[] = ["sslQuorum", "portUnification", "sslQuorumReloadCertFiles", ...storeKeys("ssl.quorum."), "ssl.quorum.hostnameVerification"];
 
 /** Reads one quorum TLS key into `quorum`; false for any other key. */
 export function parseQuorumTlsKey(quorum: QuorumTlsCfg, key: string, value: string, fail: (message: string) => never): boolean {
-  const name = withoutSystemPrefix(key);
-  if (name === "sslQuorum" || name === "ssl.quorum.hostnameVerification" || name === "portUnification") {
-    if (value !== "true" && value !== "false") fail(`${key} must be true or false, got ${JSON.stringify(value)}`);
-    if (name === "sslQuorum") quorum.enabled = value === "true";
-    else if (name === "portUnification") quorum.portUnification = value === "true";
-    else quorum.hostnameVerification = value === "true";
-    return true;
-  }
-  return parseStoreKey(quorum.stores, key, value, fail);
+  const flags = new Map<string, (on: boolean) => void>([
+    ["sslQuorum", (on) => quorum.enabled = on],
+    ["portUnification", (on) => quorum.portUnification = on],
+    ["sslQuorumReloadCertFiles", (on) => quorum.reloadCertFiles = on],
+    ["ssl.quorum.hostnameVerification", (on) => quorum.hostnameVerification = on],
+  ]);
+  const set = flags.get(withoutSystemPrefix(key));
+  if (set === undefined) return parseStoreKey(quorum.stores, key, value, fail);
+  if (value !== "true" && value !== "false") fail(`${key} must be true or false, got ${JSON.stringify(value)}`);
+  set(value === "true");
+  return true;
 }
 
 /** What the TLS transport between members takes: the listener's options and the dialer's. */

@@ -231,6 +231,7 @@ async function startPlanned(plan: ServePlan, args: ServeArgs, runtime: CliRuntim
   const stopWatching = tlsCfg?.certReload === true
     ? [clientTls.secure, clientTls.unified].flatMap((transport) => transport === null ? [] : [watchCertFiles(tlsCfg, transport, logger)])
     : [];
+  if (peerTls !== null && plan.quorumTls?.reloadCertFiles === true) stopWatching.push(watchCertFiles(plan.quorumTls.stores, peerTls.tls, logger));
   const started = await startServing(plan, args, runtime, audit, logger, clientTls, peerTls);
   if (stopWatching.length === 0) return started;
   return {
@@ -439,9 +440,11 @@ async function planClientTls(plan: ServePlan, logger: ReturnType<typeof consoleL
   const tls = plan.secure?.tls ?? plan.unified;
   if (tls === null) return { secure: null, unified: null };
   const server = await loadTlsServerOptions(tls, (message, address) => logger.log("info", `${message} (client /${address})`));
+  // maxClientCnxns 0 is ZooKeeper's "no limit".
+  const perAddress = plan.maxClientCnxns > 0 ? { handshakesPendingPerAddressMax: plan.maxClientCnxns } : {};
   return {
     secure: plan.secure === null ? null : nodeTlsTransport({ server }),
-    unified: plan.unified === null ? null : nodeTlsTransport({ server, unified: true }),
+    unified: plan.unified === null ? null : nodeTlsTransport({ server: { ...server, ...perAddress }, unified: true }),
   };
 }
 
@@ -449,6 +452,8 @@ async function planClientTls(plan: ServePlan, logger: ReturnType<typeof consoleL
 interface PeerTls {
   /** The transport between members; `plaintext` dials when portUnification is on without sslQuorum. */
   transport(plaintext: Transport): Transport;
+  /** Its TLS side, for sslQuorumReloadCertFiles. */
+  tls: TlsTransport;
   peers: { requireCertificateForHost: boolean; plaintextPeersAllowed: boolean };
 }
 
@@ -476,6 +481,7 @@ async function planQuorumTransport(plan: ServePlan, logger: ReturnType<typeof co
       listen: (options, accept) => secure.listen(options, accept),
       connect: (options, handler) => plaintext.connect(options, handler),
     },
+    tls: secure,
     peers: { requireCertificateForHost: tls.hostnameVerification, plaintextPeersAllowed: quorum.portUnification },
   };
 }

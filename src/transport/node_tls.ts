@@ -13,6 +13,7 @@ import {
   type SecureContext,
   type TLSSocket,
 } from "node:tls";
+import { constants as cryptoConstants } from "node:crypto";
 import type { Socket as NetSocket } from "node:net";
 import { Buffer } from "node:buffer";
 import { NodeSocket, type VerifiedCertificate } from "./node.ts";
@@ -44,6 +45,12 @@ export interface TlsServerOptions {
   handshakeTimeoutMs: number;
   /** Connections still handshaking at once; more are closed at accept (each costs a TLS state). */
   handshakesPendingMax: number;
+  /**
+   * On a unified port (port_unification.ts), the same per client address; undefined: no such
+   * bound. Set it to maxClientCnxns, so that one host cannot shut plaintext clients out before the
+   * driver's per-address limit ever sees them.
+   */
+  handshakesPendingPerAddressMax?: number;
   /** Told once per connection whose handshake failed (bad bytes, bad certificate, timeout). */
   onHandshakeError?(message: string, remoteAddress: string): void;
 }
@@ -82,6 +89,7 @@ export const DEFAULT_TLS_HANDSHAKES_PENDING_MAX = 1024;
 export function nodeTlsTransport(options: { server?: TlsServerOptions; client?: TlsClientOptions; unified?: boolean }): TlsTransport {
   const servers = new Set<TlsServer>();
   let material = options.server;
+  let client = options.client;
   let context: SecureContext | null = null;
   return {
     name: options.unified === true ? "node-tls+plaintext" : "node-tls",
@@ -98,14 +106,15 @@ export function nodeTlsTransport(options: { server?: TlsServerOptions; client?: 
       }
       return listenUnified(served, () => context!, listen, accept);
     },
-    connect: (connect, handler) => connectTls(options.client ?? {}, connect, handler),
-    reloadServer(next: TlsServerMaterial): void {
-      if (material === undefined) throw new Error("this TLS transport serves nothing to reload");
-      const updated: TlsServerOptions = { ...material, ...next };
-      // Checked before anything changes: a bad key leaves every listener as it was.
-      const contextOptions = secureContextOptions(updated);
+    connect: (connect, handler) => connectTls(client ?? {}, connect, handler),
+    reload(next: TlsMaterial): void {
+      if (material === undefined && client === undefined) throw new Error("this TLS transport has no key material to reload");
+      // Checked before anything changes: a bad key leaves every listener and dialer as it was.
+      const contextOptions = secureContextOptions({ ...material, ...next });
       const loaded = createSecureContext(contextOptions);
-      material = updated;
+      if (client !== undefined) client = { ...client, ...next };
+      if (material === undefined) return;
+      material = { ...material, ...next };
       if (options.unified === true) context = loaded;
       for (const server of servers) server.setSecureContext(contextOptions);
     },
@@ -113,7 +122,7 @@ export function nodeTlsTransport(options: { server?: TlsServerOptions; client?: 
 }
 
 /** The key, certificate and trust store of a TLS listener: what a certificate reload replaces. */
-export type TlsServerMaterial = Pick<TlsServerOptions, "key" | "cert" | "pfx" | "passphrase" | "ca">;
+export type TlsMaterial = Pick<TlsServerOptions, "key" | "cert" | "pfx" | "passphrase" | "ca">;
 
 /**
  * A TLS transport whose listeners can take new key and trust material without a restart (ZooKeeper
@@ -121,22 +130,33 @@ export type TlsServerMaterial = Pick<TlsServerOptions, "key" | "cert" | "pfx" | 
  * Throws, changing nothing, when the new material does not load.
  */
 export interface TlsTransport extends Transport {
-  reloadServer(material: TlsServerMaterial): void;
+  /**
+   * New key, certificates and CAs for connections made from now on, accepted and dialed alike;
+   * open ones keep theirs. Throws, changing nothing, when they do not load.
+   */
+  reload(material: TlsMaterial): void;
 }
 
 type TlsServer = ReturnType<typeof createServer>;
 
-/** node:tls's secure context options for `options` (shared by the listener and reloads). */
-function secureContextOptions(options: TlsServerOptions) {
+/**
+ * node:tls's secure context options for `options` (shared by the listeners and reloads). The session
+ * id context lets clients resume sessions when certificates are verified (OpenSSL refuses to resume
+ * without one, and only tls.Server sets it itself); renegotiation, which a client could otherwise
+ * ask for without end, is off.
+ */
+function secureContextOptions(options: TlsMaterial & Partial<Pick<TlsServerOptions, "ciphers" | "minVersion" | "maxVersion">>) {
   return {
+    sessionIdContext: "corral",
+    secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION ?? 0,
     ...(options.key === undefined ? {} : { key: pemText(options.key) }),
     ...(options.cert === undefined ? {} : { cert: pemText(options.cert) }),
     ...(options.pfx === undefined ? {} : { pfx: Buffer.from(options.pfx.buffer, options.pfx.byteOffset, options.pfx.byteLength) }),
     ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
     ...(options.ca === undefined ? {} : { ca: options.ca.map(pemText) }),
     ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
-    minVersion: options.minVersion,
-    maxVersion: options.maxVersion,
+    ...(options.minVersion === undefined ? {} : { minVersion: options.minVersion }),
+    ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
   };
 }
 

@@ -29,20 +29,28 @@ export function listenUnified(
   accept: (socket: Socket) => SocketHandler,
 ): Promise<Listener> {
   let pending = 0;
+  const pendingFrom = new Map<string, number>();
   const server = createNetServer({ allowHalfOpen: false }, (raw: NetSocket) => {
     const remote = { address: raw.remoteAddress ?? "", port: raw.remotePort ?? 0 };
     raw.on("error", () => {}); // reported through close; a reset before the first byte is routine
-    if (pending >= options.handshakesPendingMax) {
-      options.onHandshakeError?.(`more than ${options.handshakesPendingMax} connections have not finished their first bytes or TLS handshake; connection closed`, remote.address);
+    const fromThere = pendingFrom.get(remote.address) ?? 0;
+    const perAddressMax = options.handshakesPendingPerAddressMax;
+    if (pending >= options.handshakesPendingMax || (perAddressMax !== undefined && fromThere >= perAddressMax)) {
+      const bound = pending >= options.handshakesPendingMax ? `${options.handshakesPendingMax} connections` : `${perAddressMax} connections from this address`;
+      options.onHandshakeError?.(`more than ${bound} have not finished their first bytes or TLS handshake; connection closed`, remote.address);
       raw.destroy();
       return;
     }
     pending++;
+    pendingFrom.set(remote.address, fromThere + 1);
     let waiting = true;
     const settle = () => {
       if (!waiting) return;
       waiting = false;
       pending--;
+      const left = pendingFrom.get(remote.address)! - 1;
+      if (left === 0) pendingFrom.delete(remote.address);
+      else pendingFrom.set(remote.address, left);
       clearTimeout(timer);
     };
     const timer = setTimeout(() => {
@@ -109,6 +117,12 @@ function startTls(
   tls.once("secure", () => {
     settle();
     tls.off("error", onError);
+    // Outside a tls.Server, node:tls reports errors after the handshake (a damaged record) only
+    // under this internal name: the connection must not live on past them.
+    tls.on("_tlsError", () => {
+      tls.destroy();
+      raw.destroy();
+    });
     const presented = hasPeerCertificate(tls);
     const verdict = presented ? certificateVerdict(tls) : null;
     if (options.clientAuth === "need" && verdict !== "trusted") {
@@ -140,6 +154,8 @@ function certificateVerdict(tls: TLSSocket): string {
 /** A stream that yields `first` and then what `raw` reads, and writes to `raw`; backpressure both ways. */
 function relay(raw: NetSocket, first: Buffer): Duplex {
   const stream = new Duplex({
+    // A TLS socket takes this from the stream it wraps: the client's close_notify ends the connection.
+    allowHalfOpen: false,
     read: () => {
       raw.resume();
     },

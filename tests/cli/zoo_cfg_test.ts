@@ -203,6 +203,8 @@ describe("serve plan (zoo.cfg + flags)", () => {
     const unified = planServe(serveArgs(["zoo.cfg"]), parseZooCfg(ensemble.replace("sslQuorum=true\n", "portUnification=true\n")), 0, "2").quorumTls;
     assert.deepEqual([unified?.enabled, unified?.portUnification], [false, true]);
     assert.throws(() => parseZooCfg("portUnification=on\n"), /portUnification must be true or false/);
+    assert.equal(parseZooCfg("sslQuorumReloadCertFiles=true\n").quorumTls.reloadCertFiles, true);
+    assert.equal(parseZooCfg("clientPort=2181\n").quorumTls.reloadCertFiles, false);
   });
 
   test("client.portUnification: clientPort takes TLS with the ssl.* settings, whose clients get the x509 scheme; without a plaintext port it is ignored", () => {

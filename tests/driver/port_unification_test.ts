@@ -3,7 +3,9 @@
  * by their first byte (src/transport/port_unification.ts), with the same limits as a TLS port.
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { after, before, describe, test } from "node:test";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { createClient } from "../../mod.ts";
 import { loadTlsServerOptions } from "../../src/cli/tls_config.ts";
 import { parseZooCfg } from "../../src/cli/zoo_cfg.ts";
@@ -24,7 +26,11 @@ const deno = runtime() === "deno";
 const noClientCertificates = deno ? "Deno's node:tls cannot verify client certificates" : false;
 
 /** A server whose one port is unified, configured by zoo.cfg `lines` (ssl.* keys). */
-async function unifiedServer(lines: string[], tuning: { handshakesPendingMax?: number } = {}, logger = new MemoryLogger()): Promise<ServerHandle<Server>> {
+async function unifiedServer(
+  lines: string[],
+  tuning: { handshakesPendingMax?: number; handshakesPendingPerAddressMax?: number } = {},
+  logger = new MemoryLogger(),
+): Promise<ServerHandle<Server>> {
   const cfg = parseZooCfg(["clientPort=0", "client.portUnification=true", ...lines].join("\n"));
   assert.equal(cfg.tls.portUnification, true);
   const server = { ...(await loadTlsServerOptions(cfg.tls, (message, address) => logger.log("info", `${message} (client /${address})`))), ...tuning };
@@ -153,4 +159,55 @@ describe("client.portUnification: plaintext and TLS clients on one port", { skip
       await handle.close();
     }
   });
+
+  test("one client address cannot hold every pending slot (handshakesPendingPerAddressMax): others still connect", { skip: linuxLoopback() }, async () => {
+    const handle = await unifiedServer([...storeLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=3000"], { handshakesPendingPerAddressMax: 2 });
+    try {
+      const other = "127.0.0.2";
+      const first = rawUntilClosed(HOST, handle.port, null, 8000, other);
+      const second = rawUntilClosed(HOST, handle.port, null, 8000, other);
+      await waitFor(async () => {
+        const third = await rawUntilClosed(HOST, handle.port, null, 1000, other);
+        return third.closedAfterMs !== null && third.closedAfterMs < 1000;
+      }, { timeoutMs: 5000, what: "a third silent connection from 127.0.0.2 to be refused at once" });
+      assert.equal(await attempt(createClient(`${HOST}:${handle.port}`, { initialConnectTimeoutMs: 20_000 })), "connected", "a client from 127.0.0.1");
+      await Promise.all([first, second]);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  test("a client with a certificate resumes its TLS session (clientAuth=need), and cannot renegotiate", { skip: noClientCertificates }, async () => {
+    const handle = await unifiedServer([...storeLines(certs, "need"), "ssl.enabledProtocols=TLSv1.2"]);
+    try {
+      const options = { host: HOST, port: handle.port, ca: certs.read(certs.caCert), cert: certs.read(certs.clientCert), key: certs.read(certs.clientKey), maxVersion: "TLSv1.2" as const };
+      const open = (session?: Buffer) =>
+        new Promise<TLSSocket>((resolve, reject) => {
+          const socket = tlsConnect({ ...options, ...(session === undefined ? {} : { session }) }, () => resolve(socket));
+          socket.once("error", reject);
+        });
+      const first = await open();
+      const session = await waitFor(() => first.getSession(), { timeoutMs: 5000, what: "a TLS session to resume" });
+      const renegotiated = await new Promise<Error | null>((resolve) => {
+        first.once("error", (error) => resolve(error));
+        first.once("close", () => resolve(new Error("closed")));
+        if (!first.renegotiate({}, (error) => resolve(error ?? null))) resolve(new Error("refused at once"));
+      });
+      first.destroy();
+      assert.notEqual(renegotiated, null, "the server must not renegotiate");
+      const second = await open(session);
+      try {
+        assert.equal(second.isSessionReused(), true);
+      } finally {
+        second.destroy();
+      }
+    } finally {
+      await handle.close();
+    }
+  });
 });
+
+/** Why 127.0.0.2 cannot be a second client host here, or false (Linux routes all of 127/8 to lo). */
+function linuxLoopback(): string | false {
+  return process.platform === "linux" ? false : "needs Linux's loopback, where 127.0.0.2 is a local address";
+}

@@ -4,12 +4,19 @@ import { connect as netConnect } from "node:net";
 /**
  * Connects to host:port and sends `bytes` (if any); resolves when the server closes, with how long
  * that took and how many bytes came back, or with closedAfterMs null once `boundMs` has passed.
+ * `localAddress`: connect from it (127.0.0.2: another client host on Linux's loopback).
  */
-export function rawUntilClosed(host: string, port: number, bytes: Uint8Array | null, boundMs: number): Promise<{ closedAfterMs: number | null; received: number }> {
+export function rawUntilClosed(
+  host: string,
+  port: number,
+  bytes: Uint8Array | null,
+  boundMs: number,
+  localAddress?: string,
+): Promise<{ closedAfterMs: number | null; received: number }> {
   return new Promise((resolve) => {
     const started = Date.now();
     let received = 0;
-    const socket = netConnect({ host, port }, () => {
+    const socket = netConnect({ host, port, ...(localAddress === undefined ? {} : { localAddress }) }, () => {
       if (bytes !== null) socket.write(bytes);
     });
     socket.on("data", (chunk: Uint8Array) => {
