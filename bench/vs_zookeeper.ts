@@ -25,7 +25,9 @@ import {
   type Starter,
   startRunning,
 } from "./vs_zookeeper_rounds.ts";
-import { workloadTable } from "./vs_zookeeper_table.ts";
+import { tlsCostTable, workloadTable } from "./vs_zookeeper_table.ts";
+import { makeTlsCerts, type TlsCerts } from "../tests/support/tls_certs.ts";
+import { findOnPath } from "../tests/support/compat_availability.ts";
 import { startCorralTarget, startZooKeeperTarget } from "./vs_zookeeper_targets.ts";
 import { ensureZooKeeperInstalled } from "./zookeeper_install.ts";
 import type { RuntimeName } from "../tests/support/runtime.ts";
@@ -56,6 +58,8 @@ export interface VsZooKeeperSettings {
   standalone?: boolean;
   /** Run the 3-server ensemble phase; default true. */
   ensembles?: boolean;
+  /** Run the standalone phase again with clients over TLS (needs openssl); default true. */
+  tls?: boolean;
   /** For the Node targets (standalone and each ensemble member): write a CPU profile (--cpu-prof) here when each exits. */
   cpuProfileDir?: string;
 }
@@ -102,8 +106,21 @@ export async function runVsZooKeeper(
       settings: { ...settings, clients: ensembleClients },
     });
   }
+  let certs: TlsCerts | null = null;
+  if (settings.tls ?? true) {
+    if (findOnPath("openssl") === null) {
+      remarks.push("The TLS setup was left out: openssl is not on PATH to make its certificates (apt-get install openssl).");
+    } else {
+      certs = makeTlsCerts();
+      phases.splice(1, 0, { starters: tlsStarters(settings, certs), settings: { ...settings } });
+    }
+  }
   const measured: Running[] = [];
-  for (const phase of phases) measured.push(...await runPhase(phase.starters, phase.settings, remarks));
+  try {
+    for (const phase of phases) measured.push(...await runPhase(phase.starters, phase.settings, remarks));
+  } finally {
+    certs?.remove();
+  }
   LOAD_WORKLOADS.forEach((workload, w) => {
     add(workloadTable(
       {
@@ -126,7 +143,39 @@ export async function runVsZooKeeper(
       })),
     ));
   });
+  const costs = tlsCosts(measured);
+  if (costs.length > 0) add(tlsCostTable(LOAD_WORKLOADS.map((workload) => workload.name), costs));
   return { skipped: null, remarks };
+}
+
+/** Each server measured both standalone and over TLS, with its cells of both. */
+function tlsCosts(measured: readonly Running[]) {
+  return measured.filter((entry) => entry.topology === "tls").flatMap((tls) => {
+    const plaintext = measured.find((entry) => entry.topology === "standalone" && entry.target.kind === tls.target.kind);
+    return plaintext === undefined ? [] : [{
+      label: tls.target.label,
+      isZooKeeper: tls.target.kind === "zookeeper",
+      plaintext: plaintext.cells,
+      tls: tls.cells,
+    }];
+  });
+}
+
+/** The standalone starters again, each serving its clients over TLS with `certs`. */
+function tlsStarters(settings: VsZooKeeperSettings, certs: TlsCerts): Starter[] {
+  return [
+    {
+      name: "Apache ZooKeeper over TLS",
+      topology: "tls",
+      start: () => startZooKeeperTarget(certs),
+      startWarmupMs: zooKeeperStartWarmupMs(settings),
+    },
+    ...(settings.runtimes ?? DEFAULT_RUNTIMES).map((which): Starter => ({
+      name: `Corral on ${which} over TLS`,
+      topology: "tls",
+      start: () => startCorralTarget(which, { tls: certs }),
+    })),
+  ];
 }
 
 function standaloneStarters(settings: VsZooKeeperSettings): Starter[] {
@@ -134,7 +183,7 @@ function standaloneStarters(settings: VsZooKeeperSettings): Starter[] {
     {
       name: "Apache ZooKeeper",
       topology: "standalone",
-      start: startZooKeeperTarget,
+      start: () => startZooKeeperTarget(),
       startWarmupMs: zooKeeperStartWarmupMs(settings),
     },
     ...(settings.runtimes ?? DEFAULT_RUNTIMES).map((which): Starter => ({

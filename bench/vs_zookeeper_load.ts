@@ -33,17 +33,17 @@ export interface LoadClients {
 }
 
 /**
- * Connects `count` clients, client i to `servers[i % servers.length]` ("host:port"), and creates
+ * Connects `count` clients (over TLS trusting `tls.ca`, if given), client i to `servers[i % servers.length]` ("host:port"), and creates
  * /bench/c<i> with 1 KiB of data for each (the target starts empty).
  */
-export async function connectLoadClients(servers: readonly string[], count: number): Promise<LoadClients> {
+export async function connectLoadClients(servers: readonly string[], count: number, tls?: { ca: string }): Promise<LoadClients> {
   const clients: Client[] = [];
   const close = async () => {
     await Promise.allSettled(clients.map((client) => client.close()));
   };
   try {
     for (let i = 0; i < count; i++) {
-      clients.push(await createClient(servers[i % servers.length]!, { sessionTimeoutMs: 30_000 }));
+      clients.push(await createClient(servers[i % servers.length]!, { sessionTimeoutMs: 30_000, ...(tls === undefined ? {} : { tls }) }));
     }
     await clients[0]!.create(ROOT, "");
     const paths = clients.map((_, i) => `${ROOT}/c${i}`);

@@ -63,7 +63,7 @@ export async function startRunning(
     return null;
   }
   try {
-    const load = await connectLoadClients(target.servers, settings.clients);
+    const load = await connectLoadClients(target.servers, settings.clients, target.clientTls);
     try {
       const warmupMs = starter.startWarmupMs ?? settings.startWarmupMs;
       if (warmupMs > 0) await runLoad(load, LOAD_WORKLOADS[1]!, warmupMs, settings.outstandingPerClient);
@@ -87,7 +87,7 @@ export async function runRounds(running: readonly Running[], settings: PhaseSett
         const workload = LOAD_WORKLOADS[w]!;
         const cell = entry.cells[w]!;
         const window = await measureInto(cell, entry, workload, settings);
-        const setup = entry.topology === "standalone" ? "standalone" : "3 servers";
+        const setup = entry.topology === "ensemble" ? "3 servers" : entry.topology === "tls" ? "standalone, TLS" : "standalone";
         console.error(
           `zookeeper bench: round ${round}/${settings.rounds}, ${setup}, ${entry.target.label}, ${workload.name}: ` +
             `${formatCount(window.opsPerSecond)} ops/s, server CPU µs/op ${cpuSplit(entry.target, window)}`,

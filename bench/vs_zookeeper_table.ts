@@ -7,7 +7,10 @@
 import { LatencyHistogram } from "./latency_histogram.ts";
 import { formatCount, formatFigure, type Table } from "./markdown_table.ts";
 
-export type Topology = "standalone" | "ensemble";
+/** "tls": a standalone server that clients reach over TLS (secureClientPort, ssl.clientAuth=none). */
+export type Topology = "standalone" | "tls" | "ensemble";
+
+const SETUP_NAMES: Record<Topology, string> = { standalone: "standalone", tls: "standalone, TLS", ensemble: "3 servers" };
 
 /** Everything measured for one target and workload, summed over the rounds. */
 export interface Cell {
@@ -121,7 +124,7 @@ export function tableRows(inputs: readonly RowInput[]): string[][] {
       ? "0"
       : `${input.cell.errors} (first: ${describeError(input.cell.firstError).slice(0, 100)})`;
     return [
-      input.topology === "standalone" ? "standalone" : "3 servers",
+      SETUP_NAMES[input.topology],
       input.label,
       formatCount(figures.opsPerSecond),
       input.cell.opsPerSecondByRound.map(formatCount).join(" / "),
@@ -185,7 +188,36 @@ function tableNote(setup: TableSetup): string {
     "machine's cores with the servers, so ops/s is partly its limit; server CPU per operation is the fair " +
     "comparison. Ratios are Corral ÷ ZooKeeper of the same setup (ops/s: higher is better; p99 and CPU: " +
     `lower is better). Targets: ops/s ≥ ${TARGETS.opsPerSecondMin}×, p99 ≤ ${TARGETS.p99Max}×, server CPU/op ≤ ` +
-    `${TARGETS.serverCpuPerOpMax}×.`;
+    `${TARGETS.serverCpuPerOpMax}×. Standalone, TLS: the standalone setup with clients on the TLS port ` +
+    "(secureClientPort, one PEM key store, TLSv1.2, ssl.clientAuth=none on both; ZooKeeper then needs its Netty " +
+    "connection factory, where the plaintext rows use its default NIO one; Corral: node:tls under each runtime).";
+}
+
+/** The issue's bound on what TLS may cost Corral: server CPU per operation ≤ 1.5× its plaintext one. */
+export const TLS_CPU_RATIO_MAX = 1.5;
+
+/**
+ * What TLS costs each server, from the same run: server CPU per operation over TLS ÷ in plaintext,
+ * standalone, for every workload; `rows` pairs each server's two cells per workload.
+ */
+export function tlsCostTable(
+  workloads: readonly string[],
+  rows: readonly { label: string; isZooKeeper: boolean; plaintext: Cell[]; tls: Cell[] }[],
+): Table {
+  return {
+    title: "What TLS costs: server CPU per operation over TLS ÷ in plaintext (standalone, same run)",
+    note: `From the tables above. Target for Corral: ≤ ${TLS_CPU_RATIO_MAX}× (issue 12). ZooKeeper's TLS rows run its Netty ` +
+      "connection factory, its plaintext rows its NIO one.",
+    columns: ["server", ...workloads],
+    rows: rows.map((row) => [
+      row.label,
+      ...workloads.map((_, w) => {
+        const ratio = figuresOf(row.tls[w]!).serverMicrosPerOp / figuresOf(row.plaintext[w]!).serverMicrosPerOp;
+        const verdict = row.isZooKeeper || !Number.isFinite(ratio) ? "" : ratio <= TLS_CPU_RATIO_MAX ? " ✓" : " ✗";
+        return `${formatRatio(ratio)}${verdict}`;
+      }),
+    ]),
+  };
 }
 
 function seconds(ms: number): string {

@@ -5,14 +5,18 @@
  * Deno or Bun. Startup reuses the test support that the compatibility tests use.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { debianJavaDir, findOnPath } from "../tests/support/compat_availability.ts";
 import { runtimeCommand, startCorralProcess } from "../tests/support/corral_process.ts";
 import { fourLetterWord } from "../tests/support/four_letter_word.ts";
+import { freePort } from "../tests/support/free_port.ts";
 import { startRealZooKeeper } from "../tests/support/real_zookeeper.ts";
 import type { RuntimeName } from "../tests/support/runtime.ts";
+import type { TlsCerts } from "../tests/support/tls_certs.ts";
+import { waitFor } from "../tests/support/wait_for.ts";
+import { NETTY_JARS, tlsConfig } from "../tests/compat/support/tls_judge.ts";
 
 export type TargetKind = "zookeeper" | RuntimeName;
 
@@ -24,6 +28,8 @@ export interface BenchTarget {
   pids: number[];
   /** "host:port" of each server. */
   servers: string[];
+  /** Set when clients must reach `servers` over TLS: the CA to trust. */
+  clientTls?: { ca: string };
   /** An ensemble's `srvr` mode of each pid ("leader", "follower") once formed; absent when standalone. */
   roles?: string[];
   /** Stops every process by its pid and removes the temporary directories. Safe to call twice. */
@@ -56,12 +62,20 @@ export function zooKeeperMissing(): ZooKeeperMissing | null {
   return { missing: missing.join(" and "), packages, command: `apt-get install -y ${packages.join(" ")}` };
 }
 
-export async function startZooKeeperTarget(): Promise<BenchTarget> {
+/** The TLS settings both servers get in the TLS setup: one PEM key store, no client certificates. */
+function benchTlsConfig(certs: TlsCerts, securePort: number): Record<string, string> {
+  return { ...tlsConfig(certs, securePort), "ssl.clientAuth": "none" };
+}
+
+/** `tls`: clients use a TLS port (secureClientPort) configured with these certificates. */
+export async function startZooKeeperTarget(tls?: TlsCerts): Promise<BenchTarget> {
+  const securePort = tls === undefined ? null : await freePort();
   const server = await startRealZooKeeper({
     // fsync every group commit (ZooKeeper's default), written out so the config says so.
-    extraConfig: { forceSync: "yes" },
-    // The JVM's own defaults (heap, GC, tiered JIT), as Debian's zkServer.sh starts it.
-    jvmFlags: [],
+    extraConfig: { forceSync: "yes", ...(tls === undefined ? {} : benchTlsConfig(tls, securePort!)) },
+    // The JVM's own defaults (heap, GC, tiered JIT), as Debian's zkServer.sh starts it; its TLS
+    // (Netty) connection factory needs the netty jars Debian's manifest leaves out.
+    jvmFlags: tls === undefined ? [] : [`-Xbootclasspath/a:${NETTY_JARS.join(":")}`],
     startTimeoutMs: 60_000,
   });
   let version = "3.8";
@@ -75,7 +89,8 @@ export async function startZooKeeperTarget(): Promise<BenchTarget> {
     kind: "zookeeper",
     label: `Apache ZooKeeper ${version} (${javaVersion()})`,
     pids: [server.pid],
-    servers: [server.connectString],
+    servers: [securePort === null ? server.connectString : `127.0.0.1:${securePort}`],
+    ...(tls === undefined ? {} : { clientTls: { ca: tls.read(tls.caCert) } }),
     stop: () => server.stop(),
   };
 }
@@ -83,6 +98,8 @@ export async function startZooKeeperTarget(): Promise<BenchTarget> {
 export interface CorralTargetOptions {
   /** For Node only: write a V8 CPU profile (--cpu-prof) into this directory when the server exits. */
   cpuProfileDir?: string;
+  /** Clients use a TLS port (secureClientPort) configured with these certificates. */
+  tls?: TlsCerts;
 }
 
 export async function startCorralTarget(
@@ -95,19 +112,33 @@ export async function startCorralTarget(
   const runtimeArgs = which === "node" && options.cpuProfileDir !== undefined
     ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]
     : [];
+  // The TLS setup's zoo.cfg: secureClientPort=0, so corral says which port it got.
+  const config = `${dataDir}.cfg`;
   try {
+    const tls = options.tls;
+    if (tls !== undefined) {
+      writeFileSync(config, Object.entries({ tickTime: "2000", ...benchTlsConfig(tls, 0) }).map(([key, value]) => `${key}=${value}\n`).join(""));
+    }
     const server = await startCorralProcess({
       runtime: which,
       runtimeArgs,
-      args: ["--data-dir", dataDir],
+      args: [...(tls === undefined ? [] : [config]), "--data-dir", dataDir],
       startTimeoutMs: 120_000,
+    });
+    const securePort = tls === undefined ? null : await waitFor(() => /corral: serving TLS on 127\.0\.0\.1:(\d+)/.exec(server.output())?.[1], {
+      timeoutMs: 10_000,
+      what: "corral's 'serving TLS on' line",
+    }).catch(async (error) => {
+      await server.stop();
+      throw error;
     });
     let stopped = false;
     return {
       kind: which,
       label,
       pids: [server.pid],
-      servers: [server.connectString],
+      servers: [securePort === null ? server.connectString : `127.0.0.1:${securePort}`],
+      ...(tls === undefined ? {} : { clientTls: { ca: tls.read(tls.caCert) } }),
       stop: async () => {
         if (stopped) return;
         stopped = true;
@@ -115,11 +146,13 @@ export async function startCorralTarget(
           await server.stop();
         } finally {
           rmSync(dataDir, { recursive: true, force: true });
+          rmSync(config, { force: true });
         }
       },
     };
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(config, { force: true });
     throw error;
   }
 }

@@ -8,6 +8,7 @@ import {
   TABLE_COLUMNS,
   tableRows,
   targetVerdict,
+  tlsCostTable,
   workloadTable,
 } from "../../bench/vs_zookeeper_table.ts";
 
@@ -78,6 +79,22 @@ describe("ZooKeeper comparison tables", () => {
     assert.equal(column(rows[3]!, "server CPU/op ÷ ZK"), "2.00×");
     assert.equal(column(rows[3]!, "targets"), "ops ✗ · p99 ✓ · CPU ✗");
     for (const row of rows) assert.equal(row.length, TABLE_COLUMNS.length);
+  });
+
+  test("TLS rows are compared with ZooKeeper over TLS; tlsCostTable() divides each server's TLS CPU/op by its plaintext one", () => {
+    const rows = tableRows([
+      { label: "ZK", topology: "standalone", isZooKeeper: true, cell: cell(10_000, 400_000, 4) },
+      { label: "ZK", topology: "tls", isZooKeeper: true, cell: cell(10_000, 800_000, 4) },
+      { label: "Corral", topology: "tls", isZooKeeper: false, cell: cell(20_000, 200_000, 2) },
+    ]);
+    assert.deepEqual(rows.map((row) => column(row, "setup")), ["standalone", "standalone, TLS", "standalone, TLS"]);
+    assert.equal(column(rows[2]!, "server CPU/op ÷ ZK"), "0.125×");
+    const table = tlsCostTable(["reads", "writes"], [
+      { label: "ZK", isZooKeeper: true, plaintext: [cell(10, 100, 1), cell(10, 100, 1)], tls: [cell(10, 300, 1), cell(10, 300, 1)] },
+      { label: "Corral", isZooKeeper: false, plaintext: [cell(10, 100, 1), cell(10, 100, 1)], tls: [cell(10, 140, 1), cell(20, 400, 1)] },
+    ]);
+    assert.deepEqual(table.columns, ["server", "reads", "writes"]);
+    assert.deepEqual(table.rows, [["ZK", "3.00×", "3.00×"], ["Corral", "1.40× ✓", "2.00× ✗"]]);
   });
 
   test("tableRows() reads n/a for Corral when ZooKeeper's row of that setup is missing", () => {
