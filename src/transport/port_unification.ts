@@ -28,26 +28,27 @@ export function listenUnified(
   listen: ListenOptions,
   accept: (socket: Socket) => SocketHandler,
 ): Promise<Listener> {
-  let pending = 0;
+  // Connections not yet past their first bytes or handshake: counted, and closed with the listener.
+  const pending = new Set<NetSocket>();
   const pendingFrom = new Map<string, number>();
   const server = createNetServer({ allowHalfOpen: false }, (raw: NetSocket) => {
     const remote = { address: raw.remoteAddress ?? "", port: raw.remotePort ?? 0 };
     raw.on("error", () => {}); // reported through close; a reset before the first byte is routine
     const fromThere = pendingFrom.get(remote.address) ?? 0;
     const perAddressMax = options.handshakesPendingPerAddressMax;
-    if (pending >= options.handshakesPendingMax || (perAddressMax !== undefined && fromThere >= perAddressMax)) {
-      const bound = pending >= options.handshakesPendingMax ? `${options.handshakesPendingMax} connections` : `${perAddressMax} connections from this address`;
+    if (pending.size >= options.handshakesPendingMax || (perAddressMax !== undefined && fromThere >= perAddressMax)) {
+      const bound = pending.size >= options.handshakesPendingMax ? `${options.handshakesPendingMax} connections` : `${perAddressMax} connections from this address`;
       options.onHandshakeError?.(`more than ${bound} have not finished their first bytes or TLS handshake; connection closed`, remote.address);
       raw.destroy();
       return;
     }
-    pending++;
+    pending.add(raw);
     pendingFrom.set(remote.address, fromThere + 1);
     let waiting = true;
     const settle = () => {
       if (!waiting) return;
       waiting = false;
-      pending--;
+      pending.delete(raw);
       const left = pendingFrom.get(remote.address)! - 1;
       if (left === 0) pendingFrom.delete(remote.address);
       else pendingFrom.set(remote.address, left);
@@ -85,6 +86,7 @@ export function listenUnified(
         port,
         close: () => {
           server.close();
+          for (const socket of pending) socket.destroy();
           return Promise.resolve();
         },
       });

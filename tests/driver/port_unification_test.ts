@@ -160,6 +160,23 @@ describe("client.portUnification: plaintext and TLS clients on one port", { skip
     }
   });
 
+  test("closing the server closes connections still waiting for their first bytes, not only when their timeout comes", async () => {
+    const handle = await unifiedServer([...storeLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=6000"], { handshakesPendingMax: 1 });
+    const silent = rawUntilClosed(HOST, handle.port, null, 10_000);
+    try {
+      await waitFor(async () => {
+        const second = await rawUntilClosed(HOST, handle.port, null, 700);
+        return second.closedAfterMs !== null && second.closedAfterMs < 700;
+      }, { timeoutMs: 5000, what: "the silent connection to hold the one pending slot" });
+    } finally {
+      await handle.close();
+    }
+    const closedAt = Date.now();
+    const outcome = await silent;
+    assert.notEqual(outcome.closedAfterMs, null);
+    assert.ok(Date.now() - closedAt < 2000, `closed ${Date.now() - closedAt} ms after the server, not at once`);
+  });
+
   test("one client address cannot hold every pending slot (handshakesPendingPerAddressMax): others still connect", { skip: linuxLoopback() }, async () => {
     const handle = await unifiedServer([...storeLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=3000"], { handshakesPendingPerAddressMax: 2 });
     try {
