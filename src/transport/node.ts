@@ -1,5 +1,5 @@
 /** Transport over node:net (Node; Deno and Bun run it too through their Node compatibility). */
-import { connect as netConnect, createServer, type Socket as NetSocket } from "node:net";
+import { connect as netConnect, createServer, type Server as NetServer, type Socket as NetSocket } from "node:net";
 import { CLOSE_LINGER_MS, unrefTimer } from "./close_policy.ts";
 import type { ConnectOptions, Listener, ListenOptions, Socket, SocketHandler, Transport } from "./transport.ts";
 
@@ -93,6 +93,14 @@ function listenNode(options: ListenOptions, accept: (socket: Socket) => SocketHa
     const socket = new NodeSocket(raw);
     socket.attach(accept(socket));
   });
+  return listenOn(server, options);
+}
+
+/**
+ * Starts `server` (a net.Server or a tls.Server) listening; its Listener's close stops accepting,
+ * then runs `onClose` (to close what the server itself does not track).
+ */
+export function listenOn(server: NetServer, options: ListenOptions, onClose: () => void = () => {}): Promise<Listener> {
   return new Promise((resolve, reject) => {
     const onListenError = (error: Error) => {
       reject(new Error(`cannot listen on ${options.host}:${options.port}: ${error.message}`));
@@ -110,6 +118,7 @@ function listenNode(options: ListenOptions, accept: (socket: Socket) => SocketHa
         close: () => {
           // Stops accepting now; server.close's callback would wait for every open socket to end.
           server.close();
+          onClose();
           return Promise.resolve();
         },
       });

@@ -16,7 +16,7 @@ import {
 import { constants as cryptoConstants } from "node:crypto";
 import type { Socket as NetSocket } from "node:net";
 import { Buffer } from "node:buffer";
-import { NodeSocket, type VerifiedCertificate } from "./node.ts";
+import { listenOn, NodeSocket, type VerifiedCertificate } from "./node.ts";
 import { listenUnified } from "./port_unification.ts";
 import type { ConnectOptions, Listener, ListenOptions, Socket, SocketHandler, Transport } from "./transport.ts";
 
@@ -215,25 +215,10 @@ function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (so
     options.onHandshakeError?.(`TLS handshake failed: ${handshakeErrorText(error)}`, peerAddress(tls));
     tls.destroy();
   });
-  return new Promise((resolve, reject) => {
-    const onListenError = (error: Error) => reject(new Error(`cannot listen on ${listen.host}:${listen.port}: ${error.message}`));
-    server.once("error", onListenError);
-    server.listen({ host: listen.host, port: listen.port }, () => {
-      server.off("error", onListenError);
-      servers.add(server);
-      server.on("error", () => {});
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : listen.port;
-      resolve({
-        host: listen.host,
-        port,
-        close: () => {
-          servers.delete(server);
-          server.close();
-          return Promise.resolve();
-        },
-      });
-    });
+  const listening = listenOn(server, listen, () => servers.delete(server));
+  return listening.then((listener) => {
+    servers.add(server);
+    return listener;
   });
 }
 

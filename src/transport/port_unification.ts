@@ -14,7 +14,7 @@ import type { Buffer } from "node:buffer";
 import { createServer as createNetServer, type Socket as NetSocket } from "node:net";
 import { Duplex } from "node:stream";
 import { type SecureContext, TLSSocket } from "node:tls";
-import { NodeSocket } from "./node.ts";
+import { listenOn, NodeSocket } from "./node.ts";
 import { handshakeErrorText, hasPeerCertificate, type TlsServerOptions, verifiedCertificate } from "./node_tls.ts";
 import type { Listener, ListenOptions, Socket, SocketHandler } from "./transport.ts";
 
@@ -73,24 +73,8 @@ export function listenUnified(
       startTls(raw, first, remote, options, context(), settle, accept);
     });
   });
-  return new Promise((resolve, reject) => {
-    const onListenError = (error: Error) => reject(new Error(`cannot listen on ${listen.host}:${listen.port}: ${error.message}`));
-    server.once("error", onListenError);
-    server.listen({ host: listen.host, port: listen.port }, () => {
-      server.off("error", onListenError);
-      server.on("error", () => {});
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : listen.port;
-      resolve({
-        host: listen.host,
-        port,
-        close: () => {
-          server.close();
-          for (const socket of pending) socket.destroy();
-          return Promise.resolve();
-        },
-      });
-    });
+  return listenOn(server, listen, () => {
+    for (const socket of pending) socket.destroy();
   });
 }
 
