@@ -54,7 +54,9 @@ async function viewNodes(port: number, paths: readonly string[]): Promise<Map<st
     }
     return views;
   } finally {
-    client.close();
+    // Awaited, and its outcome left aside: a server may close the socket as it answers closeSession,
+    // and a rejection nobody awaits fails the test under Bun (the CI run of 393554d).
+    await client.close().catch(() => undefined);
   }
 }
 
