@@ -1,8 +1,9 @@
 /**
  * client.certReload (ZooKeeper 3.9's key) and sslQuorumReloadCertFiles: a TLS transport takes new
- * key and trust store files without a restart (the quorum's for what it accepts and dials alike). The files are checked every second (size and modification time); when one
- * changed, both are loaded again and handed to the transport, so connections made from then on use
- * them while open ones keep theirs. Material that does not load (a file half written, a wrong
+ * key and trust store files without a restart (the quorum's for what it accepts and dials alike).
+ * The files are checked every second (size and modification time); when one changed, both are
+ * loaded again and handed to the transport, so connections made from then on use them while open
+ * ones keep theirs. Material that does not load (a file half written, a wrong
  * password) is reported and the old one kept; the next change of the files tries again.
  */
 import { stat } from "node:fs/promises";

@@ -4,34 +4,34 @@
  */
 import { userInfo } from "node:os";
 import { join as joinPath } from "node:path";
-import { AuditLogFile } from "../driver/audit_log.ts";
-import { watchCertFiles } from "./cert_reload.ts";
 import type { SaslConfig } from "../core/sasl_exchange.ts";
 import { defaultServerConfig, type ServerConfig } from "../core/server_io.ts";
 import type { AdminBackup } from "../driver/admin/admin_server.ts";
 import type { AdminEnsembleView } from "../driver/admin/admin_commands.ts";
 import { ensembleView, replicaBackup, standaloneBackup } from "../driver/admin/backup_targets.ts";
 import { type Operations, startOperations } from "../driver/admin/operations.ts";
-import { ServerMetrics } from "../driver/metrics/server_metrics.ts";
-import { consoleLogger } from "../driver/logger.ts";
+import { AuditLogFile } from "../driver/audit_log.ts";
 import { lockDataDirs } from "../driver/dir_lock.ts";
 import { serveDurable } from "../driver/durable_server.ts";
+import { consoleLogger } from "../driver/logger.ts";
+import { ServerMetrics } from "../driver/metrics/server_metrics.ts";
+import type { OutputLimits } from "../driver/output_budget.ts";
+import { RateLimitedLog } from "../driver/peer_handshake.ts";
 import { serveReplica } from "../driver/replica_driver.ts";
 import { saslConfigFromJaas } from "../driver/sasl/jaas_config.ts";
 import { serve } from "../driver/server_driver.ts";
-import type { OutputLimits } from "../driver/output_budget.ts";
 import { storageSizes } from "../driver/storage_sizes.ts";
 import { NodeFileSystem } from "../storage/node_file_system.ts";
 import { defaultTransport } from "../transport/auto.ts";
-import type { Transport } from "../transport/transport.ts";
 import { nodeTlsTransport, tlsServerSupport, type TlsTransport } from "../transport/node_tls.ts";
-import { loadQuorumTls, type QuorumTlsCfg } from "./quorum_tls_config.ts";
-import { RateLimitedLog } from "../driver/peer_handshake.ts";
+import type { Transport } from "../transport/transport.ts";
 import type { ServeArgs } from "./args.ts";
+import { watchCertFiles } from "./cert_reload.ts";
 import { EnsemblePlanError, type EnsemblePlan, MYID_FILE, planEnsemble } from "./ensemble_plan.ts";
+import { loadQuorumTls, type QuorumTlsCfg } from "./quorum_tls_config.ts";
 import type { CliRuntime } from "./runtime.ts";
-import { parseZooCfg, type SaslCfg, type ZooCfg } from "./zoo_cfg.ts";
 import { loadTlsServerOptions, type TlsCfg } from "./tls_config.ts";
+import { parseZooCfg, type SaslCfg, type ZooCfg } from "./zoo_cfg.ts";
 
 /** Default tickTime without a zoo.cfg (the sample zoo.cfg's value). */
 const DEFAULT_TICK_TIME_MS = 2000;
@@ -63,7 +63,7 @@ export interface ServePlan {
   secure: { host: string; port: number; tls: TlsCfg; only: boolean } | null;
   /** client.portUnification: clientPort takes TLS connections too, with these ssl.* settings. */
   unified: TlsCfg | null;
-  /** sslQuorum: TLS between this member and the others; null: plaintext (or standalone). */
+  /** sslQuorum and/or portUnification: TLS between this member and the others; null: plaintext (or standalone). */
   quorumTls: QuorumTlsCfg | null;
   /** zoo.cfg's server.N lines (client addresses for voting_view). */
   servers: ZooCfg["servers"];

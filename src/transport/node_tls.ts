@@ -4,6 +4,7 @@
  * Deno's node:tls server cannot request and verify client certificates, so a listener asking for
  * them refuses to start there (tlsServerSupport) rather than silently accepting anyone.
  */
+import { constants as cryptoConstants } from "node:crypto";
 import {
   checkServerIdentity,
   connect as tlsConnect,
@@ -13,7 +14,6 @@ import {
   type SecureContext,
   type TLSSocket,
 } from "node:tls";
-import { constants as cryptoConstants } from "node:crypto";
 import type { Socket as NetSocket } from "node:net";
 import { Buffer } from "node:buffer";
 import { listenOn, NodeSocket, type VerifiedCertificate } from "./node.ts";
