@@ -64,7 +64,7 @@ export async function loadQuorumTls(quorum: QuorumTlsCfg, onHandshakeError?: Tls
     throw new Error(`ssl.quorum.clientAuth=${quorum.stores.clientAuth}: with sslQuorum every member must present a certificate the others check; remove the key (need is the default)`);
   }
   if (quorum.stores.trustStore.location === null) {
-    throw new Error("sslQuorum is true but ssl.quorum.trustStore.location is not set: name the PEM file with the CA that signed the members' certificates");
+    throw new Error("sslQuorum or portUnification is true but ssl.quorum.trustStore.location is not set: name the PEM file with the CA that signed the members' certificates");
   }
   const server = await loadTlsServerOptions(quorum.stores, onHandshakeError);
   // Few connections are legitimate here (one per other member): a small bound on half-open handshakes.

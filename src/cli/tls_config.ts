@@ -194,7 +194,7 @@ export async function loadTlsServerOptions(tls: TlsStoresCfg, onHandshakeError?:
   const keyStore = tls.keyStore;
   const p = tls.prefix;
   if (keyStore.location === null) {
-    const needs = p === "ssl." ? "secureClientPort is set" : "sslQuorum is true";
+    const needs = p === "ssl." ? "secureClientPort or client.portUnification is set" : "sslQuorum or portUnification is true";
     throw new Error(`${needs} but ${p}keyStore.location is not: name the PEM file with this server's key and certificate`);
   }
   // As ZooKeeper 3.8: without ssl.enabledProtocols only ssl.protocol is enabled, TLSv1.2 by default

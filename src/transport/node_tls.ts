@@ -192,6 +192,8 @@ function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (so
       }
       established++;
       raw.once("close", () => established--);
+      // A TLS error after the handshake (a damaged record) leaves node:tls's socket open: close it.
+      raw.on("error", () => raw.destroy());
       const socket = new NodeSocket(raw, raw.authorized ? verifiedCertificate(raw) : undefined);
       socket.attach(accept(socket));
     });

@@ -31,16 +31,24 @@ export function listenUnified(
   // Connections not yet past their first bytes or handshake: counted, and closed with the listener.
   const pending = new Set<NetSocket>();
   const pendingFrom = new Map<string, number>();
+  const settleOf = new WeakMap<NetSocket, () => void>();
   const server = createNetServer({ allowHalfOpen: false }, (raw: NetSocket) => {
     const remote = { address: raw.remoteAddress ?? "", port: raw.remotePort ?? 0 };
     raw.on("error", () => {}); // reported through close; a reset before the first byte is routine
     const fromThere = pendingFrom.get(remote.address) ?? 0;
     const perAddressMax = options.handshakesPendingPerAddressMax;
-    if (pending.size >= options.handshakesPendingMax || (perAddressMax !== undefined && fromThere >= perAddressMax)) {
-      const bound = pending.size >= options.handshakesPendingMax ? `${options.handshakesPendingMax} connections` : `${perAddressMax} connections from this address`;
-      options.onHandshakeError?.(`more than ${bound} have not finished their first bytes or TLS handshake; connection closed`, remote.address);
+    if (perAddressMax !== undefined && fromThere >= perAddressMax) {
+      options.onHandshakeError?.(`more than ${perAddressMax} connections from this address have not finished their first bytes or TLS handshake; connection closed`, remote.address);
       raw.destroy();
       return;
+    }
+    if (pending.size >= options.handshakesPendingMax) {
+      // The oldest goes, not the newcomer: whoever holds idle connections open cannot keep a real
+      // client (or member), which speaks at once, from getting through.
+      const oldest = pending.values().next().value!;
+      options.onHandshakeError?.(`more than ${options.handshakesPendingMax} connections have not finished their first bytes or TLS handshake; the oldest closed`, oldest.remoteAddress ?? "");
+      settleOf.get(oldest)?.();
+      oldest.destroy();
     }
     pending.add(raw);
     pendingFrom.set(remote.address, fromThere + 1);
@@ -59,6 +67,7 @@ export function listenUnified(
       raw.destroy();
     }, options.handshakeTimeoutMs);
     raw.once("close", settle);
+    settleOf.set(raw, settle);
     raw.setNoDelay(true);
     raw.once("data", (first: Buffer) => {
       raw.pause();

@@ -16,7 +16,7 @@ import type { ServerHandle } from "../../src/driver/serve_options.ts";
 import { serve } from "../../src/driver/server_driver.ts";
 import { nodeTlsTransport } from "../../src/transport/node_tls.ts";
 import { fourLetterWord } from "../support/four_letter_word.ts";
-import { rawUntilClosed } from "../support/raw_until_closed.ts";
+import { closesOnDamagedRecord, CONNECT_REQUEST, rawUntilClosed } from "../support/raw_until_closed.ts";
 import { runtime } from "../support/runtime.ts";
 import { makeTlsCerts, skipUnlessOpenssl, type TlsCerts } from "../support/tls_certs.ts";
 import { waitFor } from "../support/wait_for.ts";
@@ -127,6 +127,15 @@ describe("client.portUnification: plaintext and TLS clients on one port", { skip
     }
   });
 
+  test("a damaged TLS record after the handshake closes the connection", async () => {
+    const handle = await unifiedServer(storeLines(certs, "none"));
+    try {
+      assert.equal(await closesOnDamagedRecord(HOST, handle.port, certs.read(certs.caCert), CONNECT_REQUEST, 3000), "closed");
+    } finally {
+      await handle.close();
+    }
+  });
+
   test("a connection that says nothing, or stops half-way through a TLS hello, is dropped after ssl.handshakeDetectionTimeoutMillis", async () => {
     const handle = await unifiedServer([...storeLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=600"]);
     try {
@@ -142,32 +151,37 @@ describe("client.portUnification: plaintext and TLS clients on one port", { skip
     }
   });
 
-  test("connections not yet past their first bytes or handshake are capped (handshakesPendingMax); the cap frees as they end", async () => {
-    const handle = await unifiedServer([...storeLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=1500"], { handshakesPendingMax: 2 });
+  test("connections not yet past their first bytes or handshake are capped (handshakesPendingMax): a newcomer pushes the oldest out, so real clients get through", async () => {
+    const handle = await unifiedServer([...storeLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=6000"], { handshakesPendingMax: 2 });
     try {
-      const first = rawUntilClosed(HOST, handle.port, null, 8000);
-      const second = rawUntilClosed(HOST, handle.port, null, 8000);
+      const first = rawUntilClosed(HOST, handle.port, null, 10_000);
+      const second = rawUntilClosed(HOST, handle.port, null, 10_000);
+      let firstClosed = false;
+      void first.then(() => firstClosed = true);
+      // Silent newcomers (each gone after 300 ms) until one has pushed the first out.
       await waitFor(async () => {
-        const third = await rawUntilClosed(HOST, handle.port, null, 700);
-        return third.closedAfterMs !== null && third.closedAfterMs < 700;
-      }, { timeoutMs: 5000, what: "a third pending connection to be refused at once" });
-      const [one, two] = await Promise.all([first, second]);
-      assert.ok(one.closedAfterMs !== null && two.closedAfterMs !== null, "the silent ones are dropped by the timeout");
+        await rawUntilClosed(HOST, handle.port, null, 300);
+        return firstClosed;
+      }, { timeoutMs: 4000, what: "the oldest silent connection to be closed for a newcomer, long before its timeout" });
+      assert.ok((await first).closedAfterMs! < 5000);
+      // With silent connections holding every slot, real clients still connect.
+      const holders = [rawUntilClosed(HOST, handle.port, null, 10_000), rawUntilClosed(HOST, handle.port, null, 10_000)];
       assert.equal(await attempt(createClient(`${HOST}:${handle.port}`, { initialConnectTimeoutMs: 20_000 })), "connected");
       assert.equal(await attempt(createClient(`${HOST}:${handle.port}`, { tls: { ca: certs.read(certs.caCert) }, initialConnectTimeoutMs: 20_000 })), "connected");
+      await Promise.all([second, ...holders]);
     } finally {
       await handle.close();
     }
   });
 
   test("closing the server closes connections still waiting for their first bytes, not only when their timeout comes", async () => {
-    const handle = await unifiedServer([...storeLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=6000"], { handshakesPendingMax: 1 });
+    const handle = await unifiedServer([...storeLines(certs, "none"), "ssl.handshakeDetectionTimeoutMillis=6000"], { handshakesPendingPerAddressMax: 1 });
     const silent = rawUntilClosed(HOST, handle.port, null, 10_000);
     try {
       await waitFor(async () => {
         const second = await rawUntilClosed(HOST, handle.port, null, 700);
         return second.closedAfterMs !== null && second.closedAfterMs < 700;
-      }, { timeoutMs: 5000, what: "the silent connection to hold the one pending slot" });
+      }, { timeoutMs: 5000, what: "the silent connection to hold its address's one pending slot" });
     } finally {
       await handle.close();
     }

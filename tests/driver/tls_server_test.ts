@@ -17,9 +17,8 @@ import type { ServerHandle } from "../../src/driver/serve_options.ts";
 import type { Server } from "../../src/core/server.ts";
 import { defaultTransport } from "../../src/transport/auto.ts";
 import { nodeTlsTransport } from "../../src/transport/node_tls.ts";
-import { encodeConnectRequest } from "../../src/wire/client_protocol.ts";
 import { fourLetterWord } from "../support/four_letter_word.ts";
-import { rawUntilClosed } from "../support/raw_until_closed.ts";
+import { closesOnDamagedRecord, CONNECT_REQUEST, rawUntilClosed } from "../support/raw_until_closed.ts";
 import { runtime } from "../support/runtime.ts";
 import { KEY_STORE_PASSWORD, makeTlsCerts, skipUnlessOpenssl, type TlsCerts } from "../support/tls_certs.ts";
 import { waitFor } from "../support/wait_for.ts";
@@ -146,19 +145,20 @@ describe("TLS toward clients", { skip }, () => {
   test("plaintext ZooKeeper bytes to the TLS port are closed at once, with nothing but an alert sent back", async () => {
     const handle = await tlsServer(certs, keyStoreLines(certs, "none"));
     try {
-      const connect = encodeConnectRequest({
-        protocolVersion: 0,
-        lastZxidSeen: 0,
-        timeOut: 30_000,
-        sessionId: 0n,
-        passwd: new Uint8Array(16),
-        readOnly: false,
-      });
-      const outcome = await rawUntilClosed(HOST, handle.securePort!, connect, 5000);
+      const outcome = await rawUntilClosed(HOST, handle.securePort!, CONNECT_REQUEST, 5000);
       assert.notEqual(outcome.closedAfterMs, null, "the TLS port must close a plaintext client");
       assert.ok(outcome.closedAfterMs! < 3000, `closed after ${outcome.closedAfterMs} ms`);
       assert.ok(outcome.received <= 64, `only a TLS alert may come back, got ${outcome.received} bytes`);
       assert.equal(handle.server.status().sessionCount + handle.server.connections().length, 0);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  test("a damaged TLS record after the handshake closes the connection", async () => {
+    const handle = await tlsServer(certs, keyStoreLines(certs, "none"));
+    try {
+      assert.equal(await closesOnDamagedRecord(HOST, handle.securePort!, certs.read(certs.caCert), CONNECT_REQUEST, 3000), "closed");
     } finally {
       await handle.close();
     }
@@ -282,7 +282,7 @@ describe("TLS toward clients", { skip }, () => {
     await assert.rejects(loadQuorumTls(parseZooCfg("sslQuorum=true").quorumTls), /ssl\.quorum\.trustStore\.location is not set/);
     await assert.rejects(
       loadQuorumTls(parseZooCfg(`sslQuorum=true\nssl.quorum.trustStore.location=${certs.caCert}`).quorumTls),
-      /sslQuorum is true but ssl\.quorum\.keyStore\.location is not/,
+      /sslQuorum or portUnification is true but ssl\.quorum\.keyStore\.location is not/,
     );
     await assert.rejects(
       loadQuorumTls(parseZooCfg(`sslQuorum=true\nssl.quorum.clientAuth=want\nssl.quorum.keyStore.location=${certs.serverKeyStore}\nssl.quorum.trustStore.location=${certs.caCert}`).quorumTls),
