@@ -4,7 +4,7 @@
  * `ssl.quorum.*` (quorum_tls_config.ts); with or without the `zookeeper.` system-property prefix.
  * And turning them into the key, certificates and limits the TLS transport takes.
  */
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import {
   type ClientAuth,
@@ -236,6 +236,14 @@ export async function loadTlsServerOptions(tls: TlsStoresCfg, onHandshakeError?:
     const blocks = pemBlocks(await readStore(trustStore.location, `${p}trustStore.location`), trustStore.location);
     const cas = blocks.filter((block) => block.label === "CERTIFICATE");
     if (cas.length === 0) throw new Error(`${p}trustStore.location ${trustStore.location} holds no PEM certificate`);
+    // A damaged block (a file caught half written) would otherwise trust nobody, silently.
+    for (const [index, block] of cas.entries()) {
+      try {
+        new X509Certificate(block.text);
+      } catch (error) {
+        throw new Error(`${p}trustStore.location ${trustStore.location}: certificate ${index + 1} does not parse (${error instanceof Error ? error.message : String(error)})`);
+      }
+    }
     options.ca = cas.map((block) => block.text);
   } else if (tls.clientAuth !== "none") {
     throw new Error(`${p}clientAuth=${tls.clientAuth} (ZooKeeper's default is need) checks the other side's certificates against ${p}trustStore.location, which is not set: set it to the CA's PEM file, or set ${p}clientAuth=none`);

@@ -5,6 +5,8 @@
  * clientAuth=need cases check that the listener refuses to start, saying why.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createClient } from "../../mod.ts";
 import { loadTlsServerOptions } from "../../src/cli/tls_config.ts";
@@ -256,6 +258,13 @@ describe("TLS toward clients", { skip }, () => {
     await assert.rejects(
       loadTlsServerOptions(parseZooCfg(`secureClientPort=0\nssl.keyStore.location=${certs.caCert}\nssl.clientAuth=none`).tls),
       /exactly one PEM private key/,
+    );
+    // A trust store whose certificate block is damaged (caught half written, say) is refused, not trusted as nobody.
+    const damaged = join(certs.dir, "damaged-ca.pem");
+    writeFileSync(damaged, `${certs.read(certs.caCert)}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`);
+    await assert.rejects(
+      loadTlsServerOptions(parseZooCfg(`secureClientPort=0\nssl.keyStore.location=${certs.serverKeyStore}\nssl.trustStore.location=${damaged}`).tls),
+      /ssl\.trustStore\.location .*damaged-ca\.pem: certificate 2 does not parse/,
     );
     assert.throws(() => parseZooCfg("ssl.enabledProtocols=TLSv1.1"), /TLSv1\.2 and\/or TLSv1\.3/);
     assert.throws(() => parseZooCfg("ssl.clientAuth=maybe"), /none, want or need/);
