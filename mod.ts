@@ -20,6 +20,7 @@ export { serve, type ServeOptions, type ServerHandle } from "./src/driver/server
 export { consoleLogger, type Logger, silentLogger } from "./src/driver/logger.ts";
 export { defaultServerConfig, type ServerConfig } from "./src/core/server_io.ts";
 export type { SaslConfig } from "./src/core/sasl_exchange.ts";
+export type { QuorumSaslOptions } from "./src/driver/peer_sasl.ts";
 export { saslConfigFromJaas } from "./src/driver/sasl/jaas_config.ts";
 export type { Transport } from "./src/transport/transport.ts";
 export {

@@ -18,7 +18,8 @@ import { ServerMetrics } from "../driver/metrics/server_metrics.ts";
 import type { OutputLimits } from "../driver/output_budget.ts";
 import { RateLimitedLog } from "../driver/peer_handshake.ts";
 import { serveReplica } from "../driver/replica_driver.ts";
-import { saslConfigFromJaas } from "../driver/sasl/jaas_config.ts";
+import type { QuorumSaslOptions } from "../driver/peer_sasl.ts";
+import { parseJaasConfig, saslConfigFromJaas } from "../driver/sasl/jaas_config.ts";
 import { serve } from "../driver/server_driver.ts";
 import { storageSizes } from "../driver/storage_sizes.ts";
 import { NodeFileSystem } from "../storage/node_file_system.ts";
@@ -29,6 +30,7 @@ import type { ServeArgs } from "./args.ts";
 import { watchCertFiles } from "./cert_reload.ts";
 import { EnsemblePlanError, type EnsemblePlan, MYID_FILE, planEnsemble } from "./ensemble_plan.ts";
 import { loadQuorumTls, type QuorumTlsCfg } from "./quorum_tls_config.ts";
+import { type QuorumSaslCfg, quorumSaslConflict, quorumSaslFromJaas } from "./quorum_sasl_config.ts";
 import type { CliRuntime } from "./runtime.ts";
 import { loadTlsServerOptions, type TlsCfg } from "./tls_config.ts";
 import { parseZooCfg, type SaslCfg, type ZooCfg } from "./zoo_cfg.ts";
@@ -65,6 +67,10 @@ export interface ServePlan {
   unified: TlsCfg | null;
   /** sslQuorum and/or portUnification: TLS between this member and the others; null: plaintext (or standalone). */
   quorumTls: QuorumTlsCfg | null;
+  /** quorum.auth.enableSasl: SASL between members (the JAAS file is read by runServe); null: off (or standalone). */
+  quorumSasl: QuorumSaslCfg | null;
+  /** The credentials from the JAAS file, once runServe read it. */
+  quorumSaslOptions?: QuorumSaslOptions;
   /** zoo.cfg's server.N lines (client addresses for voting_view). */
   servers: ZooCfg["servers"];
   warnings: string[];
@@ -130,6 +136,10 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
   const quorumTlsSet = cfg?.quorumTls.enabled === true || cfg?.quorumTls.portUnification === true;
   const quorumTls = quorumTlsSet && ensemble !== null ? cfg!.quorumTls : null;
   if (quorumTlsSet && ensemble === null) warnings.push("sslQuorum and portUnification ignored: a standalone server has no quorum port");
+  const saslConflict = cfg === null ? null : quorumSaslConflict(cfg.quorumSasl);
+  if (saslConflict !== null) throw new ServePlanError(saslConflict);
+  const quorumSasl = cfg?.quorumSasl.enabled === true && ensemble !== null ? cfg.quorumSasl : null;
+  if (cfg?.quorumSasl.enabled === true && ensemble === null) warnings.push("quorum.auth.enableSasl ignored: a standalone server has no quorum port");
   // Clients present certificates over TLS: the x509 scheme names them (ZooKeeper's default ssl.authProvider).
   const clientTls = secure?.tls ?? unified;
   if (clientTls != null && clientTls.clientAuth !== "none") {
@@ -161,6 +171,7 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     secure,
     unified,
     quorumTls,
+    quorumSasl,
     servers,
     warnings,
   };
@@ -177,8 +188,15 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
     const dataDir = args.dataDir ?? cfg?.dataDir ?? null;
     const myIdText = cfg !== null && cfg.servers.length > 1 && dataDir !== null ? await readMyId(dataDir, runtime) : null;
     plan = planServe(args, cfg, Date.now(), myIdText);
-    const sasl = await loadSasl(args, cfg, runtime);
+    const jaas = await readJaas(args, cfg, runtime);
+    const sasl = loadSasl(jaas, cfg, plan.quorumSasl !== null);
     if (sasl !== null) plan.config = { ...plan.config, sasl };
+    if (plan.quorumSasl !== null) {
+      if (jaas === null) {
+        throw new ServePlanError("quorum.auth.enableSasl=true needs a JAAS file with QuorumServer and QuorumLearner sections: set java.security.auth.login.config (or --jaas-config)");
+      }
+      plan.quorumSaslOptions = quorumSaslFromJaas(plan.quorumSasl, jaas.text, jaas.path);
+    }
     const enforced = cfg === null ? [] : enforcedAuthSchemes(cfg.sasl, sasl !== null);
     if (enforced.length > 0) plan.config = { ...plan.config, enforceAuthSchemes: enforced };
   } catch (error) {
@@ -304,7 +322,7 @@ async function startServing(
       ...storageSizesOption,
       // Never the clients' transport: members speak TLS to each other only by ssl.quorum.* settings.
       peerTransport: peerTls?.transport(plaintext) ?? plaintext,
-      ...(peerTls === null ? {} : { peers: peerTls.peers }),
+      peers: { ...peerTls?.peers, ...(plan.quorumSaslOptions === undefined ? {} : { sasl: plan.quorumSaslOptions }) },
     });
     void handle.stopped.then(() => lock.release());
     const members = ensemble.members.map((member) => {
@@ -496,21 +514,29 @@ async function readMyId(dataDir: string, runtime: CliRuntime): Promise<string | 
   }
 }
 
-/**
- * SASL users from the JAAS file `--jaas-config` or zoo.cfg's java.security.auth.login.config names;
- * null when neither does (SASL off). A malformed file throws an error naming the file and line.
- */
-async function loadSasl(args: ServeArgs, cfg: ZooCfg | null, runtime: CliRuntime): Promise<SaslConfig | null> {
+/** The JAAS file `--jaas-config` or zoo.cfg's java.security.auth.login.config names; null when neither does. */
+async function readJaas(args: ServeArgs, cfg: ZooCfg | null, runtime: CliRuntime): Promise<{ path: string; text: string } | null> {
   const path = args.jaasConfigPath ?? cfg?.sasl.jaasConfigPath ?? null;
   if (path === null) return null;
-  let text: string;
   try {
-    text = await runtime.readTextFile(path);
+    return { path, text: await runtime.readTextFile(path) };
   } catch (error) {
     throw new Error(`cannot read the JAAS file ${path} (java.security.auth.login.config / --jaas-config): ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * SASL users for clients from the JAAS file; null without one (SASL off). A malformed file throws
+ * an error naming the file and line. A file for quorum SASL alone may leave out the clients'
+ * section (as ZooKeeper allows); otherwise a missing one is an error, most likely a misspelling.
+ */
+function loadSasl(jaas: { path: string; text: string } | null, cfg: ZooCfg | null, quorumSasl: boolean): SaslConfig | null {
+  if (jaas === null) return null;
+  const { path, text } = jaas;
+  const section = cfg?.sasl.serverSection ?? "Server";
+  if (quorumSasl && !parseJaasConfig(text, path).has(section)) return null;
   return saslConfigFromJaas(text, path, {
-    section: cfg?.sasl.serverSection ?? "Server",
+    section,
     superUser: cfg?.sasl.superUser ?? null,
     superPassword: cfg?.sasl.superPassword ?? null,
   });

@@ -6,6 +6,7 @@
 import { FOUR_LETTER_WORDS } from "../driver/four_letter_words.ts";
 import { closestName } from "./closest_name.ts";
 import { defaultQuorumTlsCfg, parseQuorumTlsKey, QUORUM_TLS_KEYS, type QuorumTlsCfg } from "./quorum_tls_config.ts";
+import { defaultQuorumSaslCfg, parseQuorumSaslKey, QUORUM_SASL_KEYS, type QuorumSaslCfg } from "./quorum_sasl_config.ts";
 import { defaultTlsCfg, parseTlsKey, TLS_KEYS, type TlsCfg } from "./tls_config.ts";
 
 export interface ZooCfgServer {
@@ -73,6 +74,8 @@ export interface ZooCfg {
   tls: TlsCfg;
   /** TLS between members (`sslQuorum`, `ssl.quorum.*`; quorum_tls_config.ts). */
   quorumTls: QuorumTlsCfg;
+  /** SASL between members (`quorum.auth.*`; quorum_sasl_config.ts). */
+  quorumSasl: QuorumSaslCfg;
   /** Keys Corral does not know, with their values. */
   unknown: Map<string, string>;
   /**
@@ -170,6 +173,7 @@ export function defaultZooCfg(): ZooCfg {
     },
     tls: defaultTlsCfg(),
     quorumTls: defaultQuorumTlsCfg(),
+    quorumSasl: defaultQuorumSaslCfg(),
     unknown: new Map(),
     keys: [],
     warnings: [],
@@ -187,7 +191,7 @@ export const KNOWN_KEYS: readonly string[] = [
   "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes", "audit.enable", "audit.logFile",
   "java.security.auth.login.config", "sasl.serverconfig", "superUser", "SASLAuthenticationProvider.superPassword",
   "enforce.auth.enabled", "enforce.auth.schemes", "sessionRequireClientSASLAuth",
-  "authProvider.1", ...TLS_KEYS, ...QUORUM_TLS_KEYS,
+  "authProvider.1", ...TLS_KEYS, ...QUORUM_TLS_KEYS, ...QUORUM_SASL_KEYS,
 ];
 
 interface Entry {
@@ -301,6 +305,7 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
         if (parseOperationsKey(cfg, entry, source, fail)) break;
         if (parseSaslKey(cfg, entry, source, fail)) break;
         if (parseQuorumTlsKey(cfg.quorumTls, entry.key, v, fail)) break;
+        if (parseQuorumSaslKey(cfg.quorumSasl, entry.key, v, fail)) break;
         if (parseTlsKey(cfg.tls, entry.key, v, fail, (warning) => cfg.warnings.push(`${source} line ${entry.line}: ${warning}`))) break;
         cfg.unknown.set(entry.key, v);
         const near = closestName(entry.key, KNOWN_KEYS);

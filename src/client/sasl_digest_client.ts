@@ -33,17 +33,22 @@ const utf8 = new TextEncoder();
 export class DigestMd5Client {
   readonly #credentials: SaslCredentials;
   readonly #cnonce: string;
+  readonly #digestUri: string;
   #stage: "start" | "responded" | "done" = "start";
   /** The fields of our digest-response, kept to compute the rspauth we expect. */
   #fields: DigestFields | null = null;
 
-  /** `cnonce`: fresh randomness (at least 64 bits) as printable ASCII without `"`, `\` or `,`. */
-  constructor(credentials: SaslCredentials, cnonce: string) {
+  /**
+   * `cnonce`: fresh randomness (at least 64 bits) as printable ASCII without `"`, `\` or `,`.
+   * `digestUri`: "<service>/<server name>", ZooKeeper's client one by default (members use another).
+   */
+  constructor(credentials: SaslCredentials, cnonce: string, digestUri = SASL_DIGEST_URI) {
     if (!/^[\x21-\x7e]{8,}$/.test(cnonce) || /["\\,]/.test(cnonce)) {
       throw new Error("DIGEST-MD5 cnonce must be at least 8 printable ASCII characters without quotes, backslashes or commas");
     }
     this.#credentials = credentials;
     this.#cnonce = cnonce;
+    this.#digestUri = digestUri;
   }
 
   /** The first token: DIGEST-MD5 has no initial response, so the client opens with an empty one. */
@@ -101,7 +106,7 @@ export class DigestMd5Client {
       cnonce: this.#cnonce,
       nc: "00000001",
       authzid: null,
-      digestUri: SASL_DIGEST_URI,
+      digestUri: this.#digestUri,
     };
     this.#fields = fields;
     const parts = [

@@ -1,21 +1,25 @@
 /**
- * The first frame on a peer connection, read under tight bounds: until the other side has named
- * itself as a member that may use this connection, it is a stranger, and a stranger gets a few KiB
+ * The handshake of a peer connection, read under tight bounds: until the other side has named
+ * itself as a member that may use this connection (and proved it, with quorum SASL), it is a stranger, and a stranger gets a few KiB
  * and a few seconds, not the peer frame limit (128 MiB by default). ZooKeeper's quorum listener is
  * as strict: it reads a protocol version, a server id and an address of at most 2 KiB, and closes
  * the socket on anything else.
  *
- * HelloReader frames the first frame itself (a length prefix checked against the small budget
- * before a byte of the body is kept), so a huge length prefix costs 4 bytes, not a buffer; the
- * stream's general decoder, with the full limit, is made only once the hello checks out.
- * checkHello holds the rules a hello must pass. RateLimitedLog keeps a flood of strangers from
+ * HandshakeReader frames the handshake itself (each length prefix checked against what is left of
+ * the small budget before a byte of the body is kept), so a huge length prefix costs 4 bytes, not a
+ * buffer; the stream's general decoder, with the full limit, is made only once the hello (and, with
+ * quorum SASL, the authentication: src/driver/peer_sasl.ts) checks out.
+ * helloRefusal holds the rules a hello must pass. RateLimitedLog keeps a flood of strangers from
  * flooding the log.
  */
 import type { Sid } from "../core/peer_messages.ts";
-import { decodePeerFramePayload, PEER_PROTOCOL_VERSION, PeerFrameError, type PeerHello } from "../wire/peer_codec.ts";
+import { decodePeerFramePayload, PEER_PROTOCOL_VERSION, type PeerFrame, PeerFrameError, type PeerHello } from "../wire/peer_codec.ts";
 import type { Logger, LogLevel } from "./logger.ts";
 
-/** Bytes a connection may send before its hello is whole (a hello encodes to well under 100). */
+/**
+ * Bytes a connection may send before its handshake is over: a hello encodes to well under 100, a
+ * DIGEST-MD5 exchange to well under 1 KiB.
+ */
 export const DEFAULT_HANDSHAKE_BYTES_MAX = 4096;
 
 /** Accepted connections still to say hello at one time; past it the oldest is closed. */
@@ -24,21 +28,27 @@ export const DEFAULT_HANDSHAKES_MAX = 64;
 /** Smallest budget accepted: a hello with large ids must still fit. */
 const HANDSHAKE_BYTES_MIN = 128;
 
-/** What a whole first frame gives: the hello, and the bytes after it (a view of the pushed chunk). */
-export interface HelloRead {
-  hello: PeerHello;
+/** A whole handshake frame, and the bytes after it (a view of the pushed chunk). */
+export interface HandshakeRead {
+  frame: PeerFrame;
   rest: Uint8Array;
 }
 
-/** Reads the first frame of a connection within `bytesMax` bytes; it must be a linkHello. */
-export class HelloReader {
+/**
+ * Reads a connection's handshake frames (its hello, then any SASL tokens) within `bytesMax` bytes
+ * for all of them together; the first must be a linkHello. Push a chunk, take the frame, push the
+ * rest again, until the handshake is over; then the stream's general decoder takes the remaining bytes.
+ */
+export class HandshakeReader {
   readonly #bytesMax: number;
+  /** Bytes of whole frames read so far. */
+  #consumed = 0;
   readonly #prefix = new Uint8Array(4);
   #prefixFill = 0;
   /** The frame's payload, allocated once its length is known to fit the budget. */
   #payload: Uint8Array | null = null;
   #payloadFill = 0;
-  #done = false;
+  #failed = false;
 
   constructor(bytesMax = DEFAULT_HANDSHAKE_BYTES_MAX) {
     if (!Number.isInteger(bytesMax) || bytesMax < HANDSHAKE_BYTES_MIN) {
@@ -47,18 +57,19 @@ export class HelloReader {
     this.#bytesMax = bytesMax;
   }
 
-  /** Bytes held so far (never more than the budget). */
+  /** Bytes held for the frame being read (never more than the budget). */
   get bufferedBytes(): number {
     return this.#prefixFill + this.#payloadFill;
   }
 
   /**
-   * Takes the next bytes of the stream. Returns the hello and what followed it once the first frame
-   * is whole (use `rest` before the chunk is reused), null until then. Throws PeerFrameError, and
-   * keeps nothing, when the first frame claims more than the budget, is damaged, or is not a hello.
+   * Takes the next bytes of the stream. Returns the next frame and what followed it once it is whole
+   * (use `rest` before the chunk is reused), null until then. Throws PeerFrameError, and keeps
+   * nothing, when a frame claims more than the budget has left, is damaged, or the first is not a hello.
    */
-  push(chunk: Uint8Array): HelloRead | null {
-    if (this.#done) throw new Error("HelloReader.push after the hello was read");
+  push(chunk: Uint8Array): HandshakeRead | null {
+    if (this.#failed) throw new Error("HandshakeReader.push after a failure");
+    const first = this.#consumed === 0;
     let offset = 0;
     if (this.#payload === null) {
       while (this.#prefixFill < 4 && offset < chunk.length) this.#prefix[this.#prefixFill++] = chunk[offset++]!;
@@ -66,11 +77,13 @@ export class HelloReader {
       const p = this.#prefix;
       // Unsigned: a "negative" prefix is just a very large claim.
       const length = ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
-      if (length < 4 || 4 + length > this.#bytesMax) {
-        this.#finish();
+      const left = this.#bytesMax - this.#consumed;
+      if (length < 4 || 4 + length > left) {
+        this.#fail();
         throw new PeerFrameError(
-          `the first frame claims ${length} bytes, but a hello takes 4 to ${this.#bytesMax - 4}: ` +
-            `the other side is not a Corral peer of this version`,
+          first
+            ? `the first frame claims ${length} bytes, but a hello takes 4 to ${this.#bytesMax - 4}: the other side is not a Corral peer of this version`
+            : `a handshake frame claims ${length} bytes, but only ${left} of the handshake's ${this.#bytesMax} bytes are left`,
         );
       }
       this.#payload = new Uint8Array(length);
@@ -81,14 +94,26 @@ export class HelloReader {
     this.#payloadFill += take;
     offset += take;
     if (this.#payloadFill < payload.length) return null;
-    this.#finish(); // done either way: release the buffers
-    const frame = decodePeerFramePayload(payload);
-    if (frame.kind !== "linkHello") throw new PeerFrameError(`a ${frame.kind} message arrived before the hello`);
-    return { hello: frame, rest: chunk.subarray(offset) };
+    this.#consumed += 4 + payload.length;
+    this.#payload = null;
+    this.#payloadFill = 0;
+    this.#prefixFill = 0;
+    let frame: PeerFrame;
+    try {
+      frame = decodePeerFramePayload(payload);
+    } catch (error) {
+      this.#fail();
+      throw error;
+    }
+    if (first && frame.kind !== "linkHello") {
+      this.#fail();
+      throw new PeerFrameError(`a ${frame.kind} message arrived before the hello`);
+    }
+    return { frame, rest: chunk.subarray(offset) };
   }
 
-  #finish(): void {
-    this.#done = true;
+  #fail(): void {
+    this.#failed = true;
     this.#payload = null;
     this.#payloadFill = 0;
     this.#prefixFill = 0;

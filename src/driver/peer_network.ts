@@ -12,8 +12,10 @@
  * Until then the other side is a stranger (src/driver/peer_handshake.ts): its first frame must be a
  * hello within `handshakeBytesMax` bytes (4 KiB) and `connectTimeoutMs` (5 s), from a member allowed
  * to use this connection; anything else closes the socket at once, with one rate-limited log line.
- * At most `handshakesMax` accepted connections wait for their hello at a time (the oldest goes).
- * Only after the hello are frames up to `maxFrameBytes` read, each length checked before a byte of
+ * With quorum SASL (`sasl`, src/driver/peer_sasl.ts) the hellos are followed by a DIGEST-MD5
+ * exchange within the same budget and deadline, and the connection is "up" only once it succeeded.
+ * At most `handshakesMax` accepted connections wait for their handshake at a time (the oldest goes).
+ * Only after the handshake are frames up to `maxFrameBytes` read, each length checked before a byte of
  * its body is kept; and each member has one connection, so a redial (or an impostor using a member's
  * id) replaces the old one and frees what it held.
  *
@@ -37,9 +39,12 @@ import {
   PEER_PROTOCOL_VERSION,
   type PeerFrame,
   PeerFrameDecoder,
+  type PeerHello,
+  type PeerSasl,
 } from "../wire/peer_codec.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { DEFAULT_HANDSHAKE_BYTES_MAX, DEFAULT_HANDSHAKES_MAX, HelloReader, helloRefusal, RateLimitedLog } from "./peer_handshake.ts";
+import { DEFAULT_HANDSHAKE_BYTES_MAX, DEFAULT_HANDSHAKES_MAX, HandshakeReader, helloRefusal, RateLimitedLog } from "./peer_handshake.ts";
+import { QuorumSaslAcceptor, QuorumSaslDialer, type QuorumSaslOptions } from "./peer_sasl.ts";
 
 /** Where a member accepts peer connections. */
 export interface PeerEndpoint {
@@ -92,6 +97,8 @@ export interface PeerNetworkOptions {
    * the middle steps of a rolling upgrade from plaintext to sslQuorum. Default false.
    */
   plaintextPeersAllowed?: boolean;
+  /** SASL between members (quorum.auth.enableSasl); none when absent. */
+  sasl?: QuorumSaslOptions;
 }
 
 export interface PeerLinkStatus {
@@ -110,9 +117,13 @@ class PeerConnection {
   readonly socket: Socket;
   /** The member we dialed; null for an accepted connection. */
   readonly dialed: Sid | null;
-  /** Reads the first frame within the handshake budget; null once the hello is in (or closed). */
-  hello: HelloReader | null;
-  /** Splits the stream after the hello, with the full frame limit; null before it and once closed. */
+  /** Reads the handshake's frames within its budget; null once the connection is up (or closed). */
+  handshake: HandshakeReader | null;
+  /** The other side's hello, once it checked out (while a SASL exchange follows it). */
+  hello: PeerHello | null = null;
+  /** This connection's SASL exchange, while it runs. */
+  sasl: QuorumSaslAcceptor | QuorumSaslDialer | null = null;
+  /** Splits the stream after the handshake, with the full frame limit; null before it and once closed. */
   decoder: PeerFrameDecoder | null = null;
   readonly openedAtMs: number;
   /** The member on the other side, once its hello checked out. */
@@ -125,7 +136,7 @@ class PeerConnection {
   constructor(socket: Socket, dialed: Sid | null, handshakeBytesMax: number, nowMs: number) {
     this.socket = socket;
     this.dialed = dialed;
-    this.hello = new HelloReader(handshakeBytesMax);
+    this.handshake = new HandshakeReader(handshakeBytesMax);
     this.openedAtMs = nowMs;
     this.lastHeardMs = nowMs;
   }
@@ -133,7 +144,8 @@ class PeerConnection {
   /** Drops what the connection buffered (a closed connection may stay referenced for a while). */
   release(): void {
     this.closed = true;
-    this.hello = null;
+    this.handshake = null;
+    this.sasl = null;
     this.decoder = null;
     this.unflushed = [];
   }
@@ -374,7 +386,16 @@ export class PeerNetwork {
           this.#fail(opened, `more than ${this.#handshakeBytesMax} bytes arrived before our hello was sent`);
           return;
         }
-        socket.write(encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: this.#myId, to: link.id }));
+        const learner = this.#options.sasl?.learner ?? null;
+        const hello = encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: this.#myId, to: link.id, ...(learner === null ? {} : { sasl: true }) });
+        if (learner === null) {
+          socket.write(hello);
+        } else {
+          // ZooKeeper's learner: authenticate right after saying who we are, before anything else.
+          const dialer = new QuorumSaslDialer(learner);
+          opened.sasl = dialer;
+          socket.write(concatBytes([hello, encodePeerFrame(dialer.start())]));
+        }
         for (const event of early) {
           if (event === null) this.#onClose(opened);
           else this.#onData(opened, event);
@@ -425,15 +446,17 @@ export class PeerNetwork {
     if (connection.closed || this.#closed) return;
     connection.lastHeardMs = this.#now();
     let bytes = chunk;
-    if (connection.hello !== null) {
-      // A stranger until its hello checks out: at most handshakeBytesMax bytes are kept meanwhile.
+    if (connection.handshake !== null) {
+      // A stranger until its handshake is over: at most handshakeBytesMax bytes are kept meanwhile.
       try {
-        const read = connection.hello.push(chunk);
-        if (read === null) return;
-        connection.hello = null;
-        this.#onHello(connection, read.hello);
-        if (connection.closed || this.#closed) return;
-        bytes = read.rest;
+        // Bounded by the budget: every handshake frame takes at least 8 of its bytes.
+        while (connection.handshake !== null) {
+          const read = connection.handshake.push(bytes);
+          if (read === null) return;
+          bytes = read.rest;
+          this.#onHandshakeFrame(connection, read.frame);
+          if (connection.closed || this.#closed) return;
+        }
       } catch (error) {
         this.#fail(connection, describe(error));
         return;
@@ -451,6 +474,7 @@ export class PeerNetwork {
       for (let frame = decoder.next(); frame !== null; frame = decoder.next()) {
         if (frame.kind === "linkHeartbeat") continue;
         if (frame.kind === "linkHello") throw new Error("a second hello on one connection");
+        if (frame.kind === "linkSasl") throw new Error("a SASL token after the handshake");
         messages.push(frame);
       }
     } catch (error) {
@@ -462,7 +486,19 @@ export class PeerNetwork {
     }
   }
 
-  #onHello(connection: PeerConnection, hello: Extract<PeerFrame, { kind: "linkHello" }>): void {
+  /** A frame of the handshake: the hello, then (with quorum SASL) the exchange's tokens. */
+  #onHandshakeFrame(connection: PeerConnection, frame: PeerFrame): void {
+    if (frame.kind === "linkHello") {
+      if (connection.hello !== null) throw new Error("a second hello on one connection");
+      this.#onHello(connection, frame);
+    } else if (frame.kind === "linkSasl") {
+      this.#onSasl(connection, frame);
+    } else {
+      throw new Error(`a ${frame.kind} message arrived before the SASL authentication finished`);
+    }
+  }
+
+  #onHello(connection: PeerConnection, hello: PeerHello): void {
     const refusal = helloRefusal(hello, { myId: this.#myId, isMember: (sid) => this.#links.has(sid), dialed: connection.dialed });
     if (refusal !== null) throw new Error(refusal);
     const link = this.#links.get(hello.from)!;
@@ -470,8 +506,41 @@ export class PeerNetwork {
       const mismatch = certificateRefusal(connection.socket, link.endpoint, this.#options.plaintextPeersAllowed === true);
       if (mismatch !== null) throw new Error(mismatch);
     }
+    connection.hello = hello;
+    const sasl = this.#options.sasl;
+    if (connection.dialed === null) {
+      if (hello.sasl === true) {
+        if (sasl === undefined) {
+          throw new Error(`server ${hello.from} authenticates with SASL (its quorum.auth.learnerRequireSasl is true), but quorum.auth.enableSasl is false here`);
+        }
+        connection.sasl = new QuorumSaslAcceptor(sasl.users);
+      } else if (sasl?.serverRequired === true) {
+        throw new Error(`server ${hello.from} did not authenticate with SASL (its quorum.auth.learnerRequireSasl is false), but quorum.auth.serverRequireSasl is true here`);
+      }
+      connection.socket.write(encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: this.#myId, to: hello.from }));
+    }
+    // With SASL the connection is the member's only once the exchange succeeds.
+    if (connection.sasl === null) this.#admit(connection, link);
+  }
+
+  #onSasl(connection: PeerConnection, frame: PeerSasl): void {
+    const sasl = connection.sasl;
+    if (sasl === null || connection.hello === null) throw new Error("a SASL token on a connection that is not authenticating");
+    const turn = sasl.receive(frame);
+    if (turn.frame !== null) connection.socket.write(encodePeerFrame(turn.frame));
+    if (turn.kind === "continue") return;
+    if (turn.kind === "failed") throw new Error(turn.reason);
+    connection.sasl = null;
+    const link = this.#links.get(connection.hello.from)!;
+    this.#logger.log("info", `server ${this.#myId}: peer ${link.id} ${connection.dialed === null ? "authenticated" : "accepted our authentication"} with SASL as user ${JSON.stringify(turn.username)}`);
+    this.#admit(connection, link);
+  }
+
+  /** The handshake is over: `connection` becomes `link`'s, replacing any older one. */
+  #admit(connection: PeerConnection, link: PeerLink): void {
+    connection.handshake = null;
     if (connection.dialed !== null) {
-      if (link.attempt !== connection) throw new Error(`unexpected hello from ${hello.from}`);
+      if (link.attempt !== connection) throw new Error(`unexpected hello from ${link.id}`);
       link.attempt = null;
       if (link.state === "dropping") {
         // A drop whose onPeerLost is still queued: the break is reported before the new connection.
@@ -481,7 +550,6 @@ export class PeerNetwork {
       }
     } else {
       this.#greeting.delete(connection);
-      connection.socket.write(encodePeerFrame({ kind: "linkHello", protocolVersion: PEER_PROTOCOL_VERSION, from: this.#myId, to: hello.from }));
       const old = link.connection;
       if (old !== null || link.state === "dropping") {
         // The peer redialed before we noticed (or reported) its old connection break: that break comes first.
@@ -493,7 +561,7 @@ export class PeerNetwork {
         if (connection.closed || this.#closed) return;
       }
     }
-    connection.peer = hello.from;
+    connection.peer = link.id;
     this.#up(link, connection);
   }
 
@@ -551,13 +619,15 @@ export class PeerNetwork {
         connection.socket.write(this.#heartbeatFrame);
       }
       const attempt = link.attempt;
-      if (attempt !== null && nowMs - attempt.openedAtMs > this.#connectTimeoutMs) {
-        this.#fail(attempt, `no hello within ${this.#connectTimeoutMs} ms`);
-      }
+      if (attempt !== null && nowMs - attempt.openedAtMs > this.#connectTimeoutMs) this.#fail(attempt, this.#lateHandshake(attempt));
     }
     for (const connection of [...this.#greeting]) {
-      if (nowMs - connection.openedAtMs > this.#connectTimeoutMs) this.#fail(connection, `no hello within ${this.#connectTimeoutMs} ms`);
+      if (nowMs - connection.openedAtMs > this.#connectTimeoutMs) this.#fail(connection, this.#lateHandshake(connection));
     }
+  }
+
+  #lateHandshake(connection: PeerConnection): string {
+    return `no ${connection.hello === null ? "hello" : "SASL authentication"} within ${this.#connectTimeoutMs} ms`;
   }
 
   // ------------------------------------------------------------------------------------------------

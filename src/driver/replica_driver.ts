@@ -46,6 +46,7 @@ export type PeerTuning = Pick<
   | "idleTimeoutMs"
   | "requireCertificateForHost"
   | "plaintextPeersAllowed"
+  | "sasl"
 >;
 
 export interface ServeReplicaOptions extends Omit<ServeOptions, "durableLog" | "serverId"> {

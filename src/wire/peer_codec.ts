@@ -10,8 +10,9 @@
  *
  * The body is a PeerFrame: a core PeerMessage, or one of the connection's own frames (kinds prefixed
  * "link", apart from the core's), `linkHello` (the first frame each side sends: who it is, whom it
- * meant to reach, which protocol it speaks) and `linkHeartbeat` (keeps an idle connection proven
- * alive; the core's own leader heartbeat is a PeerMessage like any other). Decoded bodies are checked field by field
+ * meant to reach, which protocol it speaks), `linkSasl` (the tokens of a SASL exchange between the
+ * hellos and the first message, with quorum.auth.enableSasl) and `linkHeartbeat` (keeps an idle
+ * connection proven alive; the core's own leader heartbeat is a PeerMessage like any other). Decoded bodies are checked field by field
  * against the message shapes (one level deep into txns and snapshot nodes) so that a peer bug or a
  * stray connection is reported as a bad frame instead of reaching the core.
  */
@@ -42,13 +43,31 @@ export interface PeerHello {
   from: Sid;
   /** The server id the sender meant to reach (catches a server.N line with another member's port). */
   to: Sid;
+  /**
+   * Sent true by a dialing member that will authenticate with SASL next (quorum.auth.learnerRequireSasl):
+   * the accepting member then waits for its linkSasl frames. Absent means false.
+   */
+  sasl?: boolean;
 }
+
+/**
+ * One step of the SASL exchange between members (ZooKeeper's QuorumAuthPacket): the dialing member
+ * sends its tokens with status "inProgress"; the accepting member answers "inProgress" with a
+ * challenge, then "success" with its last token, or "error" before it closes the connection.
+ */
+export interface PeerSasl {
+  kind: "linkSasl";
+  status: PeerSaslStatus;
+  token: Uint8Array;
+}
+
+export type PeerSaslStatus = "inProgress" | "success" | "error";
 
 export interface PeerHeartbeat {
   kind: "linkHeartbeat";
 }
 
-export type PeerFrame = PeerMessage | PeerHello | PeerHeartbeat;
+export type PeerFrame = PeerMessage | PeerHello | PeerSasl | PeerHeartbeat;
 
 /** A frame that cannot be decoded: the connection must be closed (the stream is out of step). */
 export class PeerFrameError extends Error {
@@ -246,11 +265,12 @@ function hex(value: number): string {
 // ---------------------------------------------------------------------------------------------------
 // Shapes
 
-type FieldType = "int" | "bigint" | "boolean" | "string" | "state" | "array" | "object" | "entry" | "entries" | "nodes" | "header";
+type FieldType = "int" | "bigint" | "boolean" | "string" | "bytes" | "saslStatus" | "state" | "array" | "object" | "entry" | "entries" | "nodes" | "header";
 
 /** The fields each frame kind must have (every kind is listed, so a new message kind fails to compile). */
 const SHAPES: Record<PeerFrame["kind"], Record<string, FieldType>> = {
   linkHello: { protocolVersion: "int", from: "int", to: "int" },
+  linkSasl: { status: "saslStatus", token: "bytes" },
   linkHeartbeat: {},
   vote: { leader: "int", zxid: "int", electionEpoch: "int", peerEpoch: "int", state: "state" },
   followerInfo: { acceptedEpoch: "int", lastZxid: "int", observer: "boolean", attempt: "int" },
@@ -278,6 +298,7 @@ const SHAPE_FIELDS: ReadonlyMap<string, ReadonlyArray<readonly [string, FieldTyp
 );
 
 const STATES = new Set<PeerState>(["looking", "following", "leading", "observing"]);
+const SASL_STATUSES = new Set<PeerSaslStatus>(["inProgress", "success", "error"]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
@@ -309,6 +330,10 @@ function fieldMatches(value: unknown, type: FieldType): boolean {
       return typeof value === "boolean";
     case "string":
       return typeof value === "string";
+    case "bytes":
+      return value instanceof Uint8Array;
+    case "saslStatus":
+      return typeof value === "string" && SASL_STATUSES.has(value as PeerSaslStatus);
     case "state":
       return typeof value === "string" && STATES.has(value as PeerState);
     case "array":
@@ -339,6 +364,10 @@ function describeType(type: FieldType): string {
       return "a safe integer";
     case "state":
       return "a peer state (looking, following, leading, observing)";
+    case "saslStatus":
+      return "a SASL status (inProgress, success, error)";
+    case "bytes":
+      return "a byte string";
     case "object":
       return "an object with a kind";
     case "entry":

@@ -7,71 +7,15 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { PeerMessage, Sid } from "../../src/core/peer_messages.ts";
 import { MemoryLogger } from "../../src/driver/logger.ts";
-import { PeerNetwork, type PeerNetworkOptions } from "../../src/driver/peer_network.ts";
-import { defaultTransport } from "../../src/transport/auto.ts";
+import type { PeerNetworkOptions } from "../../src/driver/peer_network.ts";
 import { MemoryNetwork } from "../../src/transport/memory.ts";
 import type { Socket, Transport } from "../../src/transport/transport.ts";
 import { encodePeerFrame, PEER_PROTOCOL_VERSION, PeerFrameDecoder } from "../../src/wire/peer_codec.ts";
-import { freePort } from "../support/free_port.ts";
+import { type Layout, type Member, memoryLayout, startMember, stopAll, tcpLayout } from "../support/peer_members.ts";
 import { waitFor } from "../support/wait_for.ts";
 
 const WAIT = { timeoutMs: 10_000 };
 const ack = (zxid: number): PeerMessage => ({ kind: "ack", zxid });
-
-/** One member's network plus what it was told. */
-class Member {
-  readonly id: Sid;
-  readonly received = new Map<Sid, number[]>();
-  readonly lost: Sid[] = [];
-  readonly logger = new MemoryLogger();
-  network: PeerNetwork | null = null;
-
-  constructor(id: Sid) {
-    this.id = id;
-  }
-
-  async start(options: Omit<PeerNetworkOptions, "myId" | "onMessages" | "onPeerLost" | "logger">): Promise<this> {
-    this.network = await PeerNetwork.start({
-      ...options,
-      myId: this.id,
-      logger: this.logger,
-      onMessages: (from, messages) => {
-        const list = this.received.get(from) ?? [];
-        for (const message of messages) list.push(message.kind === "ack" ? message.zxid : -1);
-        this.received.set(from, list);
-      },
-      onPeerLost: (sid) => this.lost.push(sid),
-    });
-    return this;
-  }
-
-  from(sid: Sid): number[] {
-    return this.received.get(sid) ?? [];
-  }
-
-  async stop(): Promise<void> {
-    await this.network?.close();
-    this.network = null;
-  }
-}
-
-interface Layout {
-  transport(id: Sid): Transport;
-  host(id: Sid): string;
-  port(id: Sid): number;
-}
-
-async function memoryLayout(ids: Sid[]): Promise<Layout> {
-  const network = new MemoryNetwork();
-  return { transport: (id) => network.transport(`peer${id}`), host: (id) => `peer${id}`, port: (id) => 7000 + id };
-}
-
-async function tcpLayout(ids: Sid[]): Promise<Layout> {
-  const transport = await defaultTransport();
-  const ports = new Map<Sid, number>();
-  for (const id of ids) ports.set(id, await freePort());
-  return { transport: () => transport, host: () => "127.0.0.1", port: (id) => ports.get(id)! };
-}
 
 function concatParts(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
@@ -81,23 +25,6 @@ function concatParts(...parts: Uint8Array[]): Uint8Array {
     at += part.length;
   }
   return out;
-}
-
-function startMember(layout: Layout, ids: Sid[], id: Sid, extra: Partial<PeerNetworkOptions> = {}): Promise<Member> {
-  return new Member(id).start({
-    transport: layout.transport(id),
-    listen: { host: layout.host(id), port: layout.port(id) },
-    peers: ids.map((peer) => ({ id: peer, host: layout.host(peer), port: layout.port(peer) })),
-    heartbeatMs: 100,
-    idleTimeoutMs: 3000,
-    reconnectDelayMinMs: 20,
-    reconnectDelayMaxMs: 200,
-    ...extra,
-  });
-}
-
-async function stopAll(members: Member[]): Promise<void> {
-  await Promise.all(members.map((member) => member.stop()));
 }
 
 for (const [name, makeLayout] of [["memory network", memoryLayout], ["TCP", tcpLayout]] as const) {

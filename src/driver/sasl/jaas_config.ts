@@ -169,3 +169,25 @@ export function saslConfigFromJaas(
   const users = saslUsersOf(parseJaasConfig(text, source), source, options.section ?? DEFAULT_SERVER_SECTION);
   return { users, superUser: options.superUser ?? null, superPassword: options.superPassword ?? null };
 }
+
+/**
+ * The DIGEST-MD5 username and password of `section` (a client's login context: ZooKeeper's
+ * QuorumLearner, or Client), from its `username` and `password` options. Throws when the section
+ * is missing, lacks either option, or uses Kerberos, which corral does not speak.
+ */
+export function saslCredentialsOf(config: JaasConfig, source: string, section: string): { username: string; password: string } {
+  const entries = config.get(section);
+  if (entries === undefined) {
+    const found = [...config.keys()];
+    throw new JaasConfigError(source, 1, `no '${section}' section (found: ${found.length === 0 ? "none" : found.join(", ")}); add ${section} { org.apache.zookeeper.server.auth.DigestLoginModule required username="<name>" password="<password>"; };`);
+  }
+  for (const entry of entries) {
+    if (/Krb5LoginModule$/.test(entry.module)) {
+      throw new JaasConfigError(source, entry.line, `section ${section} uses ${entry.module}: Kerberos (GSSAPI) is not supported, only DIGEST-MD5 (org.apache.zookeeper.server.auth.DigestLoginModule with username and password)`);
+    }
+    const username = entry.options.get("username");
+    const password = entry.options.get("password");
+    if (username !== undefined && password !== undefined) return { username, password };
+  }
+  throw new JaasConfigError(source, entries[0]?.line ?? 1, `section ${section} has no entry with both username and password options`);
+}
