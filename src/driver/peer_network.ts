@@ -686,8 +686,9 @@ function describe(error: unknown): string {
 /** Why `socket`'s peer may not speak for `member` under sslQuorum, or null when it may. */
 function certificateRefusal(socket: Socket, member: PeerEndpoint, plaintextAllowed: boolean): string | null {
   if (socket.checkPeerHost === undefined) {
-    if (plaintextAllowed) return null;
-    return `server ${member.id} connected without a verified TLS certificate; with sslQuorum every member must present one`;
+    // Known plaintext, not merely "no certificate": a TLS connection without one is never let in.
+    if (plaintextAllowed && socket.encrypted !== true) return null;
+    return `server ${member.id} connected ${socket.encrypted === true ? "over TLS " : ""}without a verified TLS certificate; with sslQuorum every member must present one`;
   }
   const mismatch = socket.checkPeerHost(member.host);
   return mismatch === null ? null : `the certificate of the connection claiming to be server ${member.id} does not name its host ${member.host}: ${mismatch}`;

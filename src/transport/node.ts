@@ -20,17 +20,21 @@ export class NodeSocket implements Socket {
   readonly remotePort: number;
   readonly peerSubject?: string;
   readonly checkPeerHost?: (host: string) => string | null;
+  readonly encrypted: boolean;
   readonly #socket: NetSocket;
   #closing = false;
   #error: Error | undefined = undefined;
 
   /**
+   * `tls`: present for a TLS socket, with the peer's certificate if TLS verified one.
    * `remote`: the TCP peer, for a TLS socket layered over a stream that does not know it (a
    * unified port's, port_unification.ts), whose TCP socket then has TCP_NODELAY set already.
    */
-  constructor(socket: NetSocket, certificate?: VerifiedCertificate, remote?: { address: string; port: number }) {
+  constructor(socket: NetSocket, tls?: { certificate: VerifiedCertificate | undefined }, remote?: { address: string; port: number }) {
     if (remote === undefined) socket.setNoDelay(true);
     this.#socket = socket;
+    this.encrypted = tls !== undefined;
+    const certificate = tls?.certificate;
     if (certificate?.subject !== undefined) this.peerSubject = certificate.subject;
     if (certificate !== undefined) this.checkPeerHost = certificate.checkHost;
     this.remoteAddress = remote?.address ?? socket.remoteAddress ?? "";

@@ -194,7 +194,7 @@ function listenTls(options: TlsServerOptions, listen: ListenOptions, accept: (so
       raw.once("close", () => established--);
       // A TLS error after the handshake (a damaged record) leaves node:tls's socket open: close it.
       raw.on("error", () => raw.destroy());
-      const socket = new NodeSocket(raw, raw.authorized ? verifiedCertificate(raw) : undefined);
+      const socket = new NodeSocket(raw, { certificate: raw.authorized ? verifiedCertificate(raw) : undefined });
       socket.attach(accept(socket));
     });
   } catch (error) {
@@ -314,7 +314,7 @@ function connectTls(options: TlsClientOptions, connect: ConnectOptions, handler:
     raw.once("secureConnect", () => {
       clearTimeout(timer);
       raw.off("error", onError);
-      const socket = new NodeSocket(raw, raw.authorized ? verifiedCertificate(raw) : undefined);
+      const socket = new NodeSocket(raw, { certificate: raw.authorized ? verifiedCertificate(raw) : undefined });
       socket.attach(handler);
       resolve(socket);
     });

@@ -128,7 +128,7 @@ function startTls(
       refuse(`client certificate refused: ${verdict}`);
       return;
     }
-    const socket = new NodeSocket(tls as unknown as NetSocket, verdict === "trusted" ? verifiedCertificate(tls) : undefined, remote);
+    const socket = new NodeSocket(tls as unknown as NetSocket, { certificate: verdict === "trusted" ? verifiedCertificate(tls) : undefined }, remote);
     socket.attach(accept(socket));
   });
 }

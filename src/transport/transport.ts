@@ -32,6 +32,8 @@ export interface Socket {
    * why not. Absent on sockets without a verified peer certificate (plaintext ones).
    */
   checkPeerHost?(host: string): string | null;
+  /** True on a TLS socket, whether or not its peer showed a certificate; absent or false on plaintext. */
+  readonly encrypted?: boolean;
   /** Queue bytes for sending; never blocks. Data written after close() is dropped. */
   write(bytes: Uint8Array): void;
   /** Bytes queued but not yet handed to the OS: the driver closes slow readers past a bound. */

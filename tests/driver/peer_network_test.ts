@@ -284,4 +284,41 @@ describe("peer network: connections that misbehave", () => {
       await member.stop();
     }
   });
+  /** `socket` as a TLS socket whose peer showed no certificate would look. */
+  const encryptedView = (socket: Socket): Socket => ({
+    remoteAddress: socket.remoteAddress,
+    remotePort: socket.remotePort,
+    encrypted: true,
+    get bufferedBytes() {
+      return socket.bufferedBytes;
+    },
+    write: (bytes) => socket.write(bytes),
+    close: () => socket.close(),
+    abort: () => socket.abort?.(),
+  });
+
+  test("with plaintext peers allowed (quorum portUnification), a TLS connection without a verified certificate is still refused", async () => {
+    const memory = new MemoryNetwork();
+    const layout: Layout = { transport: (id) => memory.transport(`peer${id}`), host: (id) => `peer${id}`, port: (id) => 7000 + id };
+    // Member 1's listener sees every accepted socket as TLS (encrypted) with no certificate when `tls` is on.
+    let tls = true;
+    const inner = layout.transport(1);
+    const marking: Transport = {
+      name: "memory, accepted sockets marked encrypted",
+      connect: (options, handler) => inner.connect(options, handler),
+      listen: (options, accept) =>
+        inner.listen(options, (socket) => accept(tls ? encryptedView(socket) : socket)),
+    };
+    const checks = { requireCertificateForHost: true, plaintextPeersAllowed: true };
+    const one = await startMember({ ...layout, transport: (id) => id === 1 ? marking : layout.transport(id) }, [1, 2], 1, checks);
+    const two = await startMember(layout, [1, 2], 2, checks);
+    try {
+      await waitFor(() => one.logger.has("server 2 connected over TLS without a verified TLS certificate"), { ...WAIT, what: "1 to refuse 2's TLS connection" });
+      assert.equal(one.network!.connected(2), false);
+      tls = false; // plaintext from now on: let in
+      await waitFor(() => one.network!.connected(2), { ...WAIT, what: "2's plaintext connection to be let in" });
+    } finally {
+      await stopAll([one, two]);
+    }
+  });
 });
