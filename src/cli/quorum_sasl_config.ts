@@ -56,8 +56,10 @@ export function parseQuorumSaslKey(cfg: QuorumSaslCfg, key: string, value: strin
   const name = withoutSystemPrefix(key);
   const flag = FLAGS.get(name);
   if (flag !== undefined) {
-    if (value !== "true" && value !== "false") fail(`${key} must be true or false, got ${JSON.stringify(value)}`);
-    (cfg[flag] as boolean) = value === "true";
+    // Java's Boolean.parseBoolean, as ZooKeeper reads them, ignores case.
+    const lower = value.trim().toLowerCase();
+    if (lower !== "true" && lower !== "false") fail(`${key} must be true or false, got ${JSON.stringify(value)}`);
+    (cfg[flag] as boolean) = lower === "true";
     return true;
   }
   const section = SECTIONS.get(name);

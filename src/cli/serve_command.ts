@@ -197,7 +197,8 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
       }
       plan.quorumSaslOptions = quorumSaslFromJaas(plan.quorumSasl, jaas.text, jaas.path);
     }
-    const enforced = cfg === null ? [] : enforcedAuthSchemes(cfg.sasl, sasl !== null);
+    const saslOffBecause = jaas === null ? undefined : `the JAAS file ${jaas.path} has no '${cfg?.sasl.serverSection ?? "Server"}' section with client users`;
+    const enforced = cfg === null ? [] : enforcedAuthSchemes(cfg.sasl, sasl !== null, saslOffBecause);
     if (enforced.length > 0) plan.config = { ...plan.config, enforceAuthSchemes: enforced };
   } catch (error) {
     // zoo.cfg's warnings first: an unknown key is often why a setting is missing ("did you mean clientPort?").
@@ -547,20 +548,20 @@ function loadSasl(jaas: { path: string; text: string } | null, cfg: ZooCfg | nul
  * enabled; sessionRequireClientSASLAuth means sasl. Enabled with no scheme, or with a scheme this
  * server cannot grant, is refused at start, as ZooKeeper refuses it.
  */
-export function enforcedAuthSchemes(cfg: SaslCfg, saslConfigured: boolean): string[] {
-  if (cfg.sessionRequireClientSaslAuth) return checkSchemes(["sasl"], saslConfigured);
+export function enforcedAuthSchemes(cfg: SaslCfg, saslConfigured: boolean, saslOffBecause = "configure SASL: java.security.auth.login.config or --jaas-config"): string[] {
+  if (cfg.sessionRequireClientSaslAuth) return checkSchemes(["sasl"], saslConfigured, saslOffBecause);
   if (!cfg.enforceAuthEnabled) return [];
   if (cfg.enforceAuthSchemes.length === 0) {
     throw new ServePlanError("enforce.auth.enabled is true but enforce.auth.schemes is empty: name the schemes clients must authenticate with (e.g. sasl)");
   }
-  return checkSchemes(cfg.enforceAuthSchemes, saslConfigured);
+  return checkSchemes(cfg.enforceAuthSchemes, saslConfigured, saslOffBecause);
 }
 
-function checkSchemes(schemes: string[], saslConfigured: boolean): string[] {
+function checkSchemes(schemes: string[], saslConfigured: boolean, saslOffBecause: string): string[] {
   const available = saslConfigured ? ["ip", "digest", "sasl"] : ["ip", "digest"];
   for (const scheme of schemes) {
     if (!available.includes(scheme)) {
-      const hint = scheme === "sasl" ? " (configure SASL: java.security.auth.login.config or --jaas-config)" : "";
+      const hint = scheme === "sasl" ? ` (${saslOffBecause})` : "";
       throw new ServePlanError(`authentication scheme ${scheme} (enforce.auth.schemes) is not available: this server has ${available.join(", ")}${hint}`);
     }
   }

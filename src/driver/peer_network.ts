@@ -123,6 +123,8 @@ class PeerConnection {
   hello: PeerHello | null = null;
   /** This connection's SASL exchange, while it runs. */
   sasl: QuorumSaslAcceptor | QuorumSaslDialer | null = null;
+  /** The other side proved who it is: a SASL exchange succeeded, or TLS verified its certificate for the member's host. */
+  proven = false;
   /** Splits the stream after the handshake, with the full frame limit; null before it and once closed. */
   decoder: PeerFrameDecoder | null = null;
   readonly openedAtMs: number;
@@ -427,9 +429,16 @@ export class PeerNetwork {
       this.#closeSocket(connection);
     } else {
       if (this.#greeting.size >= this.#handshakesMax) {
-        // A member says hello as soon as it connects: the oldest waiting connection is the likeliest stranger.
-        const oldest = this.#greeting.values().next().value!;
-        this.#fail(oldest, `${this.#greeting.size} connections are waiting to say hello (handshakesMax ${this.#handshakesMax}); closing the oldest`);
+        // A member says hello as soon as it connects: the oldest connection still silent is the
+        // likeliest stranger (one in its SASL exchange has at least named a member); else the oldest.
+        let victim = this.#greeting.values().next().value!;
+        for (const waiting of this.#greeting) {
+          if (waiting.hello === null) {
+            victim = waiting;
+            break;
+          }
+        }
+        this.#fail(victim, `${this.#greeting.size} connections are waiting to finish their handshake (handshakesMax ${this.#handshakesMax}); closing the oldest`);
       }
       this.#greeting.add(connection);
     }
@@ -505,6 +514,7 @@ export class PeerNetwork {
     if (this.#options.requireCertificateForHost === true) {
       const mismatch = certificateRefusal(connection.socket, link.endpoint, this.#options.plaintextPeersAllowed === true);
       if (mismatch !== null) throw new Error(mismatch);
+      connection.proven = connection.socket.checkPeerHost !== undefined;
     }
     connection.hello = hello;
     const sasl = this.#options.sasl;
@@ -531,6 +541,7 @@ export class PeerNetwork {
     if (turn.kind === "continue") return;
     if (turn.kind === "failed") throw new Error(turn.reason);
     connection.sasl = null;
+    connection.proven = true;
     const link = this.#links.get(connection.hello.from)!;
     this.#logger.log("info", `server ${this.#myId}: peer ${link.id} ${connection.dialed === null ? "authenticated" : "accepted our authentication"} with SASL as user ${JSON.stringify(turn.username)}`);
     this.#admit(connection, link);
@@ -549,8 +560,13 @@ export class PeerNetwork {
         if (connection.closed || this.#closed) return;
       }
     } else {
-      this.#greeting.delete(connection);
       const old = link.connection;
+      if (old !== null && old.proven && !connection.proven) {
+        // Without serverRequireSasl (or with plaintext peers allowed) anyone may connect unproven,
+        // but must not displace the member's proven connection and speak in its name.
+        throw new Error(`server ${link.id} is connected already, and proved who it is; a connection under its id that proves nothing does not replace that one`);
+      }
+      this.#greeting.delete(connection);
       if (old !== null || link.state === "dropping") {
         // The peer redialed before we noticed (or reported) its old connection break: that break comes first.
         if (old !== null) this.#closeSocket(old);
@@ -664,6 +680,11 @@ export class PeerNetwork {
     link.queuedBytes = 0;
     link.state = "dropping";
     if (connection !== null) this.#closeSocket(connection);
+    // A dial still in its handshake goes too: the retry below makes a new one, and the old one
+    // would otherwise be nobody's (no deadline, not closed by close()).
+    const attempt = link.attempt;
+    link.attempt = null;
+    if (attempt !== null) this.#closeSocket(attempt);
     queueMicrotask(() => {
       if (this.#closed || link.state !== "dropping") return;
       link.state = "down";

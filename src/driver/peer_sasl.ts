@@ -99,7 +99,7 @@ export class QuorumSaslDialer {
       return {
         kind: "failed",
         frame: null,
-        reason: `the member refused our SASL credentials (user ${JSON.stringify(this.#username)}): ` +
+        reason: `the member refused our SASL authentication as user ${JSON.stringify(this.#username)} (its log says why): ` +
           "check the QuorumLearner section's username and password against its QuorumServer section",
       };
     }

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultQuorumSaslCfg, quorumSaslConflict, quorumSaslFromJaas } from "../../src/cli/quorum_sasl_config.ts";
+import { enforcedAuthSchemes } from "../../src/cli/serve_command.ts";
 import { parseZooCfg } from "../../src/cli/zoo_cfg.ts";
 import { startCorralProcess } from "../support/corral_process.ts";
 import { ProcessEnsemble } from "../support/ensemble_processes.ts";
@@ -32,6 +33,8 @@ describe("quorum.auth.* keys", () => {
     assert.deepEqual(cfg.quorumSasl, { enabled: true, learnerRequired: true, serverRequired: true, learnerSection: "Learner2", serverSection: "Server2" });
     assert.deepEqual(cfg.warnings, []);
     assert.throws(() => parseZooCfg("quorum.auth.enableSasl=yes"), /quorum\.auth\.enableSasl must be true or false, got "yes"/);
+    // Java's Boolean.parseBoolean ignores case, so ZooKeeper does.
+    assert.equal(parseZooCfg("quorum.auth.enableSasl=True").quorumSasl.enabled, true);
     assert.match(parseZooCfg("quorum.auth.enableSas=true").warnings.join("\n"), /did you mean quorum\.auth\.enableSasl\?/);
   });
 
@@ -41,6 +44,11 @@ describe("quorum.auth.* keys", () => {
     assert.match(quorumSaslConflict(cfg(false, true, false))!, /quorum\.auth\.enableSasl is disabled, so cannot enable quorum\.auth\.learnerRequireSasl/);
     assert.match(quorumSaslConflict(cfg(true, false, true))!, /quorum\.auth\.learnerRequireSasl is disabled, so cannot enable quorum\.auth\.serverRequireSasl/);
     for (const ok of [cfg(false, false, false), cfg(true, false, false), cfg(true, true, false), cfg(true, true, true)]) assert.equal(quorumSaslConflict(ok), null);
+  });
+
+  test("a JAAS file without the clients' section: enforcing sasl says that section is missing", () => {
+    const cfg = parseZooCfg("enforce.auth.enabled=true\nenforce.auth.schemes=sasl\n").sasl;
+    assert.throws(() => enforcedAuthSchemes(cfg, false, "the JAAS file j.conf has no 'Server' section with client users"), /scheme sasl .* is not available: this server has ip, digest \(the JAAS file j\.conf has no 'Server' section with client users\)/);
   });
 
   test("the JAAS sections: users, credentials, and clear errors for what is missing or Kerberos", () => {
