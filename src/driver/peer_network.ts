@@ -111,6 +111,12 @@ export interface PeerLinkStatus {
 }
 
 const HEARTBEAT: PeerFrame = { kind: "linkHeartbeat" };
+/**
+ * When gathered frames are written: after the event loop's current I/O pass (setImmediate, which
+ * Deno, Bun and Node all have), so that everything the pass delivered (many clients' requests,
+ * several followers' acks) leaves in one write per peer; a microtask, where there is no setImmediate.
+ */
+const nextTurn: (callback: () => void) => void = (globalThis as { setImmediate?: (callback: () => void) => void }).setImmediate ?? queueMicrotask;
 
 /** One accepted or dialed socket, before and after its hello. */
 class PeerConnection {
@@ -132,7 +138,7 @@ class PeerConnection {
   peer: Sid | null = null;
   lastHeardMs: number;
   closed = false;
-  /** Frames sent since the last flush (written together from a microtask). */
+  /** Frames sent since the last flush (written together at the next turn: nextTurn). */
   unflushed: Uint8Array[] = [];
 
   constructor(socket: Socket, dialed: Sid | null, handshakeBytesMax: number, nowMs: number) {
@@ -260,9 +266,9 @@ export class PeerNetwork {
 
   /**
    * Queues `message` for `to` (dropped for an unknown id or after close). Never calls back.
-   * Frames for a connection that is up are gathered and written together from a microtask: the
-   * core's outputs for one input (a proposal or commit per follower, say) cost one write per peer,
-   * not one per message.
+   * Frames for a connection that is up are gathered and written together once the event loop's
+   * current I/O pass is over (nextTurn): the core's outputs for every input of that pass (proposals
+   * for many clients' writes, say) cost one write per peer, not one per message or per input.
    */
   send(to: Sid, message: PeerMessage): void {
     const link = this.#links.get(to);
@@ -282,7 +288,7 @@ export class PeerNetwork {
       this.#unflushed.add(link);
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
-        queueMicrotask(this.#flushAll);
+        nextTurn(this.#flushAll);
       }
       return;
     }
