@@ -43,15 +43,11 @@ import {
   type PeerSasl,
 } from "../wire/peer_codec.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { DEFAULT_HANDSHAKE_BYTES_MAX, DEFAULT_HANDSHAKES_MAX, HandshakeReader, helloRefusal, RateLimitedLog } from "./peer_handshake.ts";
+import { DEFAULT_HANDSHAKE_BYTES_MAX, DEFAULT_HANDSHAKES_MAX, helloRefusal, RateLimitedLog } from "./peer_handshake.ts";
+import { certificateRefusal, PeerConnection, type PeerEndpoint, PeerLink } from "./peer_link.ts";
 import { QuorumSaslAcceptor, QuorumSaslDialer, type QuorumSaslOptions } from "./peer_sasl.ts";
 
-/** Where a member accepts peer connections. */
-export interface PeerEndpoint {
-  id: Sid;
-  host: string;
-  port: number;
-}
+export type { PeerEndpoint } from "./peer_link.ts";
 
 export interface PeerNetworkOptions {
   myId: Sid;
@@ -117,75 +113,6 @@ const HEARTBEAT: PeerFrame = { kind: "linkHeartbeat" };
  * several followers' acks) leaves in one write per peer; a microtask, where there is no setImmediate.
  */
 const nextTurn: (callback: () => void) => void = (globalThis as { setImmediate?: (callback: () => void) => void }).setImmediate ?? queueMicrotask;
-
-/** One accepted or dialed socket, before and after its hello. */
-class PeerConnection {
-  readonly socket: Socket;
-  /** The member we dialed; null for an accepted connection. */
-  readonly dialed: Sid | null;
-  /** Reads the handshake's frames within its budget; null once the connection is up (or closed). */
-  handshake: HandshakeReader | null;
-  /** The other side's hello, once it checked out (while a SASL exchange follows it). */
-  hello: PeerHello | null = null;
-  /** This connection's SASL exchange, while it runs. */
-  sasl: QuorumSaslAcceptor | QuorumSaslDialer | null = null;
-  /** The other side proved who it is: a SASL exchange succeeded, or TLS verified its certificate for the member's host. */
-  proven = false;
-  /** Splits the stream after the handshake, with the full frame limit; null before it and once closed. */
-  decoder: PeerFrameDecoder | null = null;
-  readonly openedAtMs: number;
-  /** The member on the other side, once its hello checked out. */
-  peer: Sid | null = null;
-  lastHeardMs: number;
-  closed = false;
-  /** Frames sent since the last flush (written together at the next turn: nextTurn). */
-  unflushed: Uint8Array[] = [];
-
-  constructor(socket: Socket, dialed: Sid | null, handshakeBytesMax: number, nowMs: number) {
-    this.socket = socket;
-    this.dialed = dialed;
-    this.handshake = new HandshakeReader(handshakeBytesMax);
-    this.openedAtMs = nowMs;
-    this.lastHeardMs = nowMs;
-  }
-
-  /** Drops what the connection buffered (a closed connection may stay referenced for a while). */
-  release(): void {
-    this.closed = true;
-    this.handshake = null;
-    this.sasl = null;
-    this.decoder = null;
-    this.unflushed = [];
-  }
-}
-
-/** This member's side of the pair with one other member. */
-class PeerLink {
-  readonly endpoint: PeerEndpoint;
-  /** Whether we dial (our id is higher). */
-  readonly dials: boolean;
-  state: "up" | "down" | "dropping" = "down";
-  connection: PeerConnection | null = null;
-  /** A dial or a hello in progress (dialer side). */
-  attempt: PeerConnection | null = null;
-  dialing = false;
-  queue: Uint8Array[] = [];
-  queuedBytes = 0;
-  delayMs: number;
-  retryTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  connects = 0;
-  failures = 0;
-
-  constructor(endpoint: PeerEndpoint, dials: boolean, delayMs: number) {
-    this.endpoint = endpoint;
-    this.dials = dials;
-    this.delayMs = delayMs;
-  }
-
-  get id(): Sid {
-    return this.endpoint.id;
-  }
-}
 
 export class PeerNetwork {
   readonly #options: PeerNetworkOptions;
@@ -708,15 +635,4 @@ export class PeerNetwork {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Why `socket`'s peer may not speak for `member` under sslQuorum, or null when it may. */
-function certificateRefusal(socket: Socket, member: PeerEndpoint, plaintextAllowed: boolean): string | null {
-  if (socket.checkPeerHost === undefined) {
-    // Known plaintext, not merely "no certificate": a TLS connection without one is never let in.
-    if (plaintextAllowed && socket.encrypted !== true) return null;
-    return `server ${member.id} connected ${socket.encrypted === true ? "over TLS " : ""}without a verified TLS certificate; with sslQuorum every member must present one`;
-  }
-  const mismatch = socket.checkPeerHost(member.host);
-  return mismatch === null ? null : `the certificate of the connection claiming to be server ${member.id} does not name its host ${member.host}: ${mismatch}`;
 }
