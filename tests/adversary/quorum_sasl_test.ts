@@ -23,7 +23,6 @@ import { runtime } from "../support/runtime.ts";
 const STEP_MS = 30_000;
 /** How long the member with the wrong password is given to (wrongly) join. */
 const OUTSIDER_WAIT_MS = 4000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function jaas(learnerPassword: string, clientUsers: boolean): string {
   return [
@@ -58,14 +57,7 @@ describe("quorum SASL: members authenticate to each other", () => {
     try {
       await Promise.all(ensemble.members.map((member) => ensemble.start(member)));
       const insiders = ensemble.members.filter((member) => member.id !== outsider);
-      const serving = async () => {
-        const modes = await ensemble.modes();
-        const roles = insiders.map((member) => modes.get(member.id)).sort();
-        return roles[0] === "follower" && roles[1] === "leader" ? modes : null;
-      };
-      await ensemble.waitFor(serving, "members 1 and 2 to form a quorum, authenticated");
-      await sleep(OUTSIDER_WAIT_MS);
-      const modes = await ensemble.modes();
+      const modes = await ensemble.servingWithout(outsider, "members 1 and 2 to form a quorum, authenticated", OUTSIDER_WAIT_MS);
       assert.equal(modes.get(outsider), "-", `the member with the wrong password must not serve; modes: ${JSON.stringify([...modes])}`);
       assert.match(ensemble.output(), /wrong password for user "member"/, "the members say why they refused it");
       assert.match(ensemble.output(), /the member refused our SASL authentication as user/, "and the outsider hears it");

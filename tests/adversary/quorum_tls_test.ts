@@ -28,7 +28,6 @@ const STEP_MS = 30_000;
 /** How long the member with the untrusted certificate is given to (wrongly) join. */
 const OUTSIDER_WAIT_MS = 4000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const requireOpenssl = process.env.CORRAL_REQUIRE_COMPAT === "1";
 
 /** The lines every member shares and the ones that differ: its own key store and TLS client port. */
@@ -85,14 +84,7 @@ describe("sslQuorum: TLS between members, certificates checked against the serve
     try {
       await Promise.all(ensemble.members.map((member) => ensemble.start(member)));
       const insiders = ensemble.members.filter((member) => member.id !== outsider);
-      const serving = async () => {
-        const modes = await ensemble.modes();
-        const roles = insiders.map((member) => modes.get(member.id)).sort();
-        return roles[0] === "follower" && roles[1] === "leader" ? modes : null;
-      };
-      await ensemble.waitFor(serving, "members 1 and 2 to form a quorum over TLS");
-      await sleep(OUTSIDER_WAIT_MS);
-      const modes = await ensemble.modes();
+      const modes = await ensemble.servingWithout(outsider, "members 1 and 2 to form a quorum over TLS", OUTSIDER_WAIT_MS);
       assert.equal(modes.get(outsider), "-", `the member with an untrusted certificate must not serve; modes: ${JSON.stringify([...modes])}\n${ensemble.output()}`);
       assert.match(ensemble.output(), /quorum TLS: TLS handshake failed/, "the members say why they refused it");
 

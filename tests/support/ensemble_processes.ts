@@ -163,6 +163,22 @@ export class ProcessEnsemble {
     return this.members.find((member) => member.id === leaders[0]![0])!;
   }
 
+  /**
+   * For a member the others must keep out (a bad certificate, a wrong password): waits until the
+   * others serve, one leading, then `settleMs` more, and returns every member's mode; the
+   * outsider's should still be "-".
+   */
+  async servingWithout(outsider: number, what: string, settleMs: number): Promise<Map<number, string>> {
+    const insiders = this.members.filter((member) => member.id !== outsider);
+    await this.waitFor(async () => {
+      const modes = await this.modes();
+      const roles = insiders.map((member) => modes.get(member.id));
+      return roles.filter((role) => role === "leader").length === 1 && roles.every((role) => role === "leader" || role === "follower") ? modes : null;
+    }, what);
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    return await this.modes();
+  }
+
   /** Waits (bounded) for a stable leader; fails at once when a member exits on its own meanwhile. */
   async waitForLeader(what: string): Promise<EnsembleMember> {
     return await this.waitFor(() => this.stableLeader(), what);
