@@ -39,6 +39,13 @@ export class CborWriter {
     return this.#bytes;
   }
 
+  /** Forgets everything written and goes back to a buffer of `bytes` (after a rare large value). */
+  shrink(bytes = BYTES_INITIAL): void {
+    this.#position = 0;
+    this.#bytes = new Uint8Array(bytes);
+    this.#view = new DataView(this.#bytes.buffer);
+  }
+
   /** Forgets everything written (the buffer is kept for reuse). */
   reset(): void {
     this.#position = 0;

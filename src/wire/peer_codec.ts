@@ -18,6 +18,7 @@
  */
 import type { PeerMessage, PeerState, Sid } from "../core/peer_messages.ts";
 import { decodeCbor, encodeCbor } from "../storage/cbor_codec.ts";
+import { CborWriter } from "../storage/cbor_writer.ts";
 import { crc32c } from "../storage/crc32c.ts";
 import { FrameDecoder, FrameError } from "./frame_decoder.ts";
 
@@ -121,8 +122,29 @@ function frameBuffer(bytes: number): Uint8Array {
   return out;
 }
 
+/**
+ * Bodies are written by the log's CborWriter (byte for byte cbor-x's output, without cbor-x's
+ * allocations); a frame holding something it does not encode goes through cbor-x.
+ */
+const writer = new CborWriter();
+/** Past this, the writer's grown buffer is dropped after use rather than kept (a SNAP chunk can be MiBs). */
+const WRITER_BYTES_KEPT_MAX = 1024 * 1024;
+
+function encodeBody(frame: PeerFrame): Uint8Array {
+  writer.reset();
+  if (!writer.write(frame)) return encodeCbor(frame);
+  const body = writer.bytes.subarray(0, writer.position);
+  if (writer.bytes.length > WRITER_BYTES_KEPT_MAX) {
+    const copy = body.slice();
+    writer.shrink();
+    return copy;
+  }
+  return body;
+}
+
 function encodeFrameBytes(frame: PeerFrame, maxFrameBytes: number): Uint8Array {
-  const body = encodeCbor(frame);
+  // A view of the shared writer's buffer: copied into the frame below before anything else encodes.
+  const body = encodeBody(frame);
   const length = 4 + body.length;
   if (length > maxFrameBytes) {
     throw new PeerFrameError(

@@ -120,6 +120,14 @@ describe("peer codec", () => {
     assert.ok(!toHex(bytes).includes("d8 40"), "byte strings are not tagged (tag 64) where Buffer exists");
   });
 
+  test("every kind's body is exactly cbor-x's bytes (the log's writer encodes them), a large one too", () => {
+    const large: PeerFrame = { kind: "proposal", entry: entry(5, 3n, new Uint8Array(2 * 1024 * 1024).fill(7)) };
+    for (const sample of [...SAMPLES, large, SAMPLES[0]!]) {
+      const frame = encodePeerFrame(sample);
+      assert.deepEqual(frame.subarray(8), encodeCbor(sample), `${sample.kind}: body differs from cbor-x's`);
+    }
+  });
+
   test("frames split at every byte decode the same", () => {
     const stream = concatBytes(SAMPLES.map((sample) => encodePeerFrame(sample)));
     const whole = decodeAll(stream);
