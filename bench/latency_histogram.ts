@@ -23,6 +23,23 @@ export class LatencyHistogram {
     this.#total++;
   }
 
+  /** The non-empty buckets as [index, count] pairs: what another process sends back (fromCounts). */
+  toCounts(): Array<[number, number]> {
+    const counts: Array<[number, number]> = [];
+    for (let i = 0; i < BUCKETS; i++) if (this.#counts[i]! > 0) counts.push([i, this.#counts[i]!]);
+    return counts;
+  }
+
+  static fromCounts(counts: ReadonlyArray<readonly [number, number]>): LatencyHistogram {
+    const histogram = new LatencyHistogram();
+    for (const [index, count] of counts) {
+      if (!Number.isInteger(index) || index < 0 || index >= BUCKETS || !(count >= 0)) throw new RangeError(`bad histogram bucket [${index}, ${count}]`);
+      histogram.#counts[index]! += count;
+      histogram.#total += count;
+    }
+    return histogram;
+  }
+
   /** Adds `other`'s samples to this histogram. */
   merge(other: LatencyHistogram): void {
     for (let i = 0; i < BUCKETS; i++) this.#counts[i]! += other.#counts[i]!;

@@ -82,6 +82,8 @@ interface Settings {
     /** Corral runtimes raced standalone and as 3-server ensembles; default all three. */
     runtimes?: readonly RuntimeName[];
     ensembleRuntimes?: readonly RuntimeName[];
+    /** Rounds of the raw-load phases (default max(3, rounds)). */
+    rawRounds?: number;
   };
 }
 
@@ -92,7 +94,7 @@ const QUICK: Settings = {
   storageDurationMs: 2000,
   storageWarmupMs: 300,
   storageTreeSizes: [100_000],
-  zookeeper: { durationMs: 2000, warmupMs: 500, startWarmupMs: 1000, rounds: 1, runtimes: ["node"], ensembleRuntimes: ["node"] },
+  zookeeper: { durationMs: 2000, warmupMs: 500, startWarmupMs: 1000, rounds: 1, rawRounds: 1, runtimes: ["node"], ensembleRuntimes: ["node"] },
 };
 const FULL: Settings = {
   micro: { timeMs: 2000, warmupMs: 500 },

@@ -2,8 +2,10 @@
  * The "zookeeper" group: the same workloads, for the same time, from the same load generator (this
  * process, Corral's client), against Apache ZooKeeper 3.8 and Corral under each runtime, first as
  * standalone servers, then as 3-server ensembles; every server a separate process with fsync on.
- * Within each phase runs alternate (ZooKeeper, Corral on Node, on Deno, on Bun, then again), and
- * every figure is summed over the rounds.
+ * Then both setups again with the raw load generator (raw_load.ts: its own process, pre-encoded
+ * requests), so that the servers and not the generator are the limit. Within each phase runs
+ * alternate in ABBA order (ZooKeeper, Corral on Node, on Deno, on Bun, then back), and every
+ * figure is summed over the rounds.
  *
  * Server CPU per operation comes from the OS's accounting of the server processes (utime + stime in
  * /proc/<pid>/stat, read before and after each measured window, summed over an ensemble's three):
@@ -25,7 +27,7 @@ import {
   type Starter,
   startRunning,
 } from "./vs_zookeeper_rounds.ts";
-import { tlsCostTable, workloadTable } from "./vs_zookeeper_table.ts";
+import { rawWorkloadTable, type RowInput, tlsCostTable, workloadTable } from "./vs_zookeeper_table.ts";
 import { makeTlsCerts, type TlsCerts } from "../tests/support/tls_certs.ts";
 import { findOnPath } from "../tests/support/compat_availability.ts";
 import { startCorralTarget, startZooKeeperTarget } from "./vs_zookeeper_targets.ts";
@@ -60,6 +62,17 @@ export interface VsZooKeeperSettings {
   ensembles?: boolean;
   /** Run the standalone phase again with clients over TLS (needs openssl); default true. */
   tls?: boolean;
+  /**
+   * Run the standalone and the 3-server phases again with the raw load generator (raw_load.ts, its
+   * own process, pre-encoded requests), which costs a few µs per op where Corral's client costs
+   * 10-20: the servers, not the generator, are then the limit. Default true.
+   */
+  raw?: boolean;
+  /** The raw generator's connections (spread over the servers) and requests in flight on each; default 24 × 64. */
+  rawConnections?: number;
+  rawOutstanding?: number;
+  /** Rounds of the raw phases; default max(3, rounds). */
+  rawRounds?: number;
   /** For the Node targets (standalone and each ensemble member): write a CPU profile (--cpu-prof) here when each exits. */
   cpuProfileDir?: string;
 }
@@ -73,6 +86,9 @@ export interface VsZooKeeperOutcome {
 
 const DEFAULT_RUNTIMES: readonly RuntimeName[] = ["node", "deno", "bun"];
 const DEFAULT_ENSEMBLE_CLIENTS = 6;
+/** Issue 14's setup: 24 connections × 64 outstanding. */
+const DEFAULT_RAW_CONNECTIONS = 24;
+const DEFAULT_RAW_OUTSTANDING = 64;
 /** Below this measured window, the remarks warn that the JVM is not warm yet. */
 const SHORT_WINDOW_MS = 4000;
 
@@ -115,6 +131,16 @@ export async function runVsZooKeeper(
       phases.splice(1, 0, { starters: tlsStarters(settings, certs), settings: { ...settings } });
     }
   }
+  const raw = {
+    connections: settings.rawConnections ?? DEFAULT_RAW_CONNECTIONS,
+    outstanding: settings.rawOutstanding ?? DEFAULT_RAW_OUTSTANDING,
+    rounds: settings.rawRounds ?? Math.max(3, settings.rounds),
+  };
+  if (settings.raw ?? true) {
+    const rawSettings = { ...settings, generator: "raw" as const, clients: raw.connections, outstandingPerClient: raw.outstanding, rounds: raw.rounds };
+    if (settings.standalone ?? true) phases.push({ starters: standaloneStarters(settings), settings: rawSettings });
+    if (settings.ensembles ?? true) phases.push({ starters: ensembleStarters(settings), settings: rawSettings });
+  }
   const measured: Running[] = [];
   try {
     for (const phase of phases) measured.push(...await runPhase(phase.starters, phase.settings, remarks));
@@ -135,17 +161,27 @@ export async function runVsZooKeeper(
         zooKeeperStartWarmupMs: zooKeeperStartWarmupMs(settings),
         rounds: settings.rounds,
       },
-      measured.map((entry) => ({
-        label: entry.target.label,
-        topology: entry.topology,
-        isZooKeeper: entry.target.kind === "zookeeper",
-        cell: entry.cells[w]!,
-      })),
+      rowsOf(measured.filter((entry) => entry.generator === "client"), w),
     ));
   });
+  const rawMeasured = measured.filter((entry) => entry.generator === "raw");
+  if (rawMeasured.length > 0) {
+    LOAD_WORKLOADS.forEach((workload, w) => {
+      add(rawWorkloadTable({ workloadName: workload.name, first: w === 0, ...raw, durationMs: settings.durationMs, warmupMs: settings.warmupMs }, rowsOf(rawMeasured, w)));
+    });
+  }
   const costs = tlsCosts(measured);
   if (costs.length > 0) add(tlsCostTable(LOAD_WORKLOADS.map((workload) => workload.name), costs));
   return { skipped: null, remarks };
+}
+
+function rowsOf(measured: readonly Running[], workload: number): RowInput[] {
+  return measured.map((entry) => ({
+    label: entry.target.label,
+    topology: entry.topology,
+    isZooKeeper: entry.target.kind === "zookeeper",
+    cell: entry.cells[workload]!,
+  }));
 }
 
 /** Each server measured both standalone and over TLS, with its cells of both. */

@@ -182,7 +182,7 @@ function tableNote(setup: TableSetup): string {
       seconds(setup.zooKeeperStartWarmupMs)
     } s, for its JIT), ` +
     `then ${seconds(setup.durationMs)} s per workload after ${seconds(setup.warmupMs)} s of warm-up, ` +
-    `${rounds} (ZooKeeper, then Corral on each runtime), figures ` +
+    `${rounds} (ABBA: ZooKeeper first in odd rounds, last in even ones), figures ` +
     "summed over the rounds. Server CPU = utime + stime of the server processes (/proc/<pid>/stat, 10 ms " +
     "ticks; an ensemble's three summed) over the measured window ÷ operations. The load generator shares the " +
     "machine's cores with the servers, so ops/s is partly its limit; server CPU per operation is the fair " +
@@ -191,6 +191,39 @@ function tableNote(setup: TableSetup): string {
     `${TARGETS.serverCpuPerOpMax}×. Standalone, TLS: the standalone setup with clients on the TLS port ` +
     "(secureClientPort, one PEM key store, TLSv1.2, ssl.clientAuth=none on both; ZooKeeper then needs its Netty " +
     "connection factory, where the plaintext rows use its default NIO one; Corral: node:tls under each runtime).";
+}
+
+export interface RawTableSetup {
+  workloadName: string;
+  first: boolean;
+  connections: number;
+  outstanding: number;
+  rounds: number;
+  durationMs: number;
+  warmupMs: number;
+}
+
+/** The same comparison with the raw load generator (bench/raw_load.ts). */
+export function rawWorkloadTable(setup: RawTableSetup, inputs: readonly RowInput[]): Table {
+  return {
+    title: `Corral vs Apache ZooKeeper, raw load generator: ${setup.workloadName}`,
+    note: setup.first ? rawTableNote(setup) : "Same setup as the first raw-load table.",
+    columns: TABLE_COLUMNS,
+    rows: tableRows(inputs),
+  };
+}
+
+function rawTableNote(setup: RawTableSetup): string {
+  return "The servers and the ZooKeeper configuration of the tables above, started afresh; the load now comes " +
+    "from bench/raw_load.ts in its own Node process: " +
+    `${setup.connections} connections (spread round-robin over the members in the 3-server rows) × ` +
+    `${setup.outstanding} requests in flight each, encoded once (only the xid changes), replies read by their ` +
+    "header alone, each connection on one of the 1 KiB znodes. Its own CPU over the window is the load " +
+    "generator column: it costs a few µs per op, so the servers, not it, are the limit here, unlike the " +
+    "Corral-client tables. " +
+    `${setup.rounds} rounds in ABBA order (ZooKeeper first in odd rounds, last in even ones), each workload ` +
+    `${seconds(setup.durationMs)} s after ${seconds(setup.warmupMs)} s of warm-up; server CPU read when the ` +
+    "generator's measured window opens and closes. Ratios and targets as above.";
 }
 
 /** The issue's bound on what TLS may cost Corral: server CPU per operation ≤ 1.5× its plaintext one. */
