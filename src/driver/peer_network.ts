@@ -16,8 +16,9 @@
  * exchange within the same budget and deadline, and the connection is "up" only once it succeeded.
  * At most `handshakesMax` accepted connections wait for their handshake at a time (the oldest goes).
  * Only after the handshake are frames up to `maxFrameBytes` read, each length checked before a byte of
- * its body is kept; and each member has one connection, so a redial (or an impostor using a member's
- * id) replaces the old one and frees what it held.
+ * its body is kept; and each member has one connection, so a redial replaces the old one and frees
+ * what it held (an impostor using a member's id could too, but never a connection that proved
+ * nothing in place of one that proved who it is: by SASL, or by a verified certificate).
  *
  * What the core sees is TCP's promise per pair: messages arrive in order, and `onPeerLost(sid)`
  * marks every break after which some may have been lost. Messages sent while no connection is up
