@@ -118,6 +118,8 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     snapshotTxnCount: cfg?.snapCount ?? 100_000,
     snapshotBytesMax: cfg?.snapshotBytesMax ?? 4 * 1024 * 1024 * 1024,
     superDigest: cfg?.superDigest ?? null,
+    // Members only: ZooKeeper's standalone server has no local sessions either.
+    ...(cfg?.localSessions.enabled === true && ensemble !== null ? { localSessions: { upgrading: cfg.localSessions.upgrading } } : {}),
     ...(args.authIdentitiesMax === null ? {} : { authIdentitiesMax: args.authIdentitiesMax }),
   });
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) {

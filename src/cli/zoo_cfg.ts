@@ -58,6 +58,8 @@ export interface ZooCfg {
    * (src/core/read_only_mode.ts). ZooKeeper takes it as a JVM system property; Corral from zoo.cfg.
    */
   readOnlyModeEnabled: boolean;
+  /** `localSessionsEnabled` and `localSessionsUpgradingEnabled` (both default false, as ZooKeeper's). */
+  localSessions: { enabled: boolean; upgrading: boolean };
   /** `DigestAuthenticationProvider.superDigest`: "super:<base64 sha1>". */
   superDigest: string | null;
   /** `metricsProvider.*`: the Prometheus endpoint when className names ZooKeeper's Prometheus provider. */
@@ -148,6 +150,7 @@ export function defaultZooCfg(): ZooCfg {
     snapshotBytesMax: 4 * 1024 * 1024 * 1024,
     extendedTypesEnabled: false,
     readOnlyModeEnabled: false,
+    localSessions: { enabled: false, upgrading: false },
     auditEnabled: false,
     auditLogFile: null,
     superDigest: null,
@@ -289,12 +292,10 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
         cfg.readOnlyModeEnabled = boolean(v, entry.key, fail);
         break;
       case "localSessionsEnabled":
+        cfg.localSessions.enabled = boolean(v, entry.key, fail);
+        break;
       case "localSessionsUpgradingEnabled":
-        boolean(v, entry.key, fail);
-        cfg.warnings.push(
-          `${source} line ${entry.line}: ${entry.key} ignored: Corral's sessions are global (replicated) on read-write members; ` +
-            "read-only members give their clients local sessions whatever it says",
-        );
+        cfg.localSessions.upgrading = boolean(v, entry.key, fail);
         break;
       case "DigestAuthenticationProvider.superDigest":
       case "zookeeper.DigestAuthenticationProvider.superDigest":

@@ -33,6 +33,13 @@ export interface PrepContext {
   saslEnabled?: boolean;
   /** Whether the x509 ACL scheme is valid (ServerConfig.x509). */
   x509Enabled?: boolean;
+  /**
+   * A local session's request (local_sessions.ts) at the leader, made here or at another member:
+   * it passes the session check though the ensemble does not know it, but may not own an ephemeral
+   * (ZooKeeper: EPHEMERALONLOCALSESSION for the leader's own, whose upgrade check failed here;
+   * SESSIONEXPIRED for another member's, from its checkGlobalSession). Absent: the ensemble's.
+   */
+  localSession?: "here" | "elsewhere";
 }
 
 /** A write request as prep receives it. */
@@ -113,6 +120,7 @@ export function multiHasMisplacedTtl(ops: MultiWriteOp[]): boolean {
 }
 
 function checkSession(context: PrepContext): void {
+  if (context.localSession !== undefined) return;
   const session = context.sessions.get(context.sessionId);
   if (!session || session.closing) throw new KeeperCodeError(Code.SESSIONEXPIRED);
 }
@@ -160,6 +168,9 @@ function prepareCreate(request: CreateRequest, context: PrepContext, kind: Creat
   }
   const container = kind === "createContainer";
   const ephemeral = !container && (flags === CreateFlags.EPHEMERAL || flags === CreateFlags.EPHEMERAL_SEQUENTIAL);
+  if (ephemeral && context.localSession !== undefined) {
+    throw new KeeperCodeError(context.localSession === "here" ? Code.EPHEMERALONLOCALSESSION : Code.SESSIONEXPIRED, request.path);
+  }
   // Opcode 19 makes a container whatever the flags, but sequential flags still append the suffix.
   const sequential = (flags === CreateFlags.PERSISTENT_SEQUENTIAL || flags === CreateFlags.EPHEMERAL_SEQUENTIAL ||
       flags === CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL);

@@ -9,11 +9,10 @@
  * - a client may not bring a session of the ensemble here (ZOOKEEPER-3863: nobody could expire it
  *   while this member is cut off); it is turned away and tries another server;
  * - every write, and sync, is answered NOTREADONLY; reads, watches, auth and pings work.
- * The server (server.ts) owns the connections; this module holds the rules and the local sessions.
+ * The server (server.ts) owns the connections; this module holds the rules, local_sessions.ts the sessions.
  */
+import { LocalSessions } from "./local_sessions.ts";
 import type { ConnectRequest, Request } from "./records.ts";
-import { passwordMatches } from "./session_password.ts";
-import { SessionTracker } from "./session_tracker.ts";
 import { WRITE_KINDS } from "./request_kinds.ts";
 
 /** How long a member looks for a leader before it serves read-only: ZooKeeper's max(2 s, tickTime). */
@@ -33,18 +32,8 @@ export type ReadOnlyAdmission =
   | { kind: "resume" }
   | { kind: "expired" };
 
-/** The local sessions of one read-only period. */
-export class ReadOnlySessions {
-  readonly #sessions: SessionTracker;
-  readonly #sessionsMax: number;
-
-  constructor(serverId: number, tickTimeMs: number, nowMs: number, sessionsMax: number) {
-    // Ids come from the server's own tracker, so they never collide with the ensemble's sessions
-    // this member created: this tracker only keeps timeouts and deadlines.
-    this.#sessions = new SessionTracker({ serverId, seedMs: 0, tickTimeMs, nowMs, sessionsMax });
-    this.#sessionsMax = sessionsMax;
-  }
-
+/** The local sessions of one read-only period, and who may open or resume one. */
+export class ReadOnlySessions extends LocalSessions {
   /**
    * The handshake's fate, in ZooKeeper's order: a client that did not ask for read-only is refused,
    * then a session of the ensemble (`isEnsembleSession`) is refused; a local one resumes if it is
@@ -58,42 +47,6 @@ export class ReadOnlySessions {
     if (isEnsembleSession(request.sessionId)) {
       return { kind: "refuse", reason: "a session of the ensemble cannot be resumed on a read-only server: try another server" };
     }
-    const session = this.#sessions.get(request.sessionId);
-    const alive = session !== undefined && !session.closing && passwordMatches(request.sessionId, request.passwd);
-    return alive ? { kind: "resume" } : { kind: "expired" };
-  }
-
-  /** Records a new local session; false when `sessionsMax` are open already (the client is refused). */
-  add(sessionId: bigint, timeoutMs: number, nowMs: number): boolean {
-    if (this.#sessions.size >= this.#sessionsMax) return false;
-    this.#sessions.add(sessionId, timeoutMs, nowMs);
-    return true;
-  }
-
-  changeTimeout(sessionId: bigint, timeoutMs: number, nowMs: number): void {
-    this.#sessions.changeTimeout(sessionId, timeoutMs, nowMs);
-  }
-
-  touch(sessionId: bigint, nowMs: number): void {
-    this.#sessions.touch(sessionId, nowMs);
-  }
-
-  remove(sessionId: bigint): void {
-    this.#sessions.remove(sessionId);
-  }
-
-  /** Sessions whose deadline passed (their clients fell silent); each is forgotten. */
-  expire(nowMs: number): bigint[] {
-    const expired = this.#sessions.expire(nowMs);
-    for (const sessionId of expired) this.#sessions.remove(sessionId);
-    return expired;
-  }
-
-  get nextDeadlineMs(): number | null {
-    return this.#sessions.nextDeadlineMs;
-  }
-
-  get size(): number {
-    return this.#sessions.size;
+    return this.resumable(request.sessionId, request.passwd) ? { kind: "resume" } : { kind: "expired" };
   }
 }

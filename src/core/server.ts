@@ -15,6 +15,7 @@ import { Code } from "./errors.ts";
 import { PendingChanges } from "./pending_changes.ts";
 import { type PrepContext, prepareCloseSession, prepareDeleteContainer } from "./prep.ts";
 import { executeRead } from "./reads.ts";
+import { createsEphemeral, LocalSessions, serverIdOfSession } from "./local_sessions.ts";
 import { ReadOnlySessions, refusedWhenReadOnly } from "./read_only_mode.ts";
 import {
   approximateTxnBytes,
@@ -67,8 +68,6 @@ export interface Replication {
 }
 
 const CONTAINER_DELETIONS_PER_CHECK_MAX = 10_000;
-/** Local sessions a read-only member keeps at most (the ensemble's tracker has the same bound). */
-const READ_ONLY_SESSIONS_MAX = 1_000_000;
 
 export class Server {
   readonly config: ServerConfig;
@@ -115,6 +114,8 @@ export class Server {
   #serving = true;
   /** While this member serves read-only clients (no leader for a while; read_only_mode.ts), their local sessions. */
   #readOnly: ReadOnlySessions | null = null;
+  /** With localSessionsEnabled, while this member serves: the sessions it made (local_sessions.ts). */
+  #local: LocalSessions | null = null;
   /** Leader: which member holds each session's client connection (SESSIONMOVED for the others). */
   readonly #sessionOwner = new Map<bigint, number>();
   /** Learner: reconnects of sessions not known here yet, waiting for a sync with the leader. */
@@ -152,15 +153,18 @@ export class Server {
    */
   nextWakeMs(): number | null {
     if (this.#readOnly !== null) return this.#readOnly.nextDeadlineMs;
-    if (this.#replication?.role === "learner" || !this.#serving) return null;
-    return this.#sessions.nextDeadlineMs;
+    const local = this.#local?.nextDeadlineMs ?? null;
+    if (this.#replication?.role === "learner" || !this.#serving) return local;
+    const global = this.#sessions.nextDeadlineMs;
+    return local === null ? global : global === null ? local : Math.min(local, global);
   }
 
   /** Advances time: expires sessions whose deadline passed and reaps containers and TTL nodes. */
   tick(nowMs: number): void {
     if (nowMs < this.#nowMs) return; // time never runs backwards inside the core
     this.#nowMs = nowMs;
-    if (this.#readOnly !== null) return this.#expireReadOnly(nowMs, this.#readOnly);
+    if (this.#readOnly !== null) return this.#expireLocal(nowMs, this.#readOnly, "read-only session");
+    if (this.#local !== null) this.#expireLocal(nowMs, this.#local, "local session");
     if (this.#replication?.role === "learner" || !this.#serving) return;
     for (const sessionId of this.#sessions.expire(nowMs)) {
       this.#log("info", `session 0x${BigInt.asUintN(64, sessionId).toString(16)} expired`);
@@ -194,8 +198,12 @@ export class Server {
       this.config.maxSessionTimeoutMs,
     );
     const readOnly = request.readOnly === undefined ? undefined : false;
+    const local = this.#local;
     if (request.sessionId === 0n) {
-      this.#createSession(connection, timeoutMs, readOnly);
+      if (local !== null) this.#createLocalSession(connection, local, timeoutMs, readOnly);
+      else this.#createSession(connection, timeoutMs, readOnly);
+    } else if (local?.has(request.sessionId)) {
+      this.#resumeLocalSession(connection, local, request, timeoutMs, readOnly);
     } else {
       this.#resumeSession(connection, request, timeoutMs, readOnly);
     }
@@ -326,17 +334,7 @@ export class Server {
       const old = this.#connections.get(previous);
       if (old) this.#close(old, "session re-established on another connection");
     }
-    if (!valid) {
-      connection.push({
-        kind: "connect",
-        zxid: 0,
-        ready: true,
-        response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: new Uint8Array(PASSWORD_BYTES), readOnly },
-      });
-      this.#flush(connection);
-      this.#close(connection, "session expired or password wrong");
-      return;
-    }
+    if (!valid) return this.#refuseExpired(connection, readOnly);
     this.#sessions.changeTimeout(request.sessionId, timeoutMs, this.#nowMs);
     this.#bindSession(connection, request.sessionId, timeoutMs);
     if (this.#replication?.role === "leader") this.#sessionOwner.set(request.sessionId, this.config.serverId);
@@ -346,6 +344,37 @@ export class Server {
       ready: true,
       response: { protocolVersion: 0, timeOut: timeoutMs, sessionId: request.sessionId, passwd: sessionPassword(request.sessionId), readOnly },
     });
+    this.#flush(connection);
+  }
+
+  /** The handshake's answer for a session that is gone (or a wrong password): timeout 0, then the close. */
+  #refuseExpired(connection: Connection, readOnly: boolean | undefined): void {
+    const passwd = new Uint8Array(PASSWORD_BYTES);
+    connection.push({ kind: "connect", zxid: 0, ready: true, response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd, readOnly } });
+    this.#flush(connection);
+    this.#close(connection, "session expired or password wrong");
+  }
+
+  /** A new local session (local_sessions.ts): answered at once, no txn. */
+  #createLocalSession(connection: Connection, local: LocalSessions, timeoutMs: number, readOnly: boolean | undefined): void {
+    const sessionId = this.#sessions.nextSessionId();
+    if (sessionId === null || !local.add(sessionId, timeoutMs, this.#nowMs)) return this.#close(connection, "too many sessions");
+    this.#acceptSession(connection, sessionId, timeoutMs, readOnly);
+  }
+
+  #resumeLocalSession(connection: Connection, local: LocalSessions, request: ConnectRequest, timeoutMs: number, readOnly: boolean | undefined): void {
+    if (!local.resumable(request.sessionId, request.passwd)) return this.#refuseExpired(connection, readOnly);
+    const previous = this.#connections.get(this.#connectionOfSession.get(request.sessionId) ?? -1);
+    if (previous !== undefined && previous !== connection) this.#close(previous, "session re-established on another connection");
+    local.changeTimeout(request.sessionId, timeoutMs, this.#nowMs);
+    this.#acceptSession(connection, request.sessionId, timeoutMs, readOnly);
+  }
+
+  /** Binds a session this member alone decides on (local or read-only) and answers the handshake now. */
+  #acceptSession(connection: Connection, sessionId: bigint, timeoutMs: number, readOnly: boolean | undefined): void {
+    this.#bindSession(connection, sessionId, timeoutMs);
+    const response = { protocolVersion: 0, timeOut: timeoutMs, sessionId, passwd: sessionPassword(sessionId), readOnly };
+    connection.push({ kind: "connect", zxid: 0, ready: true, response });
     this.#flush(connection);
   }
 
@@ -373,6 +402,8 @@ export class Server {
     } else if (WRITE_KINDS.has(request.kind) && this.#storageFailure !== null) {
       const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.NOTREADONLY }, body: null };
       connection.push({ kind: "ready", reply, thenClose: request.kind === "closeSession" ? "session close refused: storage failed" : null });
+    } else if (WRITE_KINDS.has(request.kind) && this.#local !== null && connection.sessionId !== null && this.#local.has(connection.sessionId)) {
+      this.#localSessionWrite(connection, header, request, this.#local);
     } else if (WRITE_KINDS.has(request.kind)) {
       this.#submitWrite(connection, header, request);
     } else {
@@ -396,6 +427,61 @@ export class Server {
     }
     this.#submitPrepared(connection, header, request.kind === "closeSession", this.#audited(connection, request), (context) =>
       this.#replication === null ? prepareForwarded(request, context) : this.#prepareOwned(request, context, this.config.serverId));
+  }
+
+  /**
+   * A write from a local session: its close ends it here with no txn; an ephemeral create first
+   * makes it a session of the ensemble (localSessionsUpgradingEnabled) or is refused; anything else
+   * goes to the leader as usual.
+   */
+  #localSessionWrite(connection: Connection, header: RequestHeader, request: Request, local: LocalSessions): void {
+    const sessionId = connection.sessionId!;
+    if (request.kind === "closeSession") {
+      local.remove(sessionId);
+      const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.OK }, body: null };
+      connection.push({ kind: "ready", reply, thenClose: "session closed by client" });
+      return;
+    }
+    if (createsEphemeral(request)) {
+      if (this.config.localSessions?.upgrading === true) {
+        this.#upgradeSession(sessionId, local);
+      } else if (request.kind !== "multi") {
+        const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.EPHEMERALONLOCALSESSION }, body: null };
+        connection.push({ kind: "ready", reply, thenClose: null });
+        return;
+      }
+      // A multi goes to the leader as in ZooKeeper, where the ephemeral op fails inside the multi.
+    }
+    this.#submitWrite(connection, header, request);
+  }
+
+  /**
+   * Makes a local session one of the ensemble (ZooKeeper's makeUpgradeRequest): a createSession txn
+   * goes first, so the write behind it finds the session known everywhere.
+   */
+  #upgradeSession(sessionId: bigint, local: LocalSessions): void {
+    const timeoutMs = local.timeoutOf(sessionId)!;
+    local.remove(sessionId);
+    this.#log("info", `upgrading local session 0x${BigInt.asUintN(64, sessionId).toString(16)} to a session of the ensemble`);
+    if (this.#replication?.role === "learner") {
+      this.#replication.forward({ kind: "request", sessionId, cxid: 0, request: { kind: "createSession", timeoutMs }, identities: [] });
+      return;
+    }
+    this.#sessions.add(sessionId, timeoutMs, this.#nowMs);
+    this.#sessionOwner.set(sessionId, this.config.serverId);
+    const zxid = ++this.#lastPreparedZxid;
+    this.#commit({ header: this.#header(sessionId, 0, zxid), txn: { type: "createSession", timeoutMs } });
+  }
+
+  /**
+   * Leader: whether `sessionId` is a local session, this member's or another's (ZooKeeper's
+   * LeaderSessionTracker.checkSession): not one of the ensemble's, and made here as a local one or
+   * by another member. Its requests pass the session check, but it may not own an ephemeral.
+   */
+  #localSessionKind(sessionId: bigint): PrepContext["localSession"] {
+    if (this.config.localSessions === undefined || this.#replication === null || this.#sessions.get(sessionId) !== undefined) return undefined;
+    if (this.#local?.has(sessionId)) return "here";
+    return serverIdOfSession(sessionId) !== this.config.serverId ? "elsewhere" : undefined;
   }
 
   /** What the audit log keeps of a write until it is answered; null when the log is off or the kind is not audited. */
@@ -430,6 +516,7 @@ export class Server {
       identities: origin?.identities ?? [],
       pending: this.#pending,
       sessions: this.#sessions,
+      localSession: this.#localSessionKind(sessionId),
       extendedTypesEnabled: this.config.extendedTypesEnabled,
       saslEnabled: this.config.sasl !== undefined,
       x509Enabled: this.config.x509 === true,
@@ -700,7 +787,14 @@ export class Server {
   /** Whether clients are served; turning it off closes every client connection (no leader). */
   setServing(serving: boolean): void {
     this.#serving = serving;
-    if (serving) return;
+    if (serving) {
+      if (this.config.localSessions !== undefined && this.#replication !== null) {
+        this.#local ??= new LocalSessions(this.config.serverId, this.config.tickTimeMs, this.#nowMs);
+      }
+      return;
+    }
+    // Local sessions end with the period that made them (ZooKeeper's learner server is rebuilt for every leader).
+    this.#local = null;
     for (const connection of this.#connections.values()) {
       this.#close(connection, "this server is not currently serving requests (no leader)");
     }
@@ -807,6 +901,8 @@ export class Server {
 
   #touch(sessionId: bigint, timeoutMs: number): void {
     if (this.#readOnly !== null) return this.#readOnly.touch(sessionId, this.#nowMs);
+    // A local session lives here alone: the leader never hears of it (no ping entry).
+    if (this.#local?.has(sessionId)) return this.#local.touch(sessionId, this.#nowMs);
     this.#sessions.touch(sessionId, this.#nowMs);
     if (this.#replication?.role === "learner") this.#touched.set(sessionId, timeoutMs);
   }
@@ -823,7 +919,7 @@ export class Server {
     if (on === (this.#readOnly !== null)) return;
     if (on) {
       if (this.#serving || this.#replication !== null) return;
-      this.#readOnly = new ReadOnlySessions(this.config.serverId, this.config.tickTimeMs, this.#nowMs, READ_ONLY_SESSIONS_MAX);
+      this.#readOnly = new ReadOnlySessions(this.config.serverId, this.config.tickTimeMs, this.#nowMs);
       this.#log("info", "read-only mode: no leader; serving reads to clients that allow read-only");
       return;
     }
@@ -845,25 +941,9 @@ export class Server {
       return this.#close(connection, `client has seen zxid 0x${request.lastZxidSeen.toString(16)}, newer than ours`);
     }
     const timeoutMs = Math.min(Math.max(request.timeOut, this.config.minSessionTimeoutMs), this.config.maxSessionTimeoutMs);
-    let sessionId = request.sessionId;
-    if (admission.kind === "create") {
-      const fresh = this.#sessions.nextSessionId();
-      if (fresh === null || !local.add(fresh, timeoutMs, this.#nowMs)) return this.#close(connection, "too many sessions");
-      sessionId = fresh;
-    } else if (admission.kind === "expired") {
-      const passwd = new Uint8Array(PASSWORD_BYTES);
-      connection.push({ kind: "connect", zxid: 0, ready: true, response: { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd, readOnly: true } });
-      this.#flush(connection);
-      return this.#close(connection, "session expired or password wrong");
-    } else {
-      const previous = this.#connections.get(this.#connectionOfSession.get(sessionId) ?? -1);
-      if (previous !== undefined && previous !== connection) this.#close(previous, "session re-established on another connection");
-      local.changeTimeout(sessionId, timeoutMs, this.#nowMs);
-    }
-    this.#bindSession(connection, sessionId, timeoutMs);
-    const response = { protocolVersion: 0, timeOut: timeoutMs, sessionId, passwd: sessionPassword(sessionId), readOnly: true };
-    connection.push({ kind: "connect", zxid: 0, ready: true, response });
-    this.#flush(connection);
+    if (admission.kind === "create") return this.#createLocalSession(connection, local, timeoutMs, true);
+    if (admission.kind === "expired") return this.#refuseExpired(connection, true);
+    this.#resumeLocalSession(connection, local, request, timeoutMs, true);
   }
 
   /** Reads as usual; writes and sync NOTREADONLY; closeSession ends the local session here. */
@@ -880,14 +960,15 @@ export class Server {
     }
   }
 
-  /** Local sessions whose clients fell silent end here, with no txn (nobody else knew them). */
-  #expireReadOnly(nowMs: number, local: ReadOnlySessions): void {
+  /** Local (or read-only) sessions whose clients fell silent end here, with no txn (nobody else knew them). */
+  #expireLocal(nowMs: number, local: LocalSessions, what: string): void {
     for (const sessionId of local.expire(nowMs)) {
-      this.#log("info", `read-only session 0x${BigInt.asUintN(64, sessionId).toString(16)} expired`);
+      this.#log("info", `${what} 0x${BigInt.asUintN(64, sessionId).toString(16)} expired`);
       const connection = this.#connections.get(this.#connectionOfSession.get(sessionId) ?? -1);
       if (connection !== undefined) this.#close(connection, "session expired");
     }
   }
+
 
   // ------------------------------------------------------------------------------------------------
   // Storage: snapshots, failures and recovery
@@ -1033,6 +1114,7 @@ export class Server {
   }
 
   #state(): ServerState {
-    return { tree: this.tree, watches: this.#watches, sessions: this.#sessions, connections: this.#connections };
+    const localSessionCount = this.#local?.size ?? this.#readOnly?.size ?? 0;
+    return { tree: this.tree, watches: this.#watches, sessions: this.#sessions, localSessionCount, connections: this.#connections };
   }
 }

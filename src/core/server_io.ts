@@ -5,6 +5,7 @@
  */
 import type { AuditEvent } from "./audit.ts";
 import type { PersistRequest, SnapshotSource } from "./persistence.ts";
+import type { LocalSessionsConfig } from "./local_sessions.ts";
 import type { ConnectResponse, Reply, WatcherEvent } from "./records.ts";
 import type { SaslConfig } from "./sasl_exchange.ts";
 
@@ -53,6 +54,12 @@ export interface ServerConfig {
   x509SuperUser?: string;
   /** `audit.enable`: emit an `audit` output per audited write and lost ephemeral (audit.ts). */
   audit?: boolean;
+  /**
+   * `localSessionsEnabled` (with `localSessionsUpgradingEnabled`): an ensemble member's new sessions
+   * are local to it (local_sessions.ts). Absent: every session is the ensemble's. A standalone server
+   * ignores it, as ZooKeeper's does.
+   */
+  localSessions?: LocalSessionsConfig;
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
   /** snapCount: a snapshot is due after this many txns (0 = never; the driver has no store). */
@@ -119,6 +126,8 @@ export interface ServerStatus {
   approximateDataSize: number;
   ephemeralsCount: number;
   sessionCount: number;
+  /** Local sessions (localSessionsEnabled, read-only mode): ZooKeeper's local_sessions metric. */
+  localSessionCount: number;
   watchCount: number;
   /** Distinct paths with data watches, and connections holding them (for `wchs`). */
   dataWatchPaths: number;

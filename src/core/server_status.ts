@@ -14,6 +14,8 @@ export interface ServerState {
   tree: DataTree;
   watches: WatchManager;
   sessions: SessionTracker;
+  /** Sessions only this member knows (local_sessions.ts, read-only mode's too). */
+  localSessionCount: number;
   connections: ReadonlyMap<ConnectionId, Connection>;
 }
 
@@ -34,6 +36,7 @@ export function serverStatus(state: ServerState): ServerStatus {
     approximateDataSize: state.tree.approximateDataSize,
     ephemeralsCount: state.tree.ephemeralCount,
     sessionCount: state.sessions.size,
+    localSessionCount: state.localSessionCount,
     watchCount: state.watches.count,
     dataWatchPaths: dataWatchers.size,
     dataWatchConnections: connectionsWatching.size,

@@ -271,7 +271,7 @@ export function formatMntr(source: Pick<FourLetterSource, "version" | "readOnly"
     ["approximate_data_size", status.approximateDataSize],
     ["uptime", counters.uptimeMs],
     ["global_sessions", status.sessionCount],
-    ["local_sessions", 0],
+    ["local_sessions", status.localSessionCount],
   ];
   return formatMntrLines(lines.map(([key, value]) => [key, String(value)]));
 }

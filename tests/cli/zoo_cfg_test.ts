@@ -177,13 +177,17 @@ describe("serve plan (zoo.cfg + flags)", () => {
     assert.equal(plan.host, "127.0.0.1");
   });
 
-  test("readonlymode.enabled turns read-only mode on for an ensemble member and enables isro; local session keys are warned about", () => {
+  test("readonlymode.enabled turns read-only mode on for an ensemble member and enables isro; local sessions for members only", () => {
     const text = "clientPort=2181\ndataDir=/d\nreadonlymode.enabled=true\nlocalSessionsEnabled=true\n" +
       "server.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\n";
     const cfg = parseZooCfg(text);
     assert.equal(cfg.readOnlyModeEnabled, true);
-    assert.ok(cfg.warnings.some((warning) => /line 4: localSessionsEnabled ignored/.test(warning)), cfg.warnings.join("\n"));
+    assert.deepEqual(cfg.localSessions, { enabled: true, upgrading: false });
+    assert.deepEqual(cfg.warnings, []);
     const plan = planServe(serveArgs(["zoo.cfg"]), cfg, 0, "2");
+    assert.deepEqual(plan.config.localSessions, { upgrading: false });
+    const standalone = planServe(serveArgs(["zoo.cfg"]), parseZooCfg("clientPort=2181\nlocalSessionsEnabled=true\nlocalSessionsUpgradingEnabled=true\n"), 0);
+    assert.equal(standalone.config.localSessions, undefined, "a standalone server has no local sessions (as ZooKeeper's)");
     assert.equal(plan.ensemble?.readOnlyMode, true);
     assert.deepEqual([...plan.fourLetterWhitelist].sort(), ["isro", "srvr"], "clients probe read-only servers with isro");
     const off = planServe(serveArgs(["zoo.cfg"]), parseZooCfg(text.replace("readonlymode.enabled=true", "")), 0, "2");

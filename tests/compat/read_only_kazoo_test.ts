@@ -123,7 +123,8 @@ async function observe(kind: "zookeeper" | "corral", dir: string): Promise<Recor
     initLimit: 5,
     syncLimit: 2,
     // ZooKeeper 3.8 gives read-only clients sessions only as local sessions (ZOOKEEPER-3863);
-    // Corral always does, and has no other use for the key (it warns that it ignores it).
+    // Corral's read-only members always do, and its read-write members then make local sessions
+    // too, as ZooKeeper's (tests/compat/local_sessions_test.ts).
     extraLines: ["localSessionsEnabled=true", "localSessionsUpgradingEnabled=true", ...(kind === "corral" ? ["readonlymode.enabled=true"] : [])],
   });
   const twin: StartedTwin = await startTwin(kind, layout, join(dir, kind), {

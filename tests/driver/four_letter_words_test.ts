@@ -27,6 +27,7 @@ function status(overrides: Partial<ServerStatus> = {}): ServerStatus {
     approximateDataSize: 44,
     ephemeralsCount: 1,
     sessionCount: 2,
+    localSessionCount: 0,
     watchCount: 3,
     dataWatchPaths: 1,
     dataWatchConnections: 1,

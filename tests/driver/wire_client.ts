@@ -54,8 +54,10 @@ export class WireClient {
     return frame;
   }
 
-  async handshake(timeOut = 30000): Promise<ConnectResponse> {
-    this.send(encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0, timeOut, sessionId: 0n, passwd: new Uint8Array(16), readOnly: false }));
+  /** A new session, or `resume`'s (its id and password, as a reconnecting client sends them). */
+  async handshake(timeOut = 30000, resume?: { sessionId: bigint; passwd: Uint8Array }): Promise<ConnectResponse> {
+    const session = resume ?? { sessionId: 0n, passwd: new Uint8Array(16) };
+    this.send(encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0, timeOut, ...session, readOnly: false }));
     return decodeConnectResponse(await this.nextFrame("the ConnectResponse"));
   }
 

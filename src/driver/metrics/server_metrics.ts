@@ -71,7 +71,7 @@ export class ServerMetrics {
     registry.gauge("auth_failed_count", () => this.#authFailed);
     registry.gauge("min_latency", () => latencyMin(live().counters.latency));
     registry.gauge("approximate_data_size", () => live().status.approximateDataSize);
-    registry.gauge("local_sessions", () => 0);
+    registry.gauge("local_sessions", () => live().status.localSessionCount);
     registry.gauge("uptime", () => live().counters.uptimeMs);
     registry.gauge("max_latency", () => latencyMax(live().counters.latency));
     registry.gauge("min_client_response_size", () => this.#responseMin);

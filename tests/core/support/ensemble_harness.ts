@@ -24,6 +24,8 @@ export interface EnsembleOptions {
   tickTimeMs?: number;
   /** readonlymode.enabled on every member. */
   readOnlyMode?: boolean;
+  /** localSessionsEnabled (with localSessionsUpgradingEnabled) on every member. */
+  localSessions?: { upgrading: boolean };
 }
 
 let connectionIds = 1;
@@ -37,6 +39,7 @@ export class Ensemble {
   now = 1_000_000;
   readonly #tickTimeMs: number;
   readonly #readOnlyMode: boolean;
+  readonly #localSessions: { upgrading: boolean } | undefined;
   #queue: Array<{ from: Sid; to: Sid; message: PeerMessage }> = [];
   /** Members whose clock stands still (a starved process): they handle messages but never tick. */
   readonly #frozen = new Set<Sid>();
@@ -50,6 +53,7 @@ export class Ensemble {
   constructor(options: EnsembleOptions) {
     this.#tickTimeMs = options.tickTimeMs ?? 100;
     this.#readOnlyMode = options.readOnlyMode ?? false;
+    this.#localSessions = options.localSessions;
     this.voters = Array.from({ length: options.voters }, (_, i) => i + 1);
     this.observers = Array.from({ length: options.observers ?? 0 }, (_, i) => options.voters + i + 1);
     for (const sid of [...this.voters, ...this.observers]) {
@@ -60,7 +64,7 @@ export class Ensemble {
 
   #boot(sid: Sid): void {
     const replica = new Replica({
-      server: defaultServerConfig({ serverId: sid, tickTimeMs: this.#tickTimeMs, sessionIdSeedMs: this.now, minSessionTimeoutMs: 2 * this.#tickTimeMs, maxSessionTimeoutMs: 200 * this.#tickTimeMs }),
+      server: defaultServerConfig({ serverId: sid, tickTimeMs: this.#tickTimeMs, sessionIdSeedMs: this.now, minSessionTimeoutMs: 2 * this.#tickTimeMs, maxSessionTimeoutMs: 200 * this.#tickTimeMs, ...(this.#localSessions === undefined ? {} : { localSessions: this.#localSessions }) }),
       voters: this.voters,
       observers: this.observers,
       initLimitTicks: 10,
