@@ -23,8 +23,12 @@ export type PendingEntry =
   | { kind: "sync"; xid: number; path: string; zxid: Zxid; remote: number | null }
   /** A read: executed when it reaches the head, with the identities it arrived with. */
   | { kind: "read"; header: RequestHeader; request: Request; identities: readonly Id[] }
-  /** A reply known on arrival (a body that did not parse), still sent in order. */
-  | { kind: "ready"; reply: Reply; thenClose: string | null };
+  /**
+   * A reply known on arrival (a body that did not parse), still sent in order. With
+   * `zxidAtSend` its header carries the last applied zxid when it is sent, as ZooKeeper's
+   * FinalRequestProcessor stamps replies that have no txn (a session never sees zxids go back).
+   */
+  | { kind: "ready"; reply: Reply; thenClose: string | null; zxidAtSend?: true };
 
 /** A write the audit log will record once it is answered. */
 export interface AuditedRequest {

@@ -2,8 +2,8 @@
  * Local sessions (ZooKeeper 3.5+'s localSessionsEnabled): sessions only the member that made them
  * knows. No createSession txn, so connecting costs no write to the ensemble; they expire at that
  * member with no txn either, and are gone when it stops serving (a new leader, say). Their writes go
- * to the leader as anyone's, which lets them through as ZooKeeper's LeaderSessionTracker does: a
- * session it does not know whose id names another member is that member's local session. What a
+ * to the leader as anyone's, marked local, and the leader lets them through though it does not know
+ * the session (ZooKeeper's LeaderSessionTracker guesses that from the id's server byte). What a
  * local session may not do is own an ephemeral node (nobody else could expire it): with
  * localSessionsUpgradingEnabled its first ephemeral create first makes it a session of the ensemble
  * (a createSession txn), otherwise the create is refused with EPHEMERALONLOCALSESSION.
@@ -21,11 +21,6 @@ export const LOCAL_SESSIONS_MAX = 1_000_000;
 export interface LocalSessionsConfig {
   /** An ephemeral create makes the session global first; false: EPHEMERALONLOCALSESSION. */
   upgrading: boolean;
-}
-
-/** The member whose tracker made `sessionId` (its top byte, as ZooKeeper's getServerIdFromSessionId). */
-export function serverIdOfSession(sessionId: bigint): number {
-  return Number(BigInt.asUintN(64, sessionId) >> 56n);
 }
 
 /** Whether `request` creates an ephemeral node (ZooKeeper's checkUpgradeSession: create, create2, or a multi holding one). */

@@ -134,6 +134,12 @@ export interface ForwardedRequestMessage {
   request: Request | { kind: "createSession"; timeoutMs: number } | { kind: "moveSession" };
   /** The client connection's identities at arrival (ACL checks happen at the leader). */
   identities: Id[];
+  /**
+   * The session is the learner's local one (local_sessions.ts): the leader, which does not know it,
+   * lets it through all the same. ZooKeeper guesses this from the session id's server byte; saying
+   * it keeps a write of an expired session of the ensemble from passing as a local one.
+   */
+  localSession?: true;
 }
 
 /** Leader → learner, every tick (and at once when a sync needs a new round): the leader is alive. */

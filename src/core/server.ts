@@ -15,7 +15,7 @@ import { Code } from "./errors.ts";
 import { PendingChanges } from "./pending_changes.ts";
 import { type PrepContext, prepareCloseSession, prepareDeleteContainer } from "./prep.ts";
 import { executeRead } from "./reads.ts";
-import { createsEphemeral, LocalSessions, serverIdOfSession } from "./local_sessions.ts";
+import { createsEphemeral, LocalSessions } from "./local_sessions.ts";
 import { ReadOnlySessions, refusedWhenReadOnly } from "./read_only_mode.ts";
 import {
   approximateTxnBytes,
@@ -416,12 +416,14 @@ export class Server {
     if (this.#replication?.role === "learner") {
       const audit = this.#audited(connection, request);
       connection.push({ kind: "write", xid: header.xid, zxid: 0, reply: null, closesSession: request.kind === "closeSession", audit });
+      const sessionId = connection.sessionId ?? 0n;
       this.#replication.forward({
         kind: "request",
-        sessionId: connection.sessionId ?? 0n,
+        sessionId,
         cxid: header.xid,
         request,
         identities: [...connection.identities],
+        ...(this.#local?.has(sessionId) ? { localSession: true as const } : {}),
       });
       return;
     }
@@ -438,16 +440,16 @@ export class Server {
     const sessionId = connection.sessionId!;
     if (request.kind === "closeSession") {
       local.remove(sessionId);
-      const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.OK }, body: null };
-      connection.push({ kind: "ready", reply, thenClose: "session closed by client" });
+      const reply: Reply = { header: { xid: header.xid, zxid: 0, err: Code.OK }, body: null };
+      connection.push({ kind: "ready", reply, thenClose: "session closed by client", zxidAtSend: true });
       return;
     }
     if (createsEphemeral(request)) {
       if (this.config.localSessions?.upgrading === true) {
         this.#upgradeSession(sessionId, local);
       } else if (request.kind !== "multi") {
-        const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.EPHEMERALONLOCALSESSION }, body: null };
-        connection.push({ kind: "ready", reply, thenClose: null });
+        const reply: Reply = { header: { xid: header.xid, zxid: 0, err: Code.EPHEMERALONLOCALSESSION }, body: null };
+        connection.push({ kind: "ready", reply, thenClose: null, zxidAtSend: true });
         return;
       }
       // A multi goes to the leader as in ZooKeeper, where the ephemeral op fails inside the multi.
@@ -474,14 +476,12 @@ export class Server {
   }
 
   /**
-   * Leader: whether `sessionId` is a local session, this member's or another's (ZooKeeper's
-   * LeaderSessionTracker.checkSession): not one of the ensemble's, and made here as a local one or
-   * by another member. Its requests pass the session check, but it may not own an ephemeral.
+   * Leader: whether `sessionId` is its own local session (a learner's says so when it forwards:
+   * ForwardedRequestMessage.localSession). Its requests pass the session check, but it may not own
+   * an ephemeral.
    */
   #localSessionKind(sessionId: bigint): PrepContext["localSession"] {
-    if (this.config.localSessions === undefined || this.#replication === null || this.#sessions.get(sessionId) !== undefined) return undefined;
-    if (this.#local?.has(sessionId)) return "here";
-    return serverIdOfSession(sessionId) !== this.config.serverId ? "elsewhere" : undefined;
+    return this.#local?.has(sessionId) && this.#sessions.get(sessionId) === undefined ? "here" : undefined;
   }
 
   /** What the audit log keeps of a write until it is answered; null when the log is off or the kind is not audited. */
@@ -508,6 +508,7 @@ export class Server {
     cxid: number,
     prepare: (context: PrepContext) => Txn,
     origin: { identities: PrepContext["identities"] } | null,
+    localSession: PrepContext["localSession"] = this.#localSessionKind(sessionId),
   ): Zxid {
     const zxid = ++this.#lastPreparedZxid;
     const txn = prepare({
@@ -516,7 +517,7 @@ export class Server {
       identities: origin?.identities ?? [],
       pending: this.#pending,
       sessions: this.#sessions,
-      localSession: this.#localSessionKind(sessionId),
+      localSession,
       extendedTypesEnabled: this.config.extendedTypesEnabled,
       saslEnabled: this.config.sasl !== undefined,
       x509Enabled: this.config.x509 === true,
@@ -679,7 +680,8 @@ export class Server {
         this.#syncWaiting.delete(connection.id);
         this.#reply(connection, { header: { xid: entry.xid, zxid: this.tree.lastZxid, err: 0 }, body: { kind: "sync", path: entry.path } });
       } else if (entry.kind === "ready") {
-        this.#reply(connection, entry.reply);
+        const header = entry.zxidAtSend === true ? { ...entry.reply.header, zxid: this.tree.lastZxid } : entry.reply.header;
+        this.#reply(connection, { ...entry.reply, header });
         if (entry.thenClose !== null) {
           connection.shift();
           this.#close(connection, entry.thenClose);
@@ -828,7 +830,7 @@ export class Server {
     this.#touch(sessionId, this.#sessions.get(sessionId)?.timeoutMs ?? 0);
     this.#submit(sessionId, cxid, (context): Txn => this.#prepareOwned(request, context, from), {
       identities: message.identities,
-    });
+    }, message.localSession === true && this.config.localSessions !== undefined ? "elsewhere" : undefined);
   }
 
   /**

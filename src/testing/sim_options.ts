@@ -10,7 +10,7 @@ import type { DiskFaults } from "./sim_disk.ts";
 import type { NetworkFaults } from "./sim_network.ts";
 import type { ClientOptions } from "./sim_client.ts";
 import type { WorkloadOptions } from "./sim_workload.ts";
-import type { Prng } from "./prng.ts";
+import { createPrng, type Prng } from "./prng.ts";
 import { between, chance, intBetween } from "./sim_random.ts";
 
 import { type WorkloadFeatures, NO_FEATURES } from "./sim_workload.ts";
@@ -39,6 +39,11 @@ export interface SimOptions {
   sessionLiveness: boolean;
   /** How peer messages are copied (default: structuredClone). */
   codec?: PeerCodec;
+  /**
+   * localSessionsEnabled on every member: null off, an object on; unset, drawn per seed (swarm, with
+   * no `plan` given: drawLocalSessions), else off.
+   */
+  localSessions?: { upgrading: boolean } | null;
   /** Replaces parts of the drawn plan (tests use this to force a fault on or off). */
   plan?: Partial<FaultPlan>;
   /** Replaces parts of the drawn workload mix (tests use this to force a request kind on). */
@@ -84,6 +89,19 @@ export interface SimServerConfig {
   containerCheckIntervalMs: number;
   /** "super:<base64 sha1>" or null. */
   superDigest: string | null;
+  /** localSessionsEnabled (with localSessionsUpgradingEnabled); absent: off. */
+  localSessions?: { upgrading: boolean };
+}
+
+/**
+ * Whether a swarm seed's members make local sessions (local_sessions.ts), and whether they upgrade.
+ * Drawn from its own stream of the seed, so that adding it changed no other draw of any seed (the
+ * regression seeds still replay the plans that found their bugs).
+ */
+export function drawLocalSessions(seed: number): { upgrading: boolean } | undefined {
+  const prng = createPrng((seed ^ 0x10ca1) >>> 0);
+  if (prng.next() >= 0.3) return undefined;
+  return { upgrading: prng.next() < 0.5 };
 }
 
 /** The password of the `super` user when a seed configures one (digest of "super:" + this). */
@@ -439,6 +457,7 @@ export function describePlan(plan: FaultPlan): string {
   return `profile ${plan.profile}, ${plan.faultTicks} ticks; faults: ${on.join(", ") || "none"}; net ${net.delayMsMin.toFixed(1)}-${net.delayMsMax.toFixed(1)} ms, breaks ${(breaks * 100).toFixed(2)}%/msg; ` +
     `disk ${plan.disk.writeMsMin.toFixed(1)}-${plan.disk.writeMsMax.toFixed(1)} ms; snapCount ${plan.snapshotTxnCount}, committedLog ${plan.committedLogMax}; ` +
     `session ${Math.round(plan.client.sessionTimeoutMs)} ms, pipeline ${plan.client.pipelineMax}; ` +
-    `server ${plan.server.extendedTypesEnabled ? "ttl on" : "ttl off"}, reaper ${plan.server.containerCheckIntervalMs.toFixed(0)} ms${plan.server.superDigest ? ", super" : ""}; ` +
+    `server ${plan.server.extendedTypesEnabled ? "ttl on" : "ttl off"}, reaper ${plan.server.containerCheckIntervalMs.toFixed(0)} ms${plan.server.superDigest ? ", super" : ""}` +
+    `${plan.server.localSessions === undefined ? "" : `, local sessions${plan.server.localSessions.upgrading ? " (upgrading)" : ""}`}; ` +
     `workload ${features.join(", ") || "basic"}`;
 }

@@ -32,7 +32,7 @@ import { createPrng, type Prng } from "./prng.ts";
 import { SimClient } from "./sim_client.ts";
 import { SimCluster } from "./sim_cluster.ts";
 import { QUIET_NETWORK } from "./sim_network.ts";
-import { DEFAULT_OPTIONS, defaultPlan, type FaultPlan, FIXED_TICKS, type SimOptions, swarmPlan, TICK_TIME_MS } from "./sim_options.ts";
+import { DEFAULT_OPTIONS, defaultPlan, drawLocalSessions, type FaultPlan, FIXED_TICKS, type SimOptions, swarmPlan, TICK_TIME_MS } from "./sim_options.ts";
 import { forkPrng } from "./sim_random.ts";
 import { Workload } from "./sim_workload.ts";
 
@@ -145,6 +145,10 @@ class Simulation {
     this.#prng = createPrng(options.seed);
     const planPrng = forkPrng(this.#prng);
     const plan = { ...(options.swarm ? swarmPlan(planPrng, options.voters) : defaultPlan(options.voters)), ...options.plan };
+    const localSessions = options.localSessions === undefined
+      ? (options.swarm && options.plan === undefined ? drawLocalSessions(options.seed) : undefined)
+      : options.localSessions ?? undefined;
+    if (localSessions !== undefined) plan.server = { ...plan.server, localSessions };
     if (options.workloadFeatures !== undefined) {
       plan.workload = { ...plan.workload, features: { ...plan.workload.features, ...options.workloadFeatures } };
     }
@@ -301,14 +305,17 @@ class Simulation {
     this.#silentFromMs = startMs;
     const leader = cluster.leader();
     const tracked = leader === null ? [] : cluster.replica(leader)!.server.sessions();
-    const timeoutMaxMs = tracked.reduce((max, session) => Math.max(max, session.timeoutMs), 0);
-    this.#sessionsDrained = tracked.length;
-    cluster.trace(`session liveness: clients silent; ${tracked.length} session(s), longest timeout ${timeoutMaxMs} ms`);
+    // Local sessions (localSessionsEnabled) live at their members alone, with the clients' timeout.
+    const local = () => cluster.members.reduce((sum, sid) => sum + (cluster.replica(sid)?.server.status().localSessionCount ?? 0), 0);
+    const localTimeoutMs = local() > 0 ? this.#plan.client.sessionTimeoutMs : 0;
+    const timeoutMaxMs = tracked.reduce((max, session) => Math.max(max, session.timeoutMs), localTimeoutMs);
+    this.#sessionsDrained = tracked.length + local();
+    cluster.trace(`session liveness: clients silent; ${tracked.length} session(s) and ${local()} local, longest timeout ${timeoutMaxMs} ms`);
     const drained = () => {
       const now = this.#synced();
       if (now === null) return false;
       const server = cluster.replica(now)!.server;
-      return server.sessions().length === 0 && server.tree.ephemeralCount === 0;
+      return server.sessions().length === 0 && server.tree.ephemeralCount === 0 && local() === 0;
     };
     const boundMs = timeoutMaxMs + SESSION_CLOSE_SLACK_MS;
     if (await this.#runUntil(startMs + boundMs, drained)) {
@@ -324,6 +331,8 @@ class Simulation {
           ? "there is no leader"
           : this.#synced() === null
           ? "the members are not synced"
+          : local() > 0
+          ? `the members still have ${local()} local session(s)`
           : `the leader ${now} still has ${describeOpenSessions(cluster.replica(now)!.server)}`),
     );
   }
@@ -371,7 +380,7 @@ class Simulation {
     const triggers = checkAgainstModel({
       entries,
       ops: this.#history.ops,
-      config: { extendedTypesEnabled: config.extendedTypesEnabled, superDigest: config.superDigest },
+      config: { extendedTypesEnabled: config.extendedTypesEnabled, superDigest: config.superDigest, localSessions: config.localSessions !== undefined },
       clientAddress: SIM_CLIENT_ADDRESS,
       report,
       finalTree: observedNodes(leaderReplica.server.tree),

@@ -146,6 +146,20 @@ describe("checkHistory", () => {
     assert.deepEqual(violations.map((v) => v.invariant), ["no acknowledged write lost", "no acknowledged write lost"]);
   });
 
+  test("a local session's close has no txn and is not ordered among writes; a session of the history's is still checked", () => {
+    const { report, violations } = collectViolations();
+    const history = new History();
+    const LOCAL = 0x300n; // never created in the history: a member's local session
+    op(history, { sessionId: LOCAL, client: 3, xid: 1, request: { kind: "closeSession" }, invokeMs: 40, completeMs: 41, reply: ok(1, z(5)) });
+    checkHistory(goodHistory(), history.ops, report);
+    assert.deepEqual(violations, [], "its reply carries the member's last zxid, another session's txn");
+    const global = collectViolations();
+    const withGlobal = new History();
+    op(withGlobal, { sessionId: S2, client: 2, xid: 9, request: { kind: "closeSession" }, invokeMs: 40, completeMs: 41, reply: ok(9, z(5)) });
+    checkHistory(goodHistory(), withGlobal.ops, global.report);
+    assert.deepEqual(global.violations.map((v) => v.invariant), ["no acknowledged write lost"]);
+  });
+
   test("fails on a request committed twice, and on a session's txns out of order", () => {
     const twice = collectViolations();
     checkHistory([txn(3, create("/a"), S1, 3), txn(4, create("/b"), S1, 3)], [], twice.report);

@@ -8,6 +8,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { LocalSessions } from "../../src/core/local_sessions.ts";
 import { SessionTracker } from "../../src/core/session_tracker.ts";
 import { formatFailure } from "../../src/testing/campaign.ts";
 import { SESSION_CLOSE_SLACK_MS } from "../../src/testing/checkers/liveness_checker.ts";
@@ -48,6 +49,22 @@ describe("liveness: convergence and sessions after faults stop", () => {
       assert.ok(result.stats.convergeMs <= LIVENESS_MS_MAX);
       assert.ok(result.stats.sessionsDrained > 0, "the phase had sessions to wait for");
       assert.ok(result.stats.sessionCloseLagMs <= SESSION_CLOSE_SLACK_MS);
+    }
+  });
+
+  test("with local sessions, every member's are gone once clients fall silent; a member that never expires them fails the run", async () => {
+    const options = { seed: 7, voters: 3, ticks: 40, plan: PLAN, localSessions: { upgrading: false }, workloadFeatures: { ttlBadModes: false } };
+    const healthy = await runSimulation(options);
+    assert.equal(healthy.failure, null, healthy.failure === null ? "" : formatFailure(healthy));
+    assert.ok(healthy.stats.sessionsDrained > 0, "the phase had local sessions to wait for");
+    const original = LocalSessions.prototype.expire;
+    LocalSessions.prototype.expire = () => [];
+    try {
+      const caught = await runSimulation(options);
+      assert.equal(caught.failure?.invariant, "every expired session is closed", JSON.stringify(caught.failure));
+      assert.match(caught.failure!.message, /still have \d+ local session\(s\)/);
+    } finally {
+      LocalSessions.prototype.expire = original;
     }
   });
 

@@ -1,7 +1,8 @@
 /**
  * Checks the clients' history against the final committed history:
  * - no acknowledged write lost: every write a client saw succeed is in the committed history, at
- *   the zxid of its reply, as that client's request (session and xid);
+ *   the zxid of its reply, as that client's request (session and xid); a local session's close,
+ *   which has no txn, excepted;
  * - at most once: no client request became two txns;
  * - per-client FIFO: a session's txns are in the order it sent them — except the SESSIONMOVED and
  *   SESSIONEXPIRED no-ops of a connection the client had abandoned: a request still in flight on a
@@ -30,10 +31,14 @@ export function checkHistory(
   connections: Iterable<ConnectionRecord> = [],
 ): void {
   const byZxid = new Map(entries.map((entry) => [entry.header.zxid, entry]));
-  checkAcknowledgedWrites(byZxid, ops, report);
+  const created = new Set(entries.filter((entry) => entry.txn.type === "createSession").map((entry) => entry.header.sessionId));
+  // A local session (localSessionsEnabled) was never created in the history, and its close is its
+  // member's alone, with no txn: no write to find, nor to order against the others.
+  const txnWrite = (op: OpRecord) => isAcknowledgedWrite(op) && !(op.request.kind === "closeSession" && !created.has(op.sessionId));
+  checkAcknowledgedWrites(byZxid, ops.filter(txnWrite), report);
   checkAtMostOnceAndFifo(entries, report, abandonedNoOp(entries, ops, connections));
   checkMonotonic(ops, report);
-  checkRealTimeOrder(ops, report);
+  checkRealTimeOrder(ops, txnWrite, report);
 }
 
 /** A write the client saw succeed (a multi replies OK even when a sub-op failed: see its results). */
@@ -48,9 +53,9 @@ function describe(op: OpRecord): string {
   return `client ${op.client} session 0x${hex(op.sessionId)} xid ${op.xid} ${op.request.kind}${path} (server ${op.sid}, invoked at ${op.invokeMs.toFixed(1)} ms)`;
 }
 
-function checkAcknowledgedWrites(byZxid: ReadonlyMap<Zxid, TxnEntry>, ops: readonly OpRecord[], report: Report): void {
-  for (const op of ops) {
-    if (!isAcknowledgedWrite(op)) continue;
+/** `writes`: the acknowledged writes that must be txns. */
+function checkAcknowledgedWrites(byZxid: ReadonlyMap<Zxid, TxnEntry>, writes: readonly OpRecord[], report: Report): void {
+  for (const op of writes) {
     const zxid = op.reply!.header.zxid;
     const entry = byZxid.get(zxid);
     if (entry === undefined) {
@@ -149,10 +154,10 @@ function checkMonotonic(ops: readonly OpRecord[], report: Report): void {
 }
 
 /** Linearizable writes, and syncs that see every write completed before them. */
-function checkRealTimeOrder(ops: readonly OpRecord[], report: Report): void {
-  const writes = ops.filter(isAcknowledgedWrite).sort((a, b) => a.completeMs! - b.completeMs! || a.index - b.index);
+function checkRealTimeOrder(ops: readonly OpRecord[], txnWrite: (op: OpRecord) => boolean, report: Report): void {
+  const writes = ops.filter(txnWrite).sort((a, b) => a.completeMs! - b.completeMs! || a.index - b.index);
   const probes = ops
-    .filter((op) => isAcknowledgedWrite(op) || (op.request.kind === "sync" && op.reply?.header.err === Code.OK))
+    .filter((op) => txnWrite(op) || (op.request.kind === "sync" && op.reply?.header.err === Code.OK))
     .sort((a, b) => a.invokeMs - b.invokeMs || a.index - b.index);
   let done = 0;
   let latest: OpRecord | null = null;

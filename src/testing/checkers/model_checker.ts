@@ -64,7 +64,7 @@ export interface ModelTriggers {
 }
 
 /** Refusals that depend on session ownership and timing, not on the tree. */
-const SESSION_LEVEL: ReadonlySet<number> = new Set([Code.SESSIONMOVED, Code.SESSIONEXPIRED]);
+const SESSION_LEVEL: ReadonlySet<number> = new Set([Code.SESSIONMOVED, Code.SESSIONEXPIRED, Code.EPHEMERALONLOCALSESSION]);
 /** Read outcomes that the tree decides (others: the connection or session failed). */
 const TREE_READ_CODES: ReadonlySet<number> = new Set([Code.OK, Code.NONODE, Code.NOAUTH]);
 const READ_KINDS: ReadonlySet<string> = new Set([

@@ -46,6 +46,11 @@ import {
 export interface ModelConfig extends AclConfig {
   /** `zookeeper.extendedTypesEnabled`: TTL nodes allowed. */
   extendedTypesEnabled: boolean;
+  /**
+   * `localSessionsEnabled`: a session the history never created is a member's local one, whose
+   * writes pass the session check but which may not own an ephemeral.
+   */
+  localSessions?: boolean;
 }
 
 /** Who sends a write, and the txn it became: its zxid and the leader's time. */
@@ -178,7 +183,9 @@ export class ZnodeModel {
   }
 
   #checkSession(context: WriteContext): void {
-    if (!this.tree.isOpen(context.sessionId)) refuse(Code.SESSIONEXPIRED);
+    if (this.tree.isOpen(context.sessionId)) return;
+    if (this.#config.localSessions === true && !this.tree.isKnown(context.sessionId)) return;
+    refuse(Code.SESSIONEXPIRED);
   }
 
   #require(path: string): ModelNode {
@@ -198,6 +205,9 @@ export class ZnodeModel {
     if (opcode === "createTTL" ? !ttlMode || request.ttl <= 0n || request.ttl > TTL_MAX : ttlMode) {
       refuse(Code.BADARGUMENTS);
     }
+    // A local session may not own an ephemeral: the leader's checkGlobalSession (or, for its own
+    // local sessions, EPHEMERALONLOCALSESSION: a session-level refusal, judged for plausibility).
+    if ((flags === 1 || flags === 3) && opcode !== "createContainer" && !this.tree.isOpen(context.sessionId)) refuse(Code.SESSIONEXPIRED);
     this.#checkSession(context);
     if (path.lastIndexOf("/") < 0 || path.includes("\0")) refuse(Code.BADARGUMENTS);
     const acl = fixupAcl(request.acl, context.identities) ?? refuse(Code.INVALIDACL);
