@@ -400,8 +400,8 @@ export class Server {
         this.#replication!.sync(remote);
       }
     } else if (WRITE_KINDS.has(request.kind) && this.#storageFailure !== null) {
-      const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.NOTREADONLY }, body: null };
-      connection.push({ kind: "ready", reply, thenClose: request.kind === "closeSession" ? "session close refused: storage failed" : null });
+      const reply: Reply = { header: { xid: header.xid, zxid: 0, err: Code.NOTREADONLY }, body: null };
+      connection.push({ kind: "ready", reply, thenClose: request.kind === "closeSession" ? "session close refused: storage failed" : null, zxidAtSend: true });
     } else if (WRITE_KINDS.has(request.kind) && this.#local !== null && connection.sessionId !== null && this.#local.has(connection.sessionId)) {
       this.#localSessionWrite(connection, header, request, this.#local);
     } else if (WRITE_KINDS.has(request.kind)) {
@@ -541,8 +541,8 @@ export class Server {
       this.#submitPrepared(connection, header, false, null, () => ({ type: "error", err: Code.MARSHALLINGERROR }));
       return;
     }
-    const reply: Reply = { header: { xid: header.xid, zxid: this.tree.lastZxid, err: Code.MARSHALLINGERROR }, body: null };
-    connection.push({ kind: "ready", reply, thenClose: null });
+    const reply: Reply = { header: { xid: header.xid, zxid: 0, err: Code.MARSHALLINGERROR }, body: null };
+    connection.push({ kind: "ready", reply, thenClose: null, zxidAtSend: true });
   }
 
   /** Sends an auth decision (connection_auth.ts): the reply, a log line, and the close it asks for. */
