@@ -64,8 +64,8 @@ export interface VsZooKeeperSettings {
   tls?: boolean;
   /**
    * Run the standalone and the 3-server phases again with the raw load generator (raw_load.ts, its
-   * own process, pre-encoded requests), which costs a few µs per op where Corral's client costs
-   * 10-20: the servers, not the generator, are then the limit. Default true.
+   * own process, pre-encoded requests, issue 14's 24 × 64 setup), the same generator for both
+   * servers and measured apart from them. Default true.
    */
   raw?: boolean;
   /** The raw generator's connections (spread over the servers) and requests in flight on each; default 24 × 64. */

@@ -219,8 +219,9 @@ function rawTableNote(setup: RawTableSetup): string {
     `${setup.connections} connections (spread round-robin over the members in the 3-server rows) × ` +
     `${setup.outstanding} requests in flight each, encoded once (only the xid changes), replies read by their ` +
     "header alone, each connection on one of the 1 KiB znodes. Its own CPU over the window is the load " +
-    "generator column: it costs a few µs per op, so the servers, not it, are the limit here, unlike the " +
-    "Corral-client tables. " +
+    "generator column (it writes once per reply, so it is not much cheaper than Corral's client); where " +
+    "a server's CPU per op is no larger than it (standalone reads), ops/s is partly the generator's limit, " +
+    "and server CPU per op is the figure to compare. " +
     `${setup.rounds} rounds in ABBA order (ZooKeeper first in odd rounds, last in even ones), each workload ` +
     `${seconds(setup.durationMs)} s after ${seconds(setup.warmupMs)} s of warm-up; server CPU read when the ` +
     "generator's measured window opens and closes. Ratios and targets as above.";
