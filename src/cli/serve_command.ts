@@ -88,7 +88,8 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
   const servers = cfg?.servers ?? [];
   const dataDir = args.dataDir ?? cfg?.dataDir ?? null;
   let ensemble: EnsemblePlan | null = null;
-  if (cfg !== null && servers.length > 1) {
+  // One server.N line is a standalone server unless standaloneEnabled=false (then an ensemble of one).
+  if (cfg !== null && (servers.length > 1 || (servers.length === 1 && !cfg.standaloneEnabled))) {
     try {
       ensemble = planEnsemble(cfg, args.configPath ?? "zoo.cfg", dataDir, myIdText, warnings);
     } catch (error) {
@@ -96,7 +97,6 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
       throw error;
     }
   }
-  // A single server.N line is a standalone server (ZooKeeper's standaloneEnabled default).
   const me = ensemble === null ? servers[0] : servers.find((server) => server.id === ensemble.myId);
   const securePort = cfg?.tls.secureClientPort ?? null;
   const port = args.port ?? cfg?.clientPort ?? me?.clientPort ?? securePort;
@@ -120,6 +120,7 @@ export function planServe(args: ServeArgs, cfg: ZooCfg | null, nowMs: number, my
     superDigest: cfg?.superDigest ?? null,
     // Members only: ZooKeeper's standalone server has no local sessions either.
     ...(cfg?.localSessions.enabled === true && ensemble !== null ? { localSessions: { upgrading: cfg.localSessions.upgrading } } : {}),
+    ...(cfg?.reconfigEnabled === true && ensemble !== null ? { reconfigEnabled: true, standaloneEnabled: cfg.standaloneEnabled } : {}),
     ...(args.authIdentitiesMax === null ? {} : { authIdentitiesMax: args.authIdentitiesMax }),
   });
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) {

@@ -60,6 +60,13 @@ export interface ZooCfg {
   readOnlyModeEnabled: boolean;
   /** `localSessionsEnabled` and `localSessionsUpgradingEnabled` (both default false, as ZooKeeper's). */
   localSessions: { enabled: boolean; upgrading: boolean };
+  /** `reconfigEnabled` (default false, as ZooKeeper's): members accept the reconfig request. */
+  reconfigEnabled: boolean;
+  /**
+   * `standaloneEnabled` (default true): one server.N line makes a standalone server. False makes it
+   * an ensemble of one, which a reconfig can grow, and a reconfig must then keep one voter, not two.
+   */
+  standaloneEnabled: boolean;
   /** `DigestAuthenticationProvider.superDigest`: "super:<base64 sha1>". */
   superDigest: string | null;
   /** `metricsProvider.*`: the Prometheus endpoint when className names ZooKeeper's Prometheus provider. */
@@ -151,6 +158,8 @@ export function defaultZooCfg(): ZooCfg {
     extendedTypesEnabled: false,
     readOnlyModeEnabled: false,
     localSessions: { enabled: false, upgrading: false },
+    reconfigEnabled: false,
+    standaloneEnabled: true,
     auditEnabled: false,
     auditLogFile: null,
     superDigest: null,
@@ -188,7 +197,7 @@ export const KNOWN_KEYS: readonly string[] = [
   "tickTime", "dataDir", "dataLogDir", "clientPort", "clientPortAddress", "maxClientCnxns", "minSessionTimeout",
   "maxSessionTimeout", "4lw.commands.whitelist", "jute.maxbuffer", "initLimit", "syncLimit", "peerType",
   "quorumListenOnAllIPs", "autopurge.snapRetainCount", "autopurge.purgeInterval", "snapSizeLimitInKb", "snapCount",
-  "extendedTypesEnabled", "readonlymode.enabled", "localSessionsEnabled", "localSessionsUpgradingEnabled", "DigestAuthenticationProvider.superDigest",
+  "extendedTypesEnabled", "readonlymode.enabled", "localSessionsEnabled", "localSessionsUpgradingEnabled", "reconfigEnabled", "standaloneEnabled", "DigestAuthenticationProvider.superDigest",
   "metricsProvider.className", "metricsProvider.httpHost", "metricsProvider.httpPort", "metricsProvider.exportJvmInfo",
   "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.commandURL", "admin.snapshot.enabled",
   "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes", "audit.enable", "audit.logFile",
@@ -296,6 +305,12 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
         break;
       case "localSessionsUpgradingEnabled":
         cfg.localSessions.upgrading = boolean(v, entry.key, fail);
+        break;
+      case "reconfigEnabled":
+        cfg.reconfigEnabled = boolean(v, entry.key, fail);
+        break;
+      case "standaloneEnabled":
+        cfg.standaloneEnabled = boolean(v, entry.key, fail);
         break;
       case "DigestAuthenticationProvider.superDigest":
       case "zookeeper.DigestAuthenticationProvider.superDigest":

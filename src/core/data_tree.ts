@@ -226,6 +226,8 @@ export class DataTree {
         return this.#delete(header.zxid, txn.path, changes);
       case "setData":
         return this.#setData(header, txn.path, txn.data, txn.version, changes);
+      case "reconfig":
+        return this.#setData(header, CONFIG_NODE, txn.data, -1, changes);
       case "setACL":
         return this.#setAcl(txn.path, txn.acl, txn.aversion);
       case "check":

@@ -28,7 +28,7 @@
  * split decision (possible with lost messages, as in ZooKeeper) is resolved by the next election.
  */
 import type { PeerState, Sid, VoteMessage } from "./peer_messages.ts";
-import type { QuorumVerifier } from "./quorum.ts";
+import type { Quorum } from "./quorum.ts";
 import { type Zxid, zxidEpoch } from "./zxid.ts";
 
 /** Vote.leader of an observer that has not yet heard of any candidate (no valid sid is 0). */
@@ -80,7 +80,7 @@ export type ElectionOutput = ElectionSend | ElectionDecided;
 
 export interface FastLeaderElectionOptions {
   myId: Sid;
-  quorum: QuorumVerifier;
+  quorum: Quorum;
   /** Ticks between a quorum agreeing with our vote and deciding; 0 decides at once. Default 2. */
   finalizeWaitTicks?: number;
   /** Ticks before the first re-send of an undecided vote. Defaults to finalizeWaitTicks (at least 1). */
@@ -139,11 +139,11 @@ function sameVote(a: RecordedVote, b: RecordedVote): boolean {
  */
 export class FastLeaderElection {
   readonly myId: Sid;
-  readonly quorum: QuorumVerifier;
+  #quorum: Quorum;
   readonly finalizeWaitTicks: number;
   readonly notificationTimeoutTicksMin: number;
   readonly notificationTimeoutTicksMax: number;
-  readonly #isVoter: boolean;
+  #isVoter: boolean;
   #looking = false;
   #logicalClock = 0;
   /** Our own vote at the start of a round; null for an observer. */
@@ -177,12 +177,27 @@ export class FastLeaderElection {
       throw new RangeError(`notificationTimeoutTicksMin ${min} exceeds notificationTimeoutTicksMax ${max}`);
     }
     this.myId = myId;
-    this.quorum = quorum;
+    this.#quorum = quorum;
     this.finalizeWaitTicks = finalizeWaitTicks;
     this.notificationTimeoutTicksMin = min;
     this.notificationTimeoutTicksMax = max;
     this.#isVoter = quorum.isVoter(myId);
     this.#notificationTimeoutTicks = min;
+  }
+
+  get quorum(): Quorum {
+    return this.#quorum;
+  }
+
+  /**
+   * A reconfiguration changed the membership: later rounds count with `quorum`. The replica calls
+   * this between rounds and then `start`s one, so no vote of one membership is counted in another.
+   * @throws RangeError when this server is no member of `quorum` (a removed member stops looking).
+   */
+  setQuorum(quorum: Quorum): void {
+    if (!quorum.isMember(this.myId)) throw new RangeError(`myId ${this.myId} is not a member of [${quorum.members.join(", ")}]`);
+    this.#quorum = quorum;
+    this.#isVoter = quorum.isVoter(this.myId);
   }
 
   get looking(): boolean {
@@ -252,7 +267,7 @@ export class FastLeaderElection {
     );
     const outputs: ElectionOutput[] = [];
     if (!this.#accepts(from, vote)) return outputs;
-    if (!this.quorum.isVoter(from)) {
+    if (!this.#quorum.isVoter(from)) {
       // An observer asking where we stand: voters tell it; observers ignore each other.
       if (this.#isVoter) outputs.push(this.#sendProposal(from));
       return outputs;
@@ -261,7 +276,7 @@ export class FastLeaderElection {
     if (vote.state === "looking" && vote.electionEpoch < this.#logicalClock && this.#isVoter) {
       outputs.push(this.#sendProposal(from)); // it lags a round behind: bring it up to date
     }
-    if (!this.quorum.isVoter(vote.leader)) return outputs;
+    if (!this.#quorum.isVoter(vote.leader)) return outputs;
     if (this.#finalizeTicksLeft !== null && this.#isBetter(vote)) this.#finalizeTicksLeft = null;
     if (vote.state === "looking") this.#receiveLooking(from, vote, outputs);
     else this.#receiveOutOfElection(from, vote, outputs);
@@ -381,18 +396,18 @@ export class FastLeaderElection {
 
   #termPredicate(proposal: VoteProposal): boolean {
     const ours: RecordedVote = { ...proposal, electionEpoch: this.#logicalClock, state: "looking" };
-    return this.quorum.containsQuorum(agreeingSids(this.#recvset, ours));
+    return this.#quorum.containsQuorum(agreeingSids(this.#recvset, ours));
   }
 
   /** A quorum names this leader and epoch, and the leader itself says it leads (checkLeader). */
   #supportsLeader(votes: ReadonlyMap<Sid, RecordedVote>, vote: RecordedVote): boolean {
-    if (!this.quorum.containsQuorum(agreeingSids(votes, vote))) return false;
+    if (!this.#quorum.containsQuorum(agreeingSids(votes, vote))) return false;
     if (vote.leader === this.myId) return this.#logicalClock === vote.electionEpoch;
     return votes.get(vote.leader)?.state === "leading";
   }
 
   #decide(vote: VoteProposal, electionEpoch: number, outputs: ElectionOutput[]): void {
-    assert(this.quorum.isVoter(vote.leader), `server ${this.myId} is deciding for non-voter ${vote.leader}`);
+    assert(this.#quorum.isVoter(vote.leader), `server ${this.myId} is deciding for non-voter ${vote.leader}`);
     const state = vote.leader === this.myId ? "leading" : this.#isVoter ? "following" : "observing";
     const decision: ElectionDecided = {
       kind: "decided",
@@ -412,7 +427,7 @@ export class FastLeaderElection {
 
   /** Sends our vote to every other member (an observer: to the voters) and schedules the re-send. */
   #broadcast(outputs: ElectionOutput[]): void {
-    const targets = this.#isVoter ? this.quorum.members : this.quorum.voters;
+    const targets = this.#isVoter ? this.#quorum.members : this.#quorum.voters;
     for (const sid of targets) {
       if (sid !== this.myId) outputs.push(this.#sendProposal(sid));
     }
@@ -444,7 +459,7 @@ export class FastLeaderElection {
   }
 
   #accepts(from: Sid, vote: VoteMessage): boolean {
-    return from !== this.myId && this.quorum.isMember(from) && isWellFormed(vote);
+    return from !== this.myId && this.#quorum.isMember(from) && isWellFormed(vote);
   }
 
   #checkCurrent(current: CurrentVote): void {
@@ -452,7 +467,7 @@ export class FastLeaderElection {
       isWellFormed({ kind: "vote", ...current }),
       `current vote ${JSON.stringify(current)} is malformed`,
     );
-    assert(this.quorum.isVoter(current.leader), `current vote names ${current.leader}, which is not a voter`);
+    assert(this.#quorum.isVoter(current.leader), `current vote names ${current.leader}, which is not a voter`);
     assert(
       (current.state === "leading") === (current.leader === this.myId),
       `server ${this.myId} cannot be ${current.state} with leader ${current.leader}`,

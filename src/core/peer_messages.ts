@@ -26,6 +26,12 @@ export interface VoteMessage {
   peerEpoch: number;
   /** The sender's state. */
   state: PeerState;
+  /**
+   * The membership the sender knows committed, as /zookeeper/config's text, once a reconfig has
+   * committed (absent before): a member that missed it takes it from here (ZooKeeper's
+   * notifications carry the config the same way).
+   */
+  config?: Uint8Array;
 }
 
 // ---------------------------------------------------------------------------------------------------

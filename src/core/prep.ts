@@ -14,10 +14,12 @@ import type {
   DeleteRequest,
   Id,
   MultiWriteOp,
+  ReconfigRequest,
   SetACLRequest,
   SetDataRequest,
 } from "./records.ts";
 import { CreateFlags, Perms } from "./records.ts";
+import { prepareReconfig, type ReconfigSettings } from "./reconfig_prep.ts";
 import type { SessionTracker } from "./session_tracker.ts";
 import { CONTAINER_OWNER, type CreateTxn, nodeKindOf, TTL_MAX, ttlOwner, type Txn } from "./txn.ts";
 import type { Zxid } from "./zxid.ts";
@@ -40,12 +42,12 @@ export interface PrepContext {
    * SESSIONEXPIRED for another member's, from its checkGlobalSession). Absent: the ensemble's.
    */
   localSession?: "here" | "elsewhere";
+  /** Dynamic reconfiguration's settings and the leader's view (reconfig_prep.ts); absent: disabled. */
+  reconfig?: ReconfigSettings;
 }
 
 /** A write request as prep receives it. */
-export type WriteRequest = MultiWriteOp | SetACLRequest | { kind: "multi"; ops: MultiWriteOp[] } | {
-  kind: "reconfig";
-};
+export type WriteRequest = MultiWriteOp | SetACLRequest | { kind: "multi"; ops: MultiWriteOp[] } | ReconfigRequest;
 
 /** Prepares one write; failures come back as error txns, never as exceptions. */
 export function prepareWrite(request: WriteRequest, context: PrepContext): Txn {
@@ -74,8 +76,7 @@ function prepareOne(request: Exclude<WriteRequest, { kind: "multi" }>, context: 
     case "check":
       return prepareCheck(request, context);
     case "reconfig":
-      // Dynamic reconfiguration is disabled, as in a default ZooKeeper (reconfigEnabled=false).
-      throw new KeeperCodeError(Code.RECONFIGDISABLED);
+      return prepareReconfig(request, context);
   }
 }
 

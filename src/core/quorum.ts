@@ -15,6 +15,21 @@ export const VOTERS_RECOMMENDED_MAX = 13;
 /** More sids than this in one `containsQuorum` call means the caller passed something unbounded. */
 const SIDS_SCANNED_MAX = 4096;
 
+/**
+ * What election and Zab ask of a membership: who votes, who only observes, and whether some sids
+ * make a quorum. A QuorumVerifier (one configuration) or a JointQuorum (a reconfiguration under way).
+ */
+export interface Quorum {
+  readonly voters: readonly Sid[];
+  readonly observers: readonly Sid[];
+  readonly members: readonly Sid[];
+  isVoter(sid: Sid): boolean;
+  isObserver(sid: Sid): boolean;
+  isMember(sid: Sid): boolean;
+  containsQuorum(sids: Iterable<Sid>): boolean;
+  containsQuorumOf(sids: ReadonlySet<Sid>): boolean;
+}
+
 export interface QuorumVerifierOptions {
   /** The voting members (participants). At least one. */
   voters: readonly Sid[];
@@ -33,7 +48,7 @@ export interface QuorumVerifierOptions {
  * quorum.quorumSize; // 2
  * quorum.containsQuorum([1, 4]); // false: the observer does not count
  */
-export class QuorumVerifier {
+export class QuorumVerifier implements Quorum {
   /** Voting sids, ascending. */
   readonly voters: readonly Sid[];
   /** Observer sids, ascending. */
@@ -114,6 +129,56 @@ export class QuorumVerifier {
       if (this.#voterSet.has(sid) && ++counted >= this.quorumSize) return true;
     }
     return false;
+  }
+}
+
+/**
+ * Two configurations at once, while a reconfiguration is proposed but not known committed (Shraer
+ * et al.; ZooKeeper's quorumVerifier and lastSeenQuorumVerifier): a set of sids is a quorum only
+ * when it holds a quorum of each, so every decision taken meanwhile intersects every quorum of
+ * either configuration. A voter of either votes; a member of either is a member.
+ */
+export class JointQuorum implements Quorum {
+  readonly voters: readonly Sid[];
+  readonly observers: readonly Sid[];
+  readonly members: readonly Sid[];
+  readonly #configs: readonly QuorumVerifier[];
+
+  constructor(configs: readonly QuorumVerifier[]) {
+    if (configs.length === 0) throw new RangeError("a joint quorum needs at least one configuration");
+    this.#configs = configs;
+    const voters = new Set(configs.flatMap((config) => config.voters));
+    const members = new Set(configs.flatMap((config) => config.members));
+    this.voters = Object.freeze([...voters].sort((a, b) => a - b));
+    this.members = Object.freeze([...members].sort((a, b) => a - b));
+    this.observers = Object.freeze(this.members.filter((sid) => !voters.has(sid)));
+  }
+
+  isVoter(sid: Sid): boolean {
+    return this.#configs.some((config) => config.isVoter(sid));
+  }
+
+  isObserver(sid: Sid): boolean {
+    return this.isMember(sid) && !this.isVoter(sid);
+  }
+
+  isMember(sid: Sid): boolean {
+    return this.#configs.some((config) => config.isMember(sid));
+  }
+
+  containsQuorum(sids: Iterable<Sid>): boolean {
+    const seen: Sid[] = [];
+    for (const sid of sids) {
+      seen.push(sid);
+      if (seen.length > SIDS_SCANNED_MAX) {
+        throw new RangeError(`containsQuorum was given more than ${SIDS_SCANNED_MAX} sids; pass a finite set`);
+      }
+    }
+    return this.#configs.every((config) => config.containsQuorum(seen));
+  }
+
+  containsQuorumOf(sids: ReadonlySet<Sid>): boolean {
+    return this.#configs.every((config) => config.containsQuorumOf(sids));
   }
 }
 

@@ -10,6 +10,9 @@
 import { FastLeaderElection } from "./election.ts";
 import type { PeerMessage, PeerState, Sid, VoteMessage } from "./peer_messages.ts";
 import type { PersistRequest, SnapshotHeader, SnapshotNode } from "./persistence.ts";
+import { CONFIG_NODE } from "./data_tree.ts";
+import { type Configuration, configurationOf, configurationOfSids, Membership } from "./membership.ts";
+import { MemberSpecError, parseQuorumConfigText } from "./member_spec.ts";
 import { QuorumVerifier } from "./quorum.ts";
 import { readOnlyGraceMs } from "./read_only_mode.ts";
 import { type QuorumConfig, quorumConfigText } from "./quorum_config.ts";
@@ -52,6 +55,11 @@ export interface ReplicaConfig {
   readOnlyMode?: boolean;
 }
 
+/** A removed member asks for news every this many election ticks (about once a second). */
+const REMOVED_BEACON_TICKS = 10;
+/** A membership text in a vote is at most this long (255 members of ~100 bytes each fit easily). */
+const CONFIG_BYTES_MAX = 64 * 1024;
+
 export type ReplicaOutput = ServerOutput | { kind: "send"; to: Sid; message: PeerMessage };
 
 export interface ReplicaStatus {
@@ -69,7 +77,20 @@ export class Replica {
   readonly server: Server;
   readonly myId: Sid;
   readonly #config: ReplicaConfig;
-  readonly #quorum: QuorumVerifier;
+  /** The configuration(s) in force: changed by reconfig txns (membership.ts). */
+  readonly #membership: Membership;
+  /** The committed membership's text, as votes carry it once a reconfig has committed (see #sendVote). */
+  #committedText: { version: Zxid; bytes: Uint8Array } | null = null;
+  /** The version of the membership zoo.cfg gave: votes carry the committed one only once it is newer. */
+  readonly #staticVersion: Zxid;
+  /** Not a member of the configuration in force (a reconfig removed it): no election, no role. */
+  #removed = false;
+  /** Election ticks spent removed (see #beacon). */
+  #removedTicks = 0;
+  /** A reconfiguration changed the quorum while this member held a role: check it fits (#afterInput). */
+  #roleCheckDue = false;
+  /** The tree's /zookeeper/config parsed, by the node's mzxid (parsed once per change). */
+  #treeConfig: { mzxid: Zxid; configuration: Configuration | null } | null = null;
   readonly #election: FastLeaderElection;
   readonly #context: ZabContext;
   #state: PeerState = "looking";
@@ -100,7 +121,9 @@ export class Replica {
   constructor(config: ReplicaConfig, nowMs: number) {
     this.#config = config;
     this.myId = config.server.serverId;
-    this.#quorum = new QuorumVerifier({ voters: config.voters, observers: config.observers });
+    const verifier = new QuorumVerifier({ voters: config.voters, observers: config.observers });
+    this.#membership = new Membership(config.quorumConfig === undefined ? configurationOfSids(verifier) : { config: config.quorumConfig, verifier });
+    this.#staticVersion = config.quorumConfig?.version ?? 0;
     this.#committedLog = new CommittedLog(config.committedLogMax ?? 10_000);
     this.server = new Server(config.server, nowMs);
     this.server.setServing(false);
@@ -114,21 +137,25 @@ export class Replica {
     this.#nextElectionTickMs = nowMs + this.#electionTickMs;
     this.#election = new FastLeaderElection({
       myId: this.myId,
-      quorum: this.#quorum,
+      quorum: this.#membership.quorum,
       ...(config.finalizeWaitTicks === undefined ? {} : { finalizeWaitTicks: config.finalizeWaitTicks }),
     });
+    const membership = this.#membership;
     this.#context = {
       myId: this.myId,
-      quorum: this.#quorum,
+      get quorum() {
+        return membership.quorum;
+      },
+      membership,
       server: this.server,
       initLimitTicks: config.initLimitTicks,
       syncLimitTicks: config.syncLimitTicks,
-      committed: (entry) => this.#remember(entry),
+      committed: (entry) => this.#onCommitted(entry),
       historyReset: () => this.#committedLog.clear(),
       send: (to, message) => this.#outputs.push({ kind: "send", to, message }),
       persist: (request, then) => this.#persist(request, then),
       stepDown: (reason) => this.#stepDown(reason),
-      serving: (on) => this.server.setServing(on),
+      serving: (on) => this.#setServing(on),
       log: (level, message) => this.#outputs.push({ kind: "log", level, message }),
     };
   }
@@ -160,6 +187,10 @@ export class Replica {
     if (this.#started) return;
     this.#started = true;
     this.server.finishRecovery();
+    // A reconfig recovered from the log or a snapshot is not known committed: both configurations
+    // count until an established epoch, a commit or a member's vote says which one is in force.
+    const recovered = this.#treeConfiguration();
+    if (recovered !== null) this.#membership.seen(recovered);
     this.#lookForLeader();
   }
 
@@ -174,7 +205,9 @@ export class Replica {
     // a few ticks (bounded).
     for (let catchUp = 0; catchUp < 4 && nowMs >= this.#nextElectionTickMs; catchUp++) {
       this.#nextElectionTickMs += this.#electionTickMs;
-      if (this.#state === "looking") for (const output of this.#election.tick()) this.#onElectionOutput(output);
+      if (this.#state !== "looking") continue;
+      if (!this.#removed) for (const output of this.#election.tick()) this.#onElectionOutput(output);
+      else if (++this.#removedTicks % REMOVED_BEACON_TICKS === 0) this.#beacon();
     }
     if (nowMs >= this.#nextElectionTickMs) this.#nextElectionTickMs = nowMs + this.#electionTickMs;
     for (let catchUp = 0; catchUp < 4 && nowMs >= this.#nextRoleTickMs; catchUp++) {
@@ -193,6 +226,7 @@ export class Replica {
     }
     if (nowMs >= this.#nextReportMs) this.#nextReportMs = nowMs + halfTickMs;
     if (this.#readOnlyDueMs() <= nowMs) this.server.setReadOnly(true);
+    this.#afterInput();
   }
 
   /** When this member starts serving read-only clients, if it is looking with read-only mode on. */
@@ -213,13 +247,17 @@ export class Replica {
   }
 
   receive(from: Sid, message: PeerMessage): void {
-    if (!this.#started || from === this.myId || !this.#quorum.isMember(from)) return;
-    if (message.kind === "vote") {
-      this.#onVote(from, message);
+    if (!this.#started || from === this.myId) return;
+    const theirVersion = message.kind === "vote" ? this.#adoptConfig(from, message.config) : null;
+    if (!this.#membership.quorum.isMember(from) || this.#removed) {
+      // A member a reconfig left out (or one that knows an older membership) asks: tell it ours.
+      if (theirVersion !== null && !this.#removed) this.#teachMembership(from, theirVersion);
       return;
     }
-    if (this.#leader !== null) this.#leader.receive(from, message);
+    if (message.kind === "vote") this.#onVote(from, message);
+    else if (this.#leader !== null) this.#leader.receive(from, message);
     else if (this.#learner !== null) this.#learner.receive(from, message);
+    this.#afterInput();
   }
 
   /** The connection to a peer broke; its role state with us starts over. */
@@ -234,6 +272,7 @@ export class Replica {
     const due = [];
     while (this.#durable.length > 0 && this.#durable[0]!.writeSeq <= writeSeq) due.push(this.#durable.shift()!);
     for (const { role, then } of due) if (role === this.#role) then();
+    this.#afterInput();
   }
 
   open(connection: ConnectionId, info: ConnectionInfo): void {
@@ -274,6 +313,11 @@ export class Replica {
     };
   }
 
+  /** The configuration this member knows committed and the newest it has seen (equal when no reconfig is under way). */
+  get configuration(): { committed: Configuration; lastSeen: Configuration } {
+    return { committed: this.#membership.committed, lastSeen: this.#membership.lastSeen };
+  }
+
   /** Whether this member leads an established epoch (and which). */
   get leaderEpoch(): number | null {
     return this.#leader?.phase === "broadcast" ? this.#leader.epoch : null;
@@ -286,6 +330,13 @@ export class Replica {
     this.#state = "looking";
     this.#lookingSinceMs = this.#nowMs;
     this.#leaderSid = null;
+    const quorum = this.#membership.quorum;
+    this.#removed = !quorum.isMember(this.myId);
+    if (this.#removed) {
+      this.#log("warn", `server ${this.myId}: not a member of configuration 0x${this.#membership.lastSeen.config.version.toString(16)}; not taking part until a later one names it`);
+      return;
+    }
+    if (this.#election.quorum !== quorum) this.#election.setQuorum(quorum);
     for (const output of this.#election.start(this.#electionSelf())) this.#onElectionOutput(output);
   }
 
@@ -341,7 +392,7 @@ export class Replica {
 
   #onElectionOutput(output: ReturnType<FastLeaderElection["tick"]>[number]): void {
     if (output.kind === "send") {
-      this.#outputs.push({ kind: "send", to: output.to, message: output.message });
+      this.#outputs.push({ kind: "send", to: output.to, message: this.#withConfig(output.message) });
       return;
     }
     if (this.#state !== "looking") return;
@@ -419,6 +470,7 @@ export class Replica {
   #persist(request: PersistRequest, then?: () => void): void {
     const writeSeq = ++this.#writeSeq;
     this.#outputs.push({ kind: "persist", writeSeq, request });
+    this.#membershipOnPersist(request);
     if (then !== undefined) this.#durable.push({ writeSeq, role: this.#role, then });
   }
 
@@ -428,6 +480,157 @@ export class Replica {
     return last === undefined ? this.server.tree.lastZxid : last.header.zxid;
   }
 
+  // ------------------------------------------------------------------------------------------------
+  // Dynamic reconfiguration (membership.ts)
+
+  /** A txn was committed and applied by the role: a reconfig in it is in force once the epoch is. */
+  #onCommitted(entry: TxnEntry): void {
+    this.#remember(entry);
+    if (entry.txn.type !== "reconfig") return;
+    const established = this.#leader?.phase === "broadcast" || this.#learner?.phase === "broadcast";
+    const next = this.#configurationIn(entry.txn.data);
+    if (next === null) return;
+    // During a sync the txn is the leader's history, not yet established by a quorum of both.
+    if (established ? this.#membership.committedConfig(next) : this.#membership.seen(next)) this.#membershipChanged();
+  }
+
+  /** Serving starts once the epoch is established: the configuration its state holds is in force. */
+  #setServing(on: boolean): void {
+    this.server.setServing(on);
+    if (!on) return;
+    const inState = this.#treeConfiguration();
+    if (inState !== null && this.#membership.committedConfig(inState)) this.#membershipChanged();
+  }
+
+  /** What this member logs or drops changes what it has seen (called for every write it issues). */
+  #membershipOnPersist(request: PersistRequest): void {
+    let changed = false;
+    if (request.kind === "append") {
+      for (const entry of request.entries) {
+        if (entry.txn.type !== "reconfig") continue;
+        const next = this.#configurationIn(entry.txn.data);
+        if (next !== null && this.#membership.seen(next)) changed = true;
+      }
+    } else if (request.kind === "truncate") {
+      changed = this.#membership.truncatedAfter(request.zxid);
+    } else if (request.kind === "installSnapshot") {
+      changed = this.#membership.replacedBy(this.#treeConfiguration());
+    }
+    if (changed) this.#membershipChanged();
+  }
+
+  /**
+   * A member's vote says which membership it knows committed; a newer one is taken as is.
+   * @returns the version the vote carried (zoo.cfg's when none), or null when it did not parse.
+   */
+  #adoptConfig(from: Sid, bytes: unknown): Zxid | null {
+    if (bytes === undefined) return this.#staticVersion;
+    if (!(bytes instanceof Uint8Array) || bytes.length > CONFIG_BYTES_MAX) return null;
+    const next = this.#configurationIn(bytes);
+    if (next === null) return null;
+    if (next.config.version > this.#membership.committed.config.version) {
+      this.#log("info", `server ${this.myId}: member ${from} knows configuration 0x${next.config.version.toString(16)} committed; taking it`);
+      if (this.#membership.committedConfig(next)) this.#membershipChanged();
+    }
+    return next.config.version;
+  }
+
+  /**
+   * Answers a vote from outside our membership that carried an older committed membership than
+   * ours with our vote, which carries ours. Only older: an answer is never answered, so two
+   * members cannot bounce votes forever.
+   */
+  #teachMembership(to: Sid, theirVersion: Zxid): void {
+    if (theirVersion >= this.#membership.committed.config.version) return;
+    this.#outputs.push({ kind: "send", to, message: this.#withConfig(this.#ownVote()) });
+  }
+
+  /**
+   * A member no configuration names asks every member it ever knew, now and then, so that a later
+   * reconfig that adds it back reaches it (the answer carries the membership; see #teachMembership).
+   */
+  #beacon(): void {
+    const vote = this.#withConfig(this.#ownVote());
+    for (const sid of this.#everKnown()) if (sid !== this.myId) this.#outputs.push({ kind: "send", to: sid, message: vote });
+  }
+
+  #ownVote(): VoteMessage {
+    return {
+      kind: "vote",
+      leader: this.#leaderSid ?? this.myId,
+      zxid: this.#lastLoggedZxid(),
+      electionEpoch: this.#election.logicalClock,
+      peerEpoch: this.#currentEpoch,
+      state: this.#state,
+    };
+  }
+
+  /** zoo.cfg's members and every member of a configuration seen since. */
+  #everKnown(): Sid[] {
+    const known = new Set([...this.#config.voters, ...this.#config.observers]);
+    for (const sid of this.#membership.committed.verifier.members) known.add(sid);
+    for (const sid of this.#membership.lastSeen.verifier.members) known.add(sid);
+    return [...known];
+  }
+
+  /** Deferred role check (see #membershipChanged): after an input, when no role is mid-loop. */
+  #afterInput(): void {
+    if (!this.#roleCheckDue) return;
+    this.#roleCheckDue = false;
+    if (this.#state === "looking") return;
+    const quorum = this.#membership.quorum;
+    const me = this.myId;
+    const fits = this.#state === "leading" || this.#state === "following" ? quorum.isVoter(me) : quorum.isObserver(me);
+    if (!fits) {
+      const now = quorum.isMember(me) ? (quorum.isVoter(me) ? "a voter" : "an observer") : "no member";
+      this.#stepDown(`configuration 0x${this.#membership.lastSeen.config.version.toString(16)} makes this member ${now}`);
+    }
+  }
+
+  /**
+   * The quorum changed: a looking member starts a round under it; a leader no longer a voter, a
+   * follower no longer a voter, an observer now a voter and a removed member leave their role
+   * (and rejoin in the right one, or stop).
+   */
+  #membershipChanged(): void {
+    this.#log("info", `server ${this.myId}: configuration now ${quorumText(this.#membership)}`);
+    if (this.#state === "looking") {
+      if (this.#started) this.#lookForLeader();
+      return;
+    }
+    // A role may be in the middle of a loop (a leader committing several proposals): leave the
+    // role once this input is handled, not from inside it.
+    this.#roleCheckDue = true;
+  }
+
+  /** Votes carry the committed membership once a reconfig has committed, so lagging members learn it. */
+  #withConfig(message: VoteMessage): VoteMessage {
+    const committed = this.#membership.committed.config;
+    if (committed.version <= this.#staticVersion) return message;
+    if (this.#committedText?.version !== committed.version) {
+      this.#committedText = { version: committed.version, bytes: new TextEncoder().encode(quorumConfigText(committed)) };
+    }
+    return { ...message, config: this.#committedText.bytes };
+  }
+
+  /** /zookeeper/config in the tree as a configuration, or null when it holds none (or not one that parses). */
+  #treeConfiguration(): Configuration | null {
+    const node = this.server.tree.get(CONFIG_NODE);
+    if (node === undefined || node.data === null || node.data.length === 0) return null;
+    if (this.#treeConfig?.mzxid !== node.mzxid) this.#treeConfig = { mzxid: node.mzxid, configuration: this.#configurationIn(node.data) };
+    return this.#treeConfig.configuration;
+  }
+
+  #configurationIn(bytes: Uint8Array): Configuration | null {
+    try {
+      return configurationOf(parseQuorumConfigText(new TextDecoder().decode(bytes)));
+    } catch (error) {
+      if (!(error instanceof MemberSpecError || error instanceof RangeError)) throw error;
+      this.#log("warn", `server ${this.myId}: ignoring a membership that does not parse: ${error.message}`);
+      return null;
+    }
+  }
+
   #remember(entry: TxnEntry): void {
     this.#committedLog.push(entry);
   }
@@ -435,4 +638,12 @@ export class Replica {
   #log(level: "info" | "warn", message: string): void {
     this.#outputs.push({ kind: "log", level, message });
   }
+}
+
+function quorumText(membership: Membership): string {
+  const show = (configuration: Configuration) =>
+    `0x${configuration.config.version.toString(16)} (voters ${configuration.verifier.voters.join(",")}${
+      configuration.verifier.observers.length > 0 ? `; observers ${configuration.verifier.observers.join(",")}` : ""
+    })`;
+  return membership.inProgress ? `${show(membership.committed)} and ${show(membership.lastSeen)} jointly` : show(membership.committed);
 }

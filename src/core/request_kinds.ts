@@ -128,6 +128,8 @@ export function replyBody(txn: Txn, result: ApplyResult): Response | null {
       ? { kind: "create", path: result.path }
       : { kind: "create2", path: result.path, stat: result.stat };
   }
+  // ZooKeeper answers a reconfig with a GetDataResponse: the new membership and the node's Stat.
+  if (txn.type === "reconfig" && "stat" in result && result.stat !== null) return { kind: "getData", data: txn.data, stat: result.stat };
   if ((txn.type === "setData" || txn.type === "setACL") && "stat" in result && result.stat !== null) {
     return { kind: "stat", stat: result.stat };
   }

@@ -10,10 +10,11 @@ import { isAllowed } from "./acl.ts";
 import { answerAuth, type AuthAnswer, answerSasl, enforceAuth } from "./connection_auth.ts";
 import { auditEventsOf, ephemeralDeletionEvents, isAudited } from "./audit.ts";
 import { type AuditedRequest, Connection } from "./connection.ts";
-import { type ApplyResult, DataTree, type TreeChange } from "./data_tree.ts";
+import { type ApplyResult, CONFIG_NODE, DataTree, type TreeChange } from "./data_tree.ts";
 import { Code } from "./errors.ts";
 import { PendingChanges } from "./pending_changes.ts";
 import { type PrepContext, prepareCloseSession, prepareDeleteContainer } from "./prep.ts";
+import type { ReconfigSettings, ReconfigView } from "./reconfig_prep.ts";
 import { executeRead } from "./reads.ts";
 import { createsEphemeral, LocalSessions } from "./local_sessions.ts";
 import { ReadOnlySessions, refusedWhenReadOnly } from "./read_only_mode.ts";
@@ -57,6 +58,8 @@ import { type Zxid, zxidOf } from "./zxid.ts";
  */
 export interface Replication {
   readonly role: "leader" | "learner";
+  /** The leader's view for a reconfig's prep (reconfig_prep.ts); null unless leading in broadcast. */
+  reconfigView(): ReconfigView | null;
   propose(entry: TxnEntry): void;
   forward(message: ForwardedRequestMessage): void;
   /**
@@ -127,9 +130,19 @@ export class Server {
   #touched = new Map<bigint, number>();
   /** An ensemble's /zookeeper/config content (quorum_config.ts), put back after every recovery or SNAP. */
   #quorumConfig: { data: Uint8Array; version: Zxid } | null = null;
+  /** What a reconfig's prep reads (one object: the leader's view is looked up only for a reconfig). */
+  readonly #reconfig: ReconfigSettings;
 
   constructor(config: ServerConfig, nowMs = config.sessionIdSeedMs) {
     this.config = config;
+    const server = this;
+    this.#reconfig = {
+      enabled: config.reconfigEnabled === true,
+      standaloneEnabled: config.standaloneEnabled !== false,
+      get view() {
+        return server.#replication?.reconfigView() ?? null;
+      },
+    };
     this.#nowMs = nowMs;
     this.#pending = new PendingChanges(this.tree);
     this.#sessions = new SessionTracker({
@@ -521,6 +534,7 @@ export class Server {
       extendedTypesEnabled: this.config.extendedTypesEnabled,
       saslEnabled: this.config.sasl !== undefined,
       x509Enabled: this.config.x509 === true,
+      reconfig: this.#reconfig,
     });
     this.#commit({ header: this.#header(sessionId, cxid, zxid), txn });
     return zxid;
@@ -1070,7 +1084,9 @@ export class Server {
   /** … and done: prep continues after the last recovered zxid. */
   finishRecovery(): void {
     if (this.#replaying === false) this.tree.linkLoadedNodes();
-    if (this.#quorumConfig !== null) this.tree.setQuorumConfig(this.#quorumConfig.data, this.#quorumConfig.version, this.#nowMs);
+    // A reconfig's membership in the recovered state (its mzxid is its version) is newer than zoo.cfg's.
+    const config = this.#quorumConfig;
+    if (config !== null && (this.tree.get(CONFIG_NODE)?.mzxid ?? 0) <= config.version) this.tree.setQuorumConfig(config.data, config.version, this.#nowMs);
     this.#replaying = true;
     this.#pending.reset();
     this.#lastPreparedZxid = this.tree.lastZxid;

@@ -60,6 +60,12 @@ export interface ServerConfig {
    * ignores it, as ZooKeeper's does.
    */
   localSessions?: LocalSessionsConfig;
+  /**
+   * zoo.cfg `reconfigEnabled` (default false: a reconfig request gets RECONFIGDISABLED) and
+   * `standaloneEnabled` (default true: a reconfiguration must keep at least two voters).
+   */
+  reconfigEnabled?: boolean;
+  standaloneEnabled?: boolean;
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
   /** snapCount: a snapshot is due after this many txns (0 = never; the driver has no store). */

@@ -37,6 +37,11 @@ export type Txn =
   | { type: "setData"; path: string; data: Uint8Array | null; version: number }
   | { type: "setACL"; path: string; acl: ACL[]; aversion: number }
   | { type: "check"; path: string; version: number }
+  /**
+   * A dynamic reconfiguration: /zookeeper/config becomes `data` (the new membership's text, whose
+   * version= is this txn's zxid), as ZooKeeper's reconfig SetDataTxn with version -1.
+   */
+  | { type: "reconfig"; data: Uint8Array }
   | { type: "multi"; txns: Txn[] }
   /** A failed multi: the per-op codes (0 before the failure, the code, -2 after). */
   | { type: "multiError"; codes: number[] }

@@ -1,13 +1,16 @@
 /** What the Zab roles (zab_leader.ts, zab_learner.ts) need from the replica that hosts them. */
 import type { PeerMessage, Sid } from "./peer_messages.ts";
 import type { PersistRequest } from "./persistence.ts";
-import type { QuorumVerifier } from "./quorum.ts";
+import type { Membership } from "./membership.ts";
+import type { Quorum } from "./quorum.ts";
 import type { Server } from "./server.ts";
 import type { TxnEntry } from "./txn.ts";
 
 export interface ZabContext {
   readonly myId: Sid;
-  readonly quorum: QuorumVerifier;
+  /** What every quorum decision must satisfy now: it changes with a reconfiguration (membership.ts). */
+  readonly quorum: Quorum;
+  readonly membership: Membership;
   readonly server: Server;
   /** Ticks a leader may take to establish its epoch, and a learner to sync (initLimit). */
   readonly initLimitTicks: number;

@@ -13,6 +13,7 @@ import type {
   Sid,
 } from "./peer_messages.ts";
 import type { QuorumVerifier } from "./quorum.ts";
+import type { ReconfigView } from "./reconfig_prep.ts";
 import type { Replication, Server } from "./server.ts";
 import type { TxnEntry } from "./txn.ts";
 import { type Zxid, zxidEpoch, zxidOf } from "./zxid.ts";
@@ -87,7 +88,6 @@ export class ZabLeader implements Replication {
   readonly role = "leader" as const;
   readonly #context: ZabContext;
   readonly #server: Server;
-  readonly #quorum: QuorumVerifier;
   readonly #myId: Sid;
   #phase: "discovery" | "sync" | "broadcast" = "discovery";
   #acceptedEpoch: number;
@@ -117,7 +117,6 @@ export class ZabLeader implements Replication {
   constructor(context: ZabContext, start: LeaderStart) {
     this.#context = context;
     this.#server = context.server;
-    this.#quorum = context.quorum;
     this.#myId = context.myId;
     this.#acceptedEpoch = start.acceptedEpoch;
     this.#currentEpoch = start.currentEpoch;
@@ -173,7 +172,7 @@ export class ZabLeader implements Replication {
       this.#context.stepDown(`learner ${from} accepted epoch ${message.acceptedEpoch}, later than ours (${this.#epoch})`);
       return;
     }
-    const observer = message.observer || !this.#quorum.isVoter(from);
+    const observer = message.observer || !this.#context.quorum.isVoter(from);
     const learner: LearnerHandle = {
       sid: from,
       observer,
@@ -200,7 +199,7 @@ export class ZabLeader implements Replication {
   #tryDiscovery(): void {
     if (this.#epoch >= 0) return;
     const voters = [this.#myId, ...[...this.#learners.values()].filter((l) => !l.observer).map((l) => l.sid)];
-    if (!this.#quorum.containsQuorum(voters)) return;
+    if (!this.#context.quorum.containsQuorum(voters)) return;
     let maxAccepted = this.#acceptedEpoch;
     for (const learner of this.#learners.values()) maxAccepted = Math.max(maxAccepted, learner.acceptedEpoch);
     this.#epoch = maxAccepted + 1;
@@ -242,7 +241,7 @@ export class ZabLeader implements Replication {
   #tryStartSync(): void {
     if (this.#phase !== "discovery" || !this.#selfEpochAcked) return;
     const acked = [this.#myId, ...[...this.#learners.values()].filter((l) => !l.observer && l.phase !== "info").map((l) => l.sid)];
-    if (!this.#quorum.containsQuorum(acked)) return;
+    if (!this.#context.quorum.containsQuorum(acked)) return;
     this.#phase = "sync";
     this.#currentEpoch = this.#epoch;
     this.#context.persist({ kind: "epochs", currentEpoch: this.#epoch }, () => {
@@ -324,7 +323,7 @@ export class ZabLeader implements Replication {
   #tryBroadcast(): void {
     if (this.#phase !== "sync" || !this.#selfNewLeaderAcked) return;
     const synced = [this.#myId, ...[...this.#learners.values()].filter((l) => !l.observer && l.phase === "synced").map((l) => l.sid)];
-    if (!this.#quorum.containsQuorum(synced)) return;
+    if (!this.#context.quorum.containsQuorum(synced)) return;
     this.#phase = "broadcast";
     this.#server.startEpoch(this.#epoch);
     this.#lastProposedZxid = zxidOf(this.#epoch, 0);
@@ -405,7 +404,7 @@ export class ZabLeader implements Replication {
   }
 
   #checkRound(): void {
-    if (this.#roundConfirmed === this.#roundStarted || !this.#quorum.containsQuorumOf(this.#roundEchoes)) return;
+    if (this.#roundConfirmed === this.#roundStarted || !this.#context.quorum.containsQuorumOf(this.#roundEchoes)) return;
     this.#roundConfirmed = this.#roundStarted;
     // Syncs that arrived during this round need the next one (bounded: one more round, and it
     // completes at once only when this member alone is a quorum, which leaves nothing waiting).
@@ -444,9 +443,34 @@ export class ZabLeader implements Replication {
     throw new Error("the leader prepares requests itself; forward() is for learners");
   }
 
+  /** Replication: what a reconfig's prep checks against (only once this epoch is established). */
+  reconfigView(): ReconfigView | null {
+    if (this.#phase !== "broadcast") return null;
+    const membership = this.#context.membership;
+    return {
+      committed: membership.committed,
+      lastSeen: membership.lastSeen,
+      isQuorumSynced: (verifier) => verifier.containsQuorum(this.#syncedVoters()),
+    };
+  }
+
+  /**
+   * This member and the followers synced with it and heard within syncLimit (ZooKeeper's
+   * isQuorumSynced counts its forwarding followers that are synced()): who could ack a proposal now.
+   */
+  #syncedVoters(): Sid[] {
+    const sids = [this.#myId];
+    for (const learner of this.#learners.values()) {
+      if (!learner.observer && learner.phase === "synced" && this.#tick - learner.lastHeardTick <= this.#context.syncLimitTicks) {
+        sids.push(learner.sid);
+      }
+    }
+    return sids;
+  }
+
   #tryCommit(): void {
     // Bounded by the outstanding proposals; commits go strictly in zxid order.
-    while (this.#proposals.length > 0 && this.#quorum.containsQuorumOf(this.#proposals[0]!.acks)) {
+    while (this.#proposals.length > 0 && this.#context.quorum.containsQuorumOf(this.#proposals[0]!.acks)) {
       // Its acks were sent after it, so after every waiting sync with a lower zxid arrived: they
       // confirm our leadership for those syncs, whose earlier proposals are all committed. Answer
       // them before this commit goes out, so their askers see nothing prepared after their sync.
@@ -500,13 +524,7 @@ export class ZabLeader implements Replication {
       }
       return;
     }
-    const inTouch = [this.#myId];
-    for (const learner of this.#learners.values()) {
-      if (!learner.observer && learner.phase === "synced" && this.#tick - learner.lastHeardTick <= this.#context.syncLimitTicks) {
-        inTouch.push(learner.sid);
-      }
-    }
-    if (!this.#quorum.containsQuorum(inTouch)) {
+    if (!this.#context.quorum.containsQuorum(this.#syncedVoters())) {
       this.#context.stepDown(`lost touch with a quorum for syncLimit (${this.#context.syncLimitTicks} ticks)`);
     }
   }

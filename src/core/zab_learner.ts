@@ -238,6 +238,11 @@ export class ZabLearner implements Replication {
     throw new Error("a learner does not prepare txns; its server forwards requests");
   }
 
+  /** Replication: only a leader prepares a reconfig. */
+  reconfigView(): null {
+    return null;
+  }
+
   forward(message: ForwardedRequestMessage): void {
     this.#context.send(this.leader, message);
   }

@@ -10,6 +10,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { PeerMessage, Sid } from "../../src/core/peer_messages.ts";
 import type { PersistRequest } from "../../src/core/persistence.ts";
+import { staticMembership } from "../../src/core/membership.ts";
 import { QuorumVerifier } from "../../src/core/quorum.ts";
 import { Server } from "../../src/core/server.ts";
 import { defaultServerConfig } from "../../src/core/server_io.ts";
@@ -48,7 +49,7 @@ class Member {
     this.server.finishRecovery();
     this.context = {
       myId: sid,
-      quorum: new QuorumVerifier({ voters, observers: [] }),
+      ...staticMembership(new QuorumVerifier({ voters, observers: [] })),
       server: this.server,
       initLimitTicks: 10,
       syncLimitTicks: 5,

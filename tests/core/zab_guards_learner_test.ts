@@ -10,6 +10,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { PeerMessage } from "../../src/core/peer_messages.ts";
 import type { PersistRequest } from "../../src/core/persistence.ts";
+import { staticMembership } from "../../src/core/membership.ts";
 import { QuorumVerifier } from "../../src/core/quorum.ts";
 import { Server } from "../../src/core/server.ts";
 import { defaultServerConfig } from "../../src/core/server_io.ts";
@@ -55,7 +56,7 @@ class Follower {
     this.server.finishRecovery();
     this.context = {
       myId: ME,
-      quorum,
+      ...staticMembership(quorum),
       server: this.server,
       initLimitTicks: 10,
       syncLimitTicks: 5,

@@ -6,6 +6,8 @@
 import type { PeerMessage, Sid } from "../../../src/core/peer_messages.ts";
 import type { SnapshotHeader, SnapshotNode } from "../../../src/core/persistence.ts";
 import type { Reply, Request } from "../../../src/core/records.ts";
+import { digestOf } from "../../../src/core/acl.ts";
+import type { QuorumConfig } from "../../../src/core/quorum_config.ts";
 import { Replica } from "../../../src/core/replica.ts";
 import { defaultServerConfig } from "../../../src/core/server_io.ts";
 import { sessionPassword } from "../../../src/core/session_password.ts";
@@ -26,6 +28,16 @@ export interface EnsembleOptions {
   readOnlyMode?: boolean;
   /** localSessionsEnabled (with localSessionsUpgradingEnabled) on every member. */
   localSessions?: { upgrading: boolean };
+  /**
+   * reconfigEnabled on every member, with a membership text (addresses 10.0.0.<sid>) and the super
+   * user `super:test` (reconfig needs WRITE on /zookeeper/config).
+   */
+  reconfig?: boolean;
+}
+
+/** The server.N spec the harness gives member `sid` (reconfig tests name members this way). */
+export function memberSpec(sid: Sid, role: "participant" | "observer" = "participant"): string {
+  return `server.${sid}=10.0.0.${sid}:2888:3888:${role};2181`;
 }
 
 let connectionIds = 1;
@@ -40,6 +52,7 @@ export class Ensemble {
   readonly #tickTimeMs: number;
   readonly #readOnlyMode: boolean;
   readonly #localSessions: { upgrading: boolean } | undefined;
+  readonly #reconfig: boolean;
   #queue: Array<{ from: Sid; to: Sid; message: PeerMessage }> = [];
   /** Members whose clock stands still (a starved process): they handle messages but never tick. */
   readonly #frozen = new Set<Sid>();
@@ -54,6 +67,7 @@ export class Ensemble {
     this.#tickTimeMs = options.tickTimeMs ?? 100;
     this.#readOnlyMode = options.readOnlyMode ?? false;
     this.#localSessions = options.localSessions;
+    this.#reconfig = options.reconfig ?? false;
     this.voters = Array.from({ length: options.voters }, (_, i) => i + 1);
     this.observers = Array.from({ length: options.observers ?? 0 }, (_, i) => options.voters + i + 1);
     for (const sid of [...this.voters, ...this.observers]) {
@@ -63,13 +77,15 @@ export class Ensemble {
   }
 
   #boot(sid: Sid): void {
+    const reconfig = this.#reconfig ? { reconfigEnabled: true, superDigest: digestOf("super:test") } : {};
     const replica = new Replica({
-      server: defaultServerConfig({ serverId: sid, tickTimeMs: this.#tickTimeMs, sessionIdSeedMs: this.now, minSessionTimeoutMs: 2 * this.#tickTimeMs, maxSessionTimeoutMs: 200 * this.#tickTimeMs, ...(this.#localSessions === undefined ? {} : { localSessions: this.#localSessions }) }),
+      server: defaultServerConfig({ serverId: sid, tickTimeMs: this.#tickTimeMs, sessionIdSeedMs: this.now, minSessionTimeoutMs: 2 * this.#tickTimeMs, maxSessionTimeoutMs: 200 * this.#tickTimeMs, ...(this.#localSessions === undefined ? {} : { localSessions: this.#localSessions }), ...reconfig }),
       voters: this.voters,
       observers: this.observers,
       initLimitTicks: 10,
       syncLimitTicks: 5,
       readOnlyMode: this.#readOnlyMode,
+      ...(this.#reconfig ? { quorumConfig: this.#quorumConfig() } : {}),
     }, this.now);
     const disk = this.disks.get(sid)!;
     replica.restoreEpochs(disk);
@@ -80,6 +96,11 @@ export class Ensemble {
     for (const entry of disk.log) replica.replay(structuredClone(entry));
     replica.start();
     this.replicas.set(sid, replica);
+  }
+
+  #quorumConfig(): QuorumConfig {
+    const member = (id: Sid, role: "participant" | "observer") => ({ id, host: `10.0.0.${id}`, quorumPort: 2888, electionPort: 3888, role, client: { host: "0.0.0.0", port: 2181 } });
+    return { members: [...this.voters.map((id) => member(id, "participant")), ...this.observers.map((id) => member(id, "observer"))], version: 0 };
   }
 
   crash(sid: Sid): void {

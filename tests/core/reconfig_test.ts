@@ -1,0 +1,231 @@
+/**
+ * Dynamic reconfiguration in the core (membership.ts, reconfig_prep.ts, the replica's part): what a
+ * reconfig request answers, and what members do when the membership changes — removed members
+ * stop, the leader leaves when it is no longer a voter, observers and voters swap roles, a removed
+ * member named again comes back, and a restarted member finds the membership in its log.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Code } from "../../src/core/errors.ts";
+import type { Reply, Request } from "../../src/core/records.ts";
+import { Ensemble, type EnsembleClient, memberSpec } from "./support/ensemble_harness.ts";
+
+const text = (bytes: Uint8Array | null | undefined) => new TextDecoder().decode(bytes ?? new Uint8Array());
+const SUPER: Request = { kind: "auth", type: 0, scheme: "digest", auth: new TextEncoder().encode("super:test") };
+
+function reconfig(fields: { joining?: string; leaving?: string; members?: string; from?: bigint }): Request {
+  return {
+    kind: "reconfig",
+    joiningServers: fields.joining ?? null,
+    leavingServers: fields.leaving ?? null,
+    newMembers: fields.members ?? null,
+    curConfigId: fields.from ?? -1n,
+  };
+}
+
+function superClient(ensemble: Ensemble, sid: number): EnsembleClient {
+  const client = ensemble.client(sid);
+  assert.equal(client.call(SUPER)?.header.err, Code.OK);
+  return client;
+}
+
+function body(reply: Reply | null): { data: Uint8Array | null; stat: { version: number; mzxid: number } } {
+  assert.ok(reply !== null, "no reply");
+  assert.equal(reply.header.err, Code.OK, `reconfig failed with ${reply.header.err}`);
+  return reply.body as { data: Uint8Array | null; stat: { version: number; mzxid: number } };
+}
+
+function votersOf(ensemble: Ensemble, sid: number): number[] {
+  return [...ensemble.replicas.get(sid)!.configuration.committed.verifier.voters];
+}
+
+describe("reconfig: the request", () => {
+  test("disabled by default: RECONFIGDISABLED", () => {
+    const ensemble = new Ensemble({ voters: 3 });
+    ensemble.stabilize();
+    assert.equal(ensemble.client(1).call(reconfig({ leaving: "1" }))?.header.err, Code.RECONFIGDISABLED);
+  });
+
+  test("without WRITE on /zookeeper/config (only super has it): NOAUTH", () => {
+    const ensemble = new Ensemble({ voters: 3, reconfig: true });
+    ensemble.stabilize();
+    assert.equal(ensemble.client(1).call(reconfig({ leaving: "1" }))?.header.err, Code.NOAUTH);
+  });
+
+  test("bad arguments, a stale version and fewer than two voters are refused; nothing changes", () => {
+    const ensemble = new Ensemble({ voters: 3, reconfig: true });
+    const leader = ensemble.stabilize();
+    const client = superClient(ensemble, leader);
+    const before = text(client.call({ kind: "getData", path: "/zookeeper/config", watch: false })?.body && (client.state.replies.at(-1)!.body as { data: Uint8Array }).data);
+    const refused: Array<[Request, number]> = [
+      [reconfig({ joining: "server.4=10.0.0.4:2888" }), Code.BADARGUMENTS],
+      [reconfig({ joining: "4=10.0.0.4:2888:3888;2181" }), Code.BADARGUMENTS],
+      [reconfig({ joining: "server.4=10.0.0.4:2888:3888:boss;2181" }), Code.BADARGUMENTS],
+      [reconfig({ joining: "server.4=10.0.0.4:2888:3888" }), Code.BADARGUMENTS], // no client port
+      [reconfig({ joining: "server.4=10.0.0.1:2888:3888;2181" }), Code.BADARGUMENTS], // 1's address
+      [reconfig({ leaving: "two" }), Code.BADARGUMENTS],
+      [reconfig({ leaving: "1,2" }), Code.BADARGUMENTS], // one voter left
+      [reconfig({ members: memberSpec(1) }), Code.BADARGUMENTS],
+      [reconfig({ leaving: "1", from: 0x77n }), Code.BADVERSION],
+    ];
+    for (const [request, err] of refused) assert.equal(client.call(request)?.header.err, err, JSON.stringify({ ...request, curConfigId: String((request as { curConfigId: bigint }).curConfigId) }));
+    const after = client.call({ kind: "getData", path: "/zookeeper/config", watch: false });
+    assert.equal(text((after?.body as { data: Uint8Array }).data), before);
+    for (const sid of [1, 2, 3]) assert.deepEqual(votersOf(ensemble, sid), [1, 2, 3]);
+  });
+
+  test("a new membership without a synced quorum is NEWCONFIGNOQUORUM", () => {
+    const ensemble = new Ensemble({ voters: 3, observers: 2, reconfig: true });
+    const leader = ensemble.stabilize();
+    // Voters 4 and 5 would be observers now: they cannot ack, so {leader, 4, 5} has no synced quorum.
+    const client = superClient(ensemble, leader);
+    const members = [memberSpec(leader), memberSpec(4), memberSpec(5)].join(",");
+    assert.equal(client.call(reconfig({ members }))?.header.err, Code.NEWCONFIGNOQUORUM);
+  });
+
+  test("success answers the new membership and /zookeeper/config's Stat; every member has it", () => {
+    const ensemble = new Ensemble({ voters: 3, observers: 1, reconfig: true });
+    const leader = ensemble.stabilize();
+    const client = superClient(ensemble, leader);
+    const watcher = ensemble.client(4);
+    watcher.call({ kind: "getData", path: "/zookeeper/config", watch: true });
+    const answer = body(client.call(reconfig({ joining: memberSpec(4, "participant") })));
+    const version = answer.stat.mzxid;
+    assert.equal(answer.stat.version, -1);
+    assert.match(text(answer.data), new RegExp(`version=${version.toString(16)}$`));
+    assert.match(text(answer.data), /server\.4=10\.0\.0\.4:2888:3888:participant;0\.0\.0\.0:2181/);
+    ensemble.run(3_000);
+    for (const sid of [1, 2, 3, 4]) {
+      const read = ensemble.client(sid).call({ kind: "getData", path: "/zookeeper/config", watch: false });
+      assert.equal(text((read?.body as { data: Uint8Array }).data), text(answer.data), `member ${sid}`);
+      assert.deepEqual(votersOf(ensemble, sid), [1, 2, 3, 4], `member ${sid}`);
+    }
+    assert.deepEqual(watcher.state.events, ["3 /zookeeper/config"]);
+    // The `-from` check takes the version just made.
+    assert.equal(client.call(reconfig({ leaving: "4", from: BigInt(version) + 1n }))?.header.err, Code.BADVERSION);
+  });
+});
+
+describe("reconfig: joint quorums", () => {
+  test("a reconfig proposal commits only with a quorum of the old and of the new membership", () => {
+    const ensemble = new Ensemble({ voters: 5, reconfig: true });
+    const leader = ensemble.stabilize();
+    const others = [1, 2, 3, 4, 5].filter((sid) => sid !== leader);
+    const [keptA, keptB, goneA, goneB] = others as [number, number, number, number];
+    const client = superClient(ensemble, leader);
+    // The two members that stay besides the leader do not hear the proposal: the two leaving ones
+    // and the leader are a quorum of the old five, but only the leader of the new three.
+    ensemble.hold(leader, keptA);
+    ensemble.hold(leader, keptB);
+    const xid = client.state.replies.length;
+    ensemble.send(leader, client.connection, 900, reconfig({ leaving: `${goneA},${goneB}` }));
+    ensemble.run(300);
+    assert.equal(client.state.replies.length, xid, "committed without a quorum of the new membership");
+    assert.ok(ensemble.replicas.get(leader)!.configuration.lastSeen.config.version > 0, "the leader has not seen its proposal");
+    ensemble.release(leader, keptA);
+    ensemble.settle();
+    assert.equal(client.state.replies.at(-1)?.header.err, Code.OK);
+    assert.deepEqual(votersOf(ensemble, leader), [leader, keptA, keptB].sort((a, b) => a - b));
+  });
+
+  test("while a reconfig is under way, a second one is RECONFIGINPROGRESS", () => {
+    const ensemble = new Ensemble({ voters: 3, reconfig: true });
+    const leader = ensemble.stabilize();
+    const client = superClient(ensemble, leader);
+    // Another session: replies to one session come in request order, so its own would wait.
+    const other = superClient(ensemble, leader);
+    const followers = [1, 2, 3].filter((sid) => sid !== leader);
+    for (const sid of followers) ensemble.hold(leader, sid);
+    ensemble.send(leader, client.connection, 901, reconfig({ joining: memberSpec(4, "observer") }));
+    ensemble.send(leader, other.connection, 902, reconfig({ joining: memberSpec(5, "observer") }));
+    ensemble.settle();
+    // Both wait for a quorum (a refusal is an error txn, as in ZooKeeper) ...
+    for (const sid of followers) ensemble.release(leader, sid);
+    ensemble.settle();
+    assert.equal(client.state.replies.at(-1)?.header.err, Code.OK);
+    // ... and the second was prepared while the first was proposed and not committed.
+    assert.equal(other.state.replies.at(-1)?.header.err, Code.RECONFIGINPROGRESS);
+  });
+});
+
+describe("reconfig: members follow the membership", () => {
+  test("a promoted observer rejoins as a follower and its ack counts", () => {
+    const ensemble = new Ensemble({ voters: 3, observers: 1, reconfig: true });
+    const leader = ensemble.stabilize();
+    body(superClient(ensemble, leader).call(reconfig({ joining: memberSpec(4) })));
+    ensemble.stabilize();
+    assert.equal(ensemble.replicas.get(4)!.status().state, "following");
+    // With 4 voters a write needs 3 acks: two voters down besides the leader leave it without a quorum.
+    const others = [1, 2, 3].filter((sid) => sid !== leader);
+    ensemble.crash(others[0]!);
+    const write = ensemble.client(4).call({ kind: "create", path: "/after", data: null, acl: [{ perms: 31, id: { scheme: "world", id: "anyone" } }], flags: 0, ttl: 0n });
+    assert.equal(write?.header.err, Code.OK, "the leader, the other old voter and 4 make a quorum of four");
+  });
+
+  test("a demoted voter rejoins as an observer", () => {
+    const ensemble = new Ensemble({ voters: 3, reconfig: true });
+    const leader = ensemble.stabilize();
+    const demoted = [1, 2, 3].find((sid) => sid !== leader)!;
+    body(superClient(ensemble, leader).call(reconfig({ joining: memberSpec(demoted, "observer") })));
+    ensemble.stabilize();
+    assert.equal(ensemble.replicas.get(demoted)!.status().state, "observing");
+    assert.deepEqual(votersOf(ensemble, leader), [1, 2, 3].filter((sid) => sid !== demoted));
+  });
+
+  test("removing the leader: it steps down, the rest elect a leader and keep the data", () => {
+    const ensemble = new Ensemble({ voters: 5, reconfig: true });
+    const leader = ensemble.stabilize();
+    const client = superClient(ensemble, leader);
+    body(client.call(reconfig({ leaving: String(leader) })));
+    const rest = [1, 2, 3, 4, 5].filter((sid) => sid !== leader);
+    const next = ensemble.stabilizeAmong(rest);
+    assert.notEqual(next, leader);
+    assert.equal(ensemble.replicas.get(leader)!.status().serving, false);
+    const write = ensemble.client(rest[0]!).call({ kind: "create", path: "/x", data: null, acl: [{ perms: 31, id: { scheme: "world", id: "anyone" } }], flags: 0, ttl: 0n });
+    assert.equal(write?.header.err, Code.OK);
+    for (const sid of rest) assert.deepEqual(votersOf(ensemble, sid), rest);
+  });
+
+  test("a removed member named again learns it from the others and rejoins", () => {
+    const ensemble = new Ensemble({ voters: 4, reconfig: true });
+    const leader = ensemble.stabilize();
+    const removed = [1, 2, 3, 4].find((sid) => sid !== leader)!;
+    const client = superClient(ensemble, leader);
+    body(client.call(reconfig({ leaving: String(removed) })));
+    ensemble.run(2_000);
+    assert.equal(ensemble.replicas.get(removed)!.status().serving, false);
+    body(client.call(reconfig({ joining: memberSpec(removed) })));
+    ensemble.run(5_000);
+    ensemble.stabilize();
+    assert.equal(ensemble.replicas.get(removed)!.status().leader, leader);
+    assert.deepEqual(votersOf(ensemble, removed), [1, 2, 3, 4]);
+  });
+
+  test("a member removed while it was down learns it when it comes back, and stays out", () => {
+    const ensemble = new Ensemble({ voters: 4, reconfig: true });
+    const leader = ensemble.stabilize();
+    const removed = [1, 2, 3, 4].find((sid) => sid !== leader)!;
+    ensemble.crash(removed);
+    const answer = body(superClient(ensemble, leader).call(reconfig({ leaving: String(removed) })));
+    ensemble.restart(removed);
+    ensemble.run(3_000);
+    const replica = ensemble.replicas.get(removed)!;
+    assert.equal(replica.configuration.committed.config.version, answer.stat.mzxid, "it never heard of the reconfig");
+    assert.equal(replica.status().serving, false);
+    assert.equal(ensemble.replicas.get(leader)!.status().state, "leading");
+  });
+
+  test("a restarted member takes the membership from its log", () => {
+    const ensemble = new Ensemble({ voters: 5, reconfig: true });
+    const leader = ensemble.stabilize();
+    body(superClient(ensemble, leader).call(reconfig({ leaving: String([1, 2].find((sid) => sid !== leader)) })));
+    ensemble.run(2_000);
+    const member = [3, 4, 5].find((sid) => sid !== leader)!;
+    const expected = votersOf(ensemble, member);
+    ensemble.crash(member);
+    ensemble.restart(member);
+    assert.deepEqual([...ensemble.replicas.get(member)!.configuration.lastSeen.verifier.voters], expected);
+    ensemble.stabilizeAmong(expected);
+    assert.deepEqual(votersOf(ensemble, member), expected);
+  });
+});
