@@ -53,6 +53,7 @@ import {
   serverPath,
   toBytes,
 } from "./ops.ts";
+import { reconfigError, type ReconfigOptions, reconfigRequest } from "./reconfig_request.ts";
 import { SessionMachine } from "./session_machine.ts";
 import { SessionShell, type StateListener } from "./session_shell.ts";
 import type {
@@ -274,6 +275,29 @@ export class Client {
       "getData",
     );
     return { data: plainBytes(response.data), stat: response.stat };
+  }
+
+  /**
+   * Changes the ensemble's membership (ZooKeeperAdmin.reconfigure): incremental with `joining`
+   * (server lines) and/or `leaving` (ids), or non-incremental with `members`; never both (TypeError,
+   * nothing sent). Resolves with the new config text and /zookeeper/config's Stat. A write, ordered
+   * with the others. Needs reconfigEnabled=true and a super user; else see KeeperError's hint.
+   */
+  async reconfig(options: ReconfigOptions): Promise<{ data: Uint8Array; stat: Stat }> {
+    const request = reconfigRequest(options);
+    try {
+      const response = expectResponse(
+        await this.#shell.request(request, {
+          signal: options.signal,
+          operation: "reconfig",
+          path: CONFIG_PATH,
+        }),
+        "getData",
+      );
+      return { data: plainBytes(response.data), stat: response.stat };
+    } catch (error) {
+      throw reconfigError(error);
+    }
   }
 
   async setData(path: string, data: NodeData | null, options: VersionOptions = {}): Promise<Stat> {

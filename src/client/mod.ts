@@ -22,6 +22,7 @@ export type {
 export type { ClientTlsOptions } from "./client_tls.ts";
 export { type ConnectString, DEFAULT_PORT, type HostPort, parseConnectString } from "./connect_string.ts";
 export { KeeperError, type KeeperErrorOptions } from "./keeper_error.ts";
+export type { ReconfigOptions } from "./reconfig_request.ts";
 export { CreateMode, CREATOR_ALL_ACL, op, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from "./ops.ts";
 export type { StateListener } from "./session_shell.ts";
 export { WatchOverflowError, WatchStream } from "./watch_stream.ts";

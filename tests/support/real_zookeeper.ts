@@ -25,6 +25,15 @@ export interface RealZooKeeperOptions {
    * 256 MB heap), for tests. Benchmarks pass [] to get the JVM's own defaults, as Debian runs it.
    */
   jvmFlags?: readonly string[];
+  /**
+   * The `Mode:` srvr must report before the server counts as started; default "standalone". A
+   * one-member ensemble (standaloneEnabled=false and a server.N line, e.g. for reconfig) is "leader".
+   */
+  expectMode?: string;
+  /** Writes dataDir/myid with this id: a member of an ensemble (with `server.N` lines in extraConfig). */
+  myId?: number;
+  /** Listen on this client port (e.g. one a server.N line names) instead of a free one; no retry. */
+  clientPort?: number;
 }
 
 export interface RealZooKeeper {
@@ -48,9 +57,10 @@ const portAttemptsMax = 3;
 /** Start fast and small: tests run several servers on two cores. */
 const testJvmFlags = ["-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"];
 
-/** Starts ZooKeeper and resolves once it answers `ruok` with `imok` and reports `Mode: standalone`. */
+/** Starts ZooKeeper and resolves once it answers `ruok` with `imok` and reports `Mode: standalone` (or expectMode). */
 export async function startRealZooKeeper(options: RealZooKeeperOptions = {}): Promise<RealZooKeeper> {
   assertCompat(["java", "zookeeper"]);
+  if (options.clientPort !== undefined) return startOnPort(options.clientPort, options);
   let lastError: Error | null = null;
   for (let attempt = 1; attempt <= portAttemptsMax; attempt++) {
     const port = await freePort();
@@ -77,6 +87,7 @@ async function startOnPort(port: number, options: RealZooKeeperOptions): Promise
   const dir = mkdtempSync(join(tmpdir(), "corral-zk-"));
   const dataDir = join(dir, "data");
   mkdirSync(dataDir);
+  if (options.myId !== undefined) writeFileSync(join(dataDir, "myid"), `${options.myId}\n`);
   const logPath = join(dir, "zookeeper.log");
   const configPath = join(dir, "zoo.cfg");
   const log4jPath = join(dir, "log4j.properties");
@@ -109,7 +120,13 @@ async function startOnPort(port: number, options: RealZooKeeperOptions): Promise
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntilServing(port, child, options.startTimeoutMs ?? 30_000, logTail);
+    await waitUntilServing(
+      port,
+      child,
+      options.startTimeoutMs ?? 30_000,
+      logTail,
+      options.expectMode ?? "standalone",
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -158,6 +175,7 @@ async function waitUntilServing(
   child: SpawnedProcess,
   timeoutMs: number,
   logTail: () => string,
+  mode: string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastProblem = "no answer yet";
@@ -173,7 +191,7 @@ async function waitUntilServing(
       const ruok = await fourLetterWord("127.0.0.1", port, "ruok", 1000);
       if (ruok === "imok") {
         const srvr = await fourLetterWord("127.0.0.1", port, "srvr", 1000);
-        if (srvr.includes("Mode: standalone")) return;
+        if (srvr.includes(`Mode: ${mode}`)) return;
         lastProblem = `srvr said: ${srvr.trim()}`;
       } else {
         lastProblem = `ruok said: ${JSON.stringify(ruok)}`;
