@@ -10,8 +10,15 @@ import type { Zxid } from "./zxid.ts";
 /** The shape of a member spec, for error messages. */
 export const MEMBER_SPEC_SHAPE = "host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort]";
 
-/** Bad membership text: `message` says which part and what was expected. */
-export class MemberSpecError extends Error {}
+/**
+ * Bad membership text: `message` says which part and what was expected; `field` and `reason` let
+ * a reconfig answer with ZooKeeper's code (a number that does not parse is its MARSHALLINGERROR).
+ */
+export class MemberSpecError extends Error {
+  constructor(message: string, readonly field: "id" | "port" | "shape" = "shape", readonly reason: "notNumber" | "outOfRange" | "shape" = "shape") {
+    super(message);
+  }
+}
 
 /**
  * One member from `server.<id>=<spec>`.
@@ -19,7 +26,7 @@ export class MemberSpecError extends Error {}
  */
 export function parseMemberSpec(idText: string, spec: string): QuorumConfigMember {
   const key = `server.${idText}`;
-  const id = integerIn(idText.trim(), 0, 255, `the id of ${key}`);
+  const id = integerIn(idText.trim(), 1, 255, `the id of ${key}`, "id");
   const [addressPart, clientPart, extra] = spec.split(";").map((part) => part.trim());
   if (extra !== undefined || addressPart === undefined || addressPart === "") {
     throw new MemberSpecError(`${key} must be ${MEMBER_SPEC_SHAPE}, got ${JSON.stringify(spec)}`);
@@ -29,18 +36,19 @@ export function parseMemberSpec(idText: string, spec: string): QuorumConfigMembe
   if (fields.length < 2 || fields.length > 3) {
     throw new MemberSpecError(`${key} must be ${MEMBER_SPEC_SHAPE}, got ${JSON.stringify(spec)}`);
   }
-  const quorumPort = integerIn(fields[0]!, 1, 65535, `${key} quorum port`);
-  const electionPort = integerIn(fields[1]!, 1, 65535, `${key} election port`);
-  const role = fields[2] ?? "participant";
+  const quorumPort = integerIn(fields[0]!, 1, 65535, `${key} quorum port`, "port");
+  const electionPort = integerIn(fields[1]!, 1, 65535, `${key} election port`, "port");
+  if (quorumPort === electionPort) throw new MemberSpecError(`${key}: the quorum and election ports must differ (both ${quorumPort})`);
+  const role = (fields[2] ?? "participant").trim().toLowerCase();
   if (role !== "participant" && role !== "observer") {
-    throw new MemberSpecError(`${key} role must be participant or observer, got ${JSON.stringify(role)}`);
+    throw new MemberSpecError(`${key} role must be participant or observer, got ${JSON.stringify(fields[2])}`);
   }
   let client: QuorumConfigMember["client"] = null;
   if (clientPart !== undefined && clientPart !== "") {
     const colon = clientPart.lastIndexOf(":");
     client = colon >= 0
-      ? { host: clientPart.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: integerIn(clientPart.slice(colon + 1), 1, 65535, `${key} client port`) }
-      : { host: "0.0.0.0", port: integerIn(clientPart, 1, 65535, `${key} client port`) };
+      ? { host: clientPart.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: integerIn(clientPart.slice(colon + 1), 1, 65535, `${key} client port`, "port") }
+      : { host: "0.0.0.0", port: integerIn(clientPart, 1, 65535, `${key} client port`, "port") };
   }
   return { id, host, quorumPort, electionPort, role, client };
 }
@@ -80,10 +88,9 @@ function splitHost(text: string, key: string): [string, string] {
   return [text.slice(0, colon), text.slice(colon + 1)];
 }
 
-function integerIn(text: string, min: number, max: number, what: string): number {
-  const value = /^\d{1,10}$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new MemberSpecError(`${what} must be an integer in [${min}, ${max}], got ${JSON.stringify(text)}`);
-  }
+function integerIn(text: string, min: number, max: number, what: string, field: "id" | "port"): number {
+  if (!/^\d{1,10}$/.test(text.trim())) throw new MemberSpecError(`${what} must be a number, got ${JSON.stringify(text)}`, field, "notNumber");
+  const value = Number(text.trim());
+  if (value < min || value > max) throw new MemberSpecError(`${what} must be in [${min}, ${max}], got ${value}`, field, "outOfRange");
   return value;
 }

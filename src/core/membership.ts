@@ -37,9 +37,9 @@ export function configurationOfSids(verifier: QuorumVerifier): Configuration {
   return { config: { members: [], version: 0 }, verifier };
 }
 
-/** A ZabContext's `quorum` and `membership` for a fixed ensemble (unit tests of the Zab roles). */
-export function staticMembership(verifier: QuorumVerifier): { quorum: Quorum; membership: Membership } {
-  return { quorum: verifier, membership: new Membership(configurationOfSids(verifier)) };
+/** A ZabContext's membership parts for a fixed ensemble (unit tests of the Zab roles). */
+export function staticMembership(verifier: QuorumVerifier): { quorum: Quorum; membership: Membership; leaderConfig: () => null } {
+  return { quorum: verifier, membership: new Membership(configurationOfSids(verifier)), leaderConfig: () => null };
 }
 
 export class Membership {

@@ -93,6 +93,11 @@ export interface NewLeaderMessage {
   kind: "newLeader";
   epoch: number;
   zxid: Zxid;
+  /**
+   * With dynamic reconfiguration, the leader's newest membership text (ZooKeeper's NEWLEADER
+   * carries its last seen config): in force for the learner once the epoch is established.
+   */
+  config?: Uint8Array;
 }
 
 /** Leader → learner: a quorum acked NEWLEADER; start serving. */

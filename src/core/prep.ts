@@ -120,7 +120,8 @@ export function multiHasMisplacedTtl(ops: MultiWriteOp[]): boolean {
     isTtlFlags(op.flags));
 }
 
-function checkSession(context: PrepContext): void {
+/** SESSIONEXPIRED unless the request's session is open (a local session passes: see PrepContext). */
+export function checkSession(context: PrepContext): void {
   if (context.localSession !== undefined) return;
   const session = context.sessions.get(context.sessionId);
   if (!session || session.closing) throw new KeeperCodeError(Code.SESSIONEXPIRED);

@@ -182,6 +182,52 @@ export class JointQuorum implements Quorum {
   }
 }
 
+/**
+ * A quorum with guests: members the configuration does not name (a reconfig removed them, or has
+ * not named them yet) that still take part as non-voters, the way ZooKeeper's removed servers go
+ * on following. Guests hear elections and can learn, but never count: quorums are `base`'s.
+ */
+export class GuestQuorum implements Quorum {
+  readonly voters: readonly Sid[];
+  readonly observers: readonly Sid[];
+  readonly members: readonly Sid[];
+  readonly base: Quorum;
+  readonly #guests: ReadonlySet<Sid>;
+
+  constructor(base: Quorum, guests: Iterable<Sid>) {
+    this.base = base;
+    this.#guests = new Set([...guests].filter((sid) => !base.isMember(sid)));
+    this.voters = base.voters;
+    this.observers = Object.freeze([...base.observers, ...this.#guests].sort((a, b) => a - b));
+    this.members = Object.freeze([...base.members, ...this.#guests].sort((a, b) => a - b));
+  }
+
+  isVoter(sid: Sid): boolean {
+    return this.base.isVoter(sid);
+  }
+
+  isObserver(sid: Sid): boolean {
+    return this.#guests.has(sid) || this.base.isObserver(sid);
+  }
+
+  isMember(sid: Sid): boolean {
+    return this.#guests.has(sid) || this.base.isMember(sid);
+  }
+
+  /** Whether `sid` takes part only as a guest (no configuration in force names it). */
+  isGuest(sid: Sid): boolean {
+    return this.#guests.has(sid);
+  }
+
+  containsQuorum(sids: Iterable<Sid>): boolean {
+    return this.base.containsQuorum(sids);
+  }
+
+  containsQuorumOf(sids: ReadonlySet<Sid>): boolean {
+    return this.base.containsQuorumOf(sids);
+  }
+}
+
 function checkSids(role: string, sids: readonly Sid[]): Sid[] {
   if (!Array.isArray(sids)) throw new TypeError(`${role}s must be an array of sids`);
   if (sids.length > SID_MAX) throw new RangeError(`${sids.length} ${role}s is more than ${SID_MAX} sids`);

@@ -13,7 +13,7 @@ import type { PersistRequest, SnapshotHeader, SnapshotNode } from "./persistence
 import { CONFIG_NODE } from "./data_tree.ts";
 import { type Configuration, configurationOf, configurationOfSids, Membership } from "./membership.ts";
 import { MemberSpecError, parseQuorumConfigText } from "./member_spec.ts";
-import { QuorumVerifier } from "./quorum.ts";
+import { GuestQuorum, QuorumVerifier } from "./quorum.ts";
 import { readOnlyGraceMs } from "./read_only_mode.ts";
 import { type QuorumConfig, quorumConfigText } from "./quorum_config.ts";
 import type { ConnectRequest, Request, RequestHeader } from "./records.ts";
@@ -24,7 +24,7 @@ import { ZabLeader } from "./zab_leader.ts";
 import { ZabLearner } from "./zab_learner.ts";
 import { CommittedLog } from "./zab_committed_log.ts";
 import type { ZabContext } from "./zab_context.ts";
-import { type Zxid, zxidEpoch } from "./zxid.ts";
+import { type Zxid, zxidEpoch, zxidOf } from "./zxid.ts";
 
 export interface ReplicaConfig {
   server: ServerConfig;
@@ -55,8 +55,6 @@ export interface ReplicaConfig {
   readOnlyMode?: boolean;
 }
 
-/** A removed member asks for news every this many election ticks (about once a second). */
-const REMOVED_BEACON_TICKS = 10;
 /** A membership text in a vote is at most this long (255 members of ~100 bytes each fit easily). */
 const CONFIG_BYTES_MAX = 64 * 1024;
 
@@ -83,12 +81,17 @@ export class Replica {
   #committedText: { version: Zxid; bytes: Uint8Array } | null = null;
   /** The version of the membership zoo.cfg gave: votes carry the committed one only once it is newer. */
   readonly #staticVersion: Zxid;
-  /** Not a member of the configuration in force (a reconfig removed it): no election, no role. */
-  #removed = false;
-  /** Election ticks spent removed (see #beacon). */
-  #removedTicks = 0;
+  /**
+   * What election and Zab count with: the configuration(s) in force, plus every member ever known
+   * as a guest (GuestQuorum: a member a reconfig removed goes on following as a non-voter).
+   */
+  #quorum: GuestQuorum;
+  /** zoo.cfg's members and every member of any configuration seen since (bounded: sids are 1..255). */
+  readonly #everKnown: Set<Sid>;
   /** A reconfiguration changed the quorum while this member held a role: check it fits (#afterInput). */
   #roleCheckDue = false;
+  /** The membership the current leader's NEWLEADER carried (reset with every role). */
+  #newLeaderConfig: Configuration | null = null;
   /** The tree's /zookeeper/config parsed, by the node's mzxid (parsed once per change). */
   #treeConfig: { mzxid: Zxid; configuration: Configuration | null } | null = null;
   readonly #election: FastLeaderElection;
@@ -124,6 +127,8 @@ export class Replica {
     const verifier = new QuorumVerifier({ voters: config.voters, observers: config.observers });
     this.#membership = new Membership(config.quorumConfig === undefined ? configurationOfSids(verifier) : { config: config.quorumConfig, verifier });
     this.#staticVersion = config.quorumConfig?.version ?? 0;
+    this.#everKnown = new Set([...config.voters, ...config.observers]);
+    this.#quorum = this.#guestQuorum();
     this.#committedLog = new CommittedLog(config.committedLogMax ?? 10_000);
     this.server = new Server(config.server, nowMs);
     this.server.setServing(false);
@@ -137,14 +142,15 @@ export class Replica {
     this.#nextElectionTickMs = nowMs + this.#electionTickMs;
     this.#election = new FastLeaderElection({
       myId: this.myId,
-      quorum: this.#membership.quorum,
+      quorum: this.#quorum,
       ...(config.finalizeWaitTicks === undefined ? {} : { finalizeWaitTicks: config.finalizeWaitTicks }),
     });
     const membership = this.#membership;
+    const replica = this;
     this.#context = {
       myId: this.myId,
       get quorum() {
-        return membership.quorum;
+        return replica.#quorum;
       },
       membership,
       server: this.server,
@@ -156,6 +162,7 @@ export class Replica {
       persist: (request, then) => this.#persist(request, then),
       stepDown: (reason) => this.#stepDown(reason),
       serving: (on) => this.#setServing(on),
+      leaderConfig: (epoch) => this.#leaderConfig(epoch),
       log: (level, message) => this.#outputs.push({ kind: "log", level, message }),
     };
   }
@@ -206,8 +213,7 @@ export class Replica {
     for (let catchUp = 0; catchUp < 4 && nowMs >= this.#nextElectionTickMs; catchUp++) {
       this.#nextElectionTickMs += this.#electionTickMs;
       if (this.#state !== "looking") continue;
-      if (!this.#removed) for (const output of this.#election.tick()) this.#onElectionOutput(output);
-      else if (++this.#removedTicks % REMOVED_BEACON_TICKS === 0) this.#beacon();
+      for (const output of this.#election.tick()) this.#onElectionOutput(output);
     }
     if (nowMs >= this.#nextElectionTickMs) this.#nextElectionTickMs = nowMs + this.#electionTickMs;
     for (let catchUp = 0; catchUp < 4 && nowMs >= this.#nextRoleTickMs; catchUp++) {
@@ -248,15 +254,15 @@ export class Replica {
 
   receive(from: Sid, message: PeerMessage): void {
     if (!this.#started || from === this.myId) return;
-    const theirVersion = message.kind === "vote" ? this.#adoptConfig(from, message.config) : null;
-    if (!this.#membership.quorum.isMember(from) || this.#removed) {
-      // A member a reconfig left out (or one that knows an older membership) asks: tell it ours.
-      if (theirVersion !== null && !this.#removed) this.#teachMembership(from, theirVersion);
-      return;
-    }
+    if (message.kind === "vote") this.#adoptConfig(from, message.config);
+    if (!this.#quorum.isMember(from)) return;
     if (message.kind === "vote") this.#onVote(from, message);
     else if (this.#leader !== null) this.#leader.receive(from, message);
     else if (this.#learner !== null) this.#learner.receive(from, message);
+    // Taken only when the learner took the NEWLEADER (not one meant for an earlier role of ours).
+    if (message.kind === "newLeader" && this.#learner?.leader === from && this.#learner.phase === "sync" && message.config instanceof Uint8Array) {
+      this.#onNewLeaderConfig(message.config);
+    }
     this.#afterInput();
   }
 
@@ -330,13 +336,7 @@ export class Replica {
     this.#state = "looking";
     this.#lookingSinceMs = this.#nowMs;
     this.#leaderSid = null;
-    const quorum = this.#membership.quorum;
-    this.#removed = !quorum.isMember(this.myId);
-    if (this.#removed) {
-      this.#log("warn", `server ${this.myId}: not a member of configuration 0x${this.#membership.lastSeen.config.version.toString(16)}; not taking part until a later one names it`);
-      return;
-    }
-    if (this.#election.quorum !== quorum) this.#election.setQuorum(quorum);
+    if (this.#election.quorum !== this.#quorum) this.#election.setQuorum(this.#quorum);
     for (const output of this.#election.start(this.#electionSelf())) this.#onElectionOutput(output);
   }
 
@@ -375,6 +375,10 @@ export class Replica {
    */
   #answerVote(from: Sid, vote: VoteMessage, state: Exclude<PeerState, "looking">) {
     const decision = this.#election.decision;
+    // Only voters answer (observers and guests never do), and only for a leader that is still a
+    // voter: a reconfig may have made either a non-voter, until the role check moves it on.
+    const leader = this.#leaderSid ?? decision?.leader ?? this.myId;
+    if (!this.#quorum.isVoter(this.myId) || !this.#quorum.isVoter(leader)) return [];
     // Once the epoch is established every member reports it (ZOOKEEPER-1732); before, the decided vote.
     const established = this.#leader?.phase === "broadcast"
       ? this.#leader.epoch
@@ -382,7 +386,7 @@ export class Replica {
       ? this.#learner.currentEpoch
       : null;
     return this.#election.answerWhileNotLooking(from, vote, {
-      leader: this.#leaderSid ?? decision?.leader ?? this.myId,
+      leader,
       zxid: decision?.zxid ?? this.#lastLoggedZxid(),
       electionEpoch: decision?.electionEpoch ?? this.#election.logicalClock,
       peerEpoch: established ?? decision?.peerEpoch ?? this.#currentEpoch,
@@ -421,7 +425,10 @@ export class Replica {
 
   #becomeLearner(leader: Sid, observer: boolean): void {
     this.#role++;
-    this.#state = observer ? "observing" : "following";
+    this.#newLeaderConfig = null;
+    // A guest learns as an observer does, but calls itself a follower: ZooKeeper's removed servers
+    // are non-voting participants (srvr says follower).
+    this.#state = observer && !this.#quorum.isGuest(this.myId) ? "observing" : "following";
     this.#learner = new ZabLearner(this.#context, {
       leader,
       attempt: this.#role,
@@ -494,12 +501,38 @@ export class Replica {
     if (established ? this.#membership.committedConfig(next) : this.#membership.seen(next)) this.#membershipChanged();
   }
 
-  /** Serving starts once the epoch is established: the configuration its state holds is in force. */
+  /**
+   * Serving starts once the epoch is established: what the leader had seen is in force (ZooKeeper's
+   * leader activates its last seen config then, and a learner the one NEWLEADER carried), and
+   * /zookeeper/config shows it (initConfigInZKDatabase, outside any txn).
+   */
   #setServing(on: boolean): void {
     this.server.setServing(on);
     if (!on) return;
-    const inState = this.#treeConfiguration();
-    if (inState !== null && this.#membership.committedConfig(inState)) this.#membershipChanged();
+    let established: Configuration | null;
+    if (this.#leader !== null) {
+      this.#leaderConfig(this.#leader.epoch);
+      established = this.#membership.lastSeen;
+    } else {
+      established = this.#newLeaderConfig ?? this.#treeConfiguration();
+    }
+    if (established !== null && this.#membership.committedConfig(established)) this.#membershipChanged();
+    const committed = this.#membership.committed.config;
+    const node = this.server.tree.get(CONFIG_NODE);
+    if (committed.members.length > 0 && (node === undefined || node.mzxid < committed.version)) {
+      this.server.setQuorumConfig(new TextEncoder().encode(quorumConfigText(committed)), committed.version);
+    }
+  }
+
+  /** ZabContext.leaderConfig: see there. */
+  #leaderConfig(epoch: number): Uint8Array | null {
+    const lastSeen = this.#membership.lastSeen.config;
+    if (this.#config.server.reconfigEnabled !== true || lastSeen.members.length === 0) return null;
+    if (lastSeen.version === 0 && this.#membership.committed.config.version === 0) {
+      const stamped = configurationOf({ ...lastSeen, version: zxidOf(epoch, 0) });
+      if (this.#membership.seen(stamped)) this.#membershipChanged();
+    }
+    return new TextEncoder().encode(quorumConfigText(this.#membership.lastSeen.config));
   }
 
   /** What this member logs or drops changes what it has seen (called for every write it issues). */
@@ -519,58 +552,30 @@ export class Replica {
     if (changed) this.#membershipChanged();
   }
 
-  /**
-   * A member's vote says which membership it knows committed; a newer one is taken as is.
-   * @returns the version the vote carried (zoo.cfg's when none), or null when it did not parse.
-   */
-  #adoptConfig(from: Sid, bytes: unknown): Zxid | null {
-    if (bytes === undefined) return this.#staticVersion;
-    if (!(bytes instanceof Uint8Array) || bytes.length > CONFIG_BYTES_MAX) return null;
+  /** NEWLEADER's membership: seen now, in force once the leader says the epoch is established. */
+  #onNewLeaderConfig(bytes: Uint8Array): void {
+    if (bytes.length > CONFIG_BYTES_MAX) return;
     const next = this.#configurationIn(bytes);
-    if (next === null) return null;
-    if (next.config.version > this.#membership.committed.config.version) {
-      this.#log("info", `server ${this.myId}: member ${from} knows configuration 0x${next.config.version.toString(16)} committed; taking it`);
-      if (this.#membership.committedConfig(next)) this.#membershipChanged();
+    if (next === null) return;
+    this.#newLeaderConfig = next;
+    if (this.#membership.seen(next)) this.#membershipChanged();
+  }
+
+  /** A member's vote says which membership it knows committed; a newer one is taken as is. */
+  #adoptConfig(from: Sid, bytes: unknown): void {
+    if (!(bytes instanceof Uint8Array) || bytes.length > CONFIG_BYTES_MAX) return;
+    const next = this.#configurationIn(bytes);
+    if (next === null || next.config.version <= this.#membership.committed.config.version) return;
+    this.#log("info", `server ${this.myId}: member ${from} knows configuration 0x${next.config.version.toString(16)} committed; taking it`);
+    if (this.#membership.committedConfig(next)) this.#membershipChanged();
+  }
+
+  /** The quorum of the membership in force, with every member ever known (zoo.cfg's, any configuration's) as a guest. */
+  #guestQuorum(): GuestQuorum {
+    for (const configuration of [this.#membership.committed, this.#membership.lastSeen]) {
+      for (const sid of configuration.verifier.members) this.#everKnown.add(sid);
     }
-    return next.config.version;
-  }
-
-  /**
-   * Answers a vote from outside our membership that carried an older committed membership than
-   * ours with our vote, which carries ours. Only older: an answer is never answered, so two
-   * members cannot bounce votes forever.
-   */
-  #teachMembership(to: Sid, theirVersion: Zxid): void {
-    if (theirVersion >= this.#membership.committed.config.version) return;
-    this.#outputs.push({ kind: "send", to, message: this.#withConfig(this.#ownVote()) });
-  }
-
-  /**
-   * A member no configuration names asks every member it ever knew, now and then, so that a later
-   * reconfig that adds it back reaches it (the answer carries the membership; see #teachMembership).
-   */
-  #beacon(): void {
-    const vote = this.#withConfig(this.#ownVote());
-    for (const sid of this.#everKnown()) if (sid !== this.myId) this.#outputs.push({ kind: "send", to: sid, message: vote });
-  }
-
-  #ownVote(): VoteMessage {
-    return {
-      kind: "vote",
-      leader: this.#leaderSid ?? this.myId,
-      zxid: this.#lastLoggedZxid(),
-      electionEpoch: this.#election.logicalClock,
-      peerEpoch: this.#currentEpoch,
-      state: this.#state,
-    };
-  }
-
-  /** zoo.cfg's members and every member of a configuration seen since. */
-  #everKnown(): Sid[] {
-    const known = new Set([...this.#config.voters, ...this.#config.observers]);
-    for (const sid of this.#membership.committed.verifier.members) known.add(sid);
-    for (const sid of this.#membership.lastSeen.verifier.members) known.add(sid);
-    return [...known];
+    return new GuestQuorum(this.#membership.quorum, this.#everKnown);
   }
 
   /** Deferred role check (see #membershipChanged): after an input, when no role is mid-loop. */
@@ -578,11 +583,18 @@ export class Replica {
     if (!this.#roleCheckDue) return;
     this.#roleCheckDue = false;
     if (this.#state === "looking") return;
-    const quorum = this.#membership.quorum;
+    const quorum = this.#quorum;
     const me = this.myId;
-    const fits = this.#state === "leading" || this.#state === "following" ? quorum.isVoter(me) : quorum.isObserver(me);
+    // A member no configuration names goes on as it is, as a non-voter (ZooKeeper's removed
+    // servers keep following); a leader must be a voter, a follower a voter or a guest, an
+    // observer a non-voter.
+    const fits = this.#state === "leading"
+      ? quorum.isVoter(me)
+      : this.#state === "following"
+      ? quorum.isVoter(me) || quorum.isGuest(me)
+      : !quorum.isVoter(me);
     if (!fits) {
-      const now = quorum.isMember(me) ? (quorum.isVoter(me) ? "a voter" : "an observer") : "no member";
+      const now = quorum.isVoter(me) ? "a voter" : quorum.isGuest(me) ? "no member" : "an observer";
       this.#stepDown(`configuration 0x${this.#membership.lastSeen.config.version.toString(16)} makes this member ${now}`);
     }
   }
@@ -593,6 +605,7 @@ export class Replica {
    * (and rejoin in the right one, or stop).
    */
   #membershipChanged(): void {
+    this.#quorum = this.#guestQuorum();
     this.#log("info", `server ${this.myId}: configuration now ${quorumText(this.#membership)}`);
     if (this.#state === "looking") {
       if (this.#started) this.#lookForLeader();

@@ -25,6 +25,12 @@ export interface ZabContext {
   persist(request: PersistRequest, durable?: () => void): void;
   /** Leave this role and start a new election. */
   stepDown(reason: string): void;
+  /**
+   * Leader: the membership text NEWLEADER carries for `epoch` (null without reconfiguration). The
+   * first epoch with reconfigEnabled stamps zoo.cfg's membership with version epoch<<32, as
+   * ZooKeeper does.
+   */
+  leaderConfig(epoch: number): Uint8Array | null;
   /** Start or stop serving clients. */
   serving(on: boolean): void;
   log(level: "info" | "warn", message: string): void;

@@ -283,7 +283,8 @@ export class ZabLeader implements Replication {
       if (learner.observer) continue;
       this.#context.send(learner.sid, { kind: "proposal", entry: proposal.entry });
     }
-    this.#context.send(learner.sid, { kind: "newLeader", epoch: this.#epoch, zxid: zxidOf(this.#epoch, 0) });
+    const config = this.#context.leaderConfig(this.#epoch);
+    this.#context.send(learner.sid, { kind: "newLeader", epoch: this.#epoch, zxid: zxidOf(this.#epoch, 0), ...(config === null ? {} : { config }) });
   }
 
   #sendSnapshot(to: Sid): void {

@@ -59,7 +59,8 @@ export class PeerConnection {
 
 /** This member's side of the pair with one other member. */
 export class PeerLink {
-  readonly endpoint: PeerEndpoint;
+  /** Where the member listens; a reconfig may move it (PeerNetwork.addPeers). */
+  endpoint: PeerEndpoint;
   /** Whether we dial (our id is higher). */
   readonly dials: boolean;
   state: "up" | "down" | "dropping" = "down";

@@ -187,6 +187,30 @@ export class PeerNetwork {
     for (const link of this.#links.values()) if (link.dials) this.#dial(link);
   }
 
+  /**
+   * Members a reconfig named (dynamic reconfiguration): new ids get a link (dialed if ours is
+   * higher), a known id at a new address is dialed there from its next attempt on. Links are never
+   * removed: a member a reconfig left out still asks the others for news, and ids are at most 255.
+   */
+  addPeers(endpoints: readonly PeerEndpoint[]): void {
+    if (this.#closed) return;
+    for (const endpoint of endpoints) {
+      if (endpoint.id === this.#myId) continue;
+      const known = this.#links.get(endpoint.id);
+      if (known !== undefined) {
+        if (known.endpoint.host !== endpoint.host || known.endpoint.port !== endpoint.port) {
+          this.#logger.log("info", `server ${this.#myId}: peer ${endpoint.id} now at ${endpoint.host}:${endpoint.port}`);
+          known.endpoint = { ...endpoint };
+        }
+        continue;
+      }
+      const link = new PeerLink({ ...endpoint }, this.#myId > endpoint.id, this.#delayMinMs);
+      this.#links.set(endpoint.id, link);
+      this.#logger.log("info", `server ${this.#myId}: peer ${endpoint.id} joins at ${endpoint.host}:${endpoint.port}`);
+      if (link.dials && this.#listener !== null) this.#dial(link);
+    }
+  }
+
   /** The port peers connect to. */
   get port(): number {
     return this.#listener?.port ?? this.#options.listen.port;

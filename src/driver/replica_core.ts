@@ -6,6 +6,7 @@
 import type { PeerMessage, PeerState, Sid } from "../core/peer_messages.ts";
 import type { ConnectRequest, Request, RequestHeader } from "../core/records.ts";
 import type { Replica } from "../core/replica.ts";
+import type { QuorumConfigMember } from "../core/quorum_config.ts";
 import type {
   ConnectionId,
   ConnectionInfo,
@@ -34,6 +35,11 @@ export function replicaMode(state: PeerState): ReplicaMode {
 export interface ReplicaCoreHooks {
   send(to: Sid, message: PeerMessage): void;
   /**
+   * A reconfig named members (with the addresses its membership text gives): the peer network must
+   * reach them. Called with every member of the committed and the newest seen configuration.
+   */
+  membersChanged?(members: readonly QuorumConfigMember[]): void;
+  /**
    * Storage failed: the replica cannot go on (a member must not vote or ack with a log it cannot
    * write). The driver stops it; a restart recovers from what is durable.
    */
@@ -44,6 +50,9 @@ export class ReplicaCore implements ServerCore {
   readonly replica: Replica;
   readonly #hooks: ReplicaCoreHooks;
   readonly #observer: boolean;
+  /** The configuration versions last reported to membersChanged. */
+  #membersVersion = -1;
+  #committedVersion = -1;
 
   constructor(replica: Replica, hooks: ReplicaCoreHooks, options: { observer: boolean }) {
     this.replica = replica;
@@ -99,7 +108,18 @@ export class ReplicaCore implements ServerCore {
       if (output.kind === "send") this.#hooks.send(output.to, output.message);
       else rest.push(output);
     }
+    this.#reportMembers();
     return rest;
+  }
+
+  /** Tells the hooks about members a reconfig named, once per configuration seen. */
+  #reportMembers(): void {
+    const { committed, lastSeen } = this.replica.configuration;
+    const version = lastSeen.config.version;
+    if (version === this.#membersVersion && committed.config.version === this.#committedVersion) return;
+    this.#membersVersion = version;
+    this.#committedVersion = committed.config.version;
+    this.#hooks.membersChanged?.([...committed.config.members, ...lastSeen.config.members]);
   }
 
   persisted(writeSeq: number): void {

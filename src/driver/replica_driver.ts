@@ -164,6 +164,7 @@ class RunningMember {
     });
     const core = this.#core = new ReplicaCore(replica, {
       send: (to, message) => this.#network?.send(to, message),
+      membersChanged: (members) => this.#network?.addPeers(members.map((member) => ({ id: member.id, host: member.host, port: member.quorumPort }))),
       storageFailed: (reason) => this.#fail(new Error(`server ${options.myId}: storage failed, stopping this member: ${reason}`)),
     }, { observer: me.observer === true });
     this.#driver = new ServerDriver(core, {
@@ -191,6 +192,9 @@ class RunningMember {
       },
       logger: this.#logger,
     });
+    // Members of a membership recovered from the log (a reconfig since zoo.cfg) are peers too.
+    const { committed, lastSeen } = this.#replica.configuration;
+    this.#network.addPeers([...committed.config.members, ...lastSeen.config.members].map((member) => ({ id: member.id, host: member.host, port: member.quorumPort })));
     await this.#driver.start();
     const role = this.#me.observer === true ? "observer" : "voter";
     this.#logger.log(

@@ -46,10 +46,14 @@ describe("reconfig: the request", () => {
     assert.equal(ensemble.client(1).call(reconfig({ leaving: "1" }))?.header.err, Code.RECONFIGDISABLED);
   });
 
-  test("without WRITE on /zookeeper/config (only super has it): NOAUTH", () => {
+  test("without WRITE on /zookeeper/config (only super has it): NOAUTH, but only for a request that would succeed", () => {
     const ensemble = new Ensemble({ voters: 3, reconfig: true });
     ensemble.stabilize();
-    assert.equal(ensemble.client(1).call(reconfig({ leaving: "1" }))?.header.err, Code.NOAUTH);
+    const client = ensemble.client(1);
+    assert.equal(client.call(reconfig({ leaving: "1" }))?.header.err, Code.NOAUTH);
+    // ZooKeeper checks the ACL last: the other refusals come first.
+    assert.equal(client.call(reconfig({ leaving: "1", from: 0x77n }))?.header.err, Code.BADVERSION);
+    assert.equal(client.call(reconfig({ leaving: "1,2" }))?.header.err, Code.BADARGUMENTS);
   });
 
   test("bad arguments, a stale version and fewer than two voters are refused; nothing changes", () => {
@@ -59,11 +63,15 @@ describe("reconfig: the request", () => {
     const before = text(client.call({ kind: "getData", path: "/zookeeper/config", watch: false })?.body && (client.state.replies.at(-1)!.body as { data: Uint8Array }).data);
     const refused: Array<[Request, number]> = [
       [reconfig({ joining: "server.4=10.0.0.4:2888" }), Code.BADARGUMENTS],
-      [reconfig({ joining: "4=10.0.0.4:2888:3888;2181" }), Code.BADARGUMENTS],
+      [reconfig({ joining: "10.0.0.4:2888:3888;2181" }), Code.BADARGUMENTS], // no "="
       [reconfig({ joining: "server.4=10.0.0.4:2888:3888:boss;2181" }), Code.BADARGUMENTS],
+      [reconfig({ joining: "server.4=10.0.0.4:2888:2888;2181" }), Code.BADARGUMENTS], // one port twice
+      [reconfig({ joining: "server.4=10.0.0.4:http:3888;2181" }), Code.BADARGUMENTS],
+      [reconfig({ joining: "server.four=10.0.0.4:2888:3888;2181" }), Code.MARSHALLINGERROR], // Java's NumberFormatException
+      [reconfig({ joining: "server.4=10.0.0.4:2888:99999;2181" }), Code.MARSHALLINGERROR], // InetSocketAddress refuses the port
       [reconfig({ joining: "server.4=10.0.0.4:2888:3888" }), Code.BADARGUMENTS], // no client port
       [reconfig({ joining: "server.4=10.0.0.1:2888:3888;2181" }), Code.BADARGUMENTS], // 1's address
-      [reconfig({ leaving: "two" }), Code.BADARGUMENTS],
+      [reconfig({ leaving: "two" }), Code.MARSHALLINGERROR],
       [reconfig({ leaving: "1,2" }), Code.BADARGUMENTS], // one voter left
       [reconfig({ members: memberSpec(1) }), Code.BADARGUMENTS],
       [reconfig({ leaving: "1", from: 0x77n }), Code.BADVERSION],
@@ -103,6 +111,38 @@ describe("reconfig: the request", () => {
     assert.deepEqual(watcher.state.events, ["3 /zookeeper/config"]);
     // The `-from` check takes the version just made.
     assert.equal(client.call(reconfig({ leaving: "4", from: BigInt(version) + 1n }))?.header.err, Code.BADVERSION);
+  });
+});
+
+describe("reconfig: the membership's version", () => {
+  const configOf = (ensemble: Ensemble, sid: number) => {
+    const reply = ensemble.client(sid).call({ kind: "getData", path: "/zookeeper/config", watch: false });
+    const got = reply?.body as { data: Uint8Array; stat: { mzxid: number; version: number } };
+    return { text: text(got.data), mzxid: got.stat.mzxid };
+  };
+
+  test("with reconfigEnabled, the first epoch stamps zoo.cfg's membership with version epoch<<32 everywhere", () => {
+    const ensemble = new Ensemble({ voters: 3, reconfig: true });
+    const leader = ensemble.stabilize();
+    const late = [1, 2, 3].find((sid) => sid !== leader)!;
+    for (const sid of [1, 2, 3]) {
+      const config = configOf(ensemble, sid);
+      assert.match(config.text, /\nversion=100000000$/, `member ${sid}`);
+      assert.equal(config.mzxid, 0x1_0000_0000);
+    }
+    // A member that comes back in a later epoch takes the leader's version, not its own epoch's.
+    ensemble.crash(leader);
+    ensemble.stabilizeAmong([1, 2, 3].filter((sid) => sid !== leader));
+    ensemble.restart(leader);
+    ensemble.stabilize();
+    assert.match(configOf(ensemble, leader).text, /\nversion=100000000$/);
+    assert.match(configOf(ensemble, late).text, /\nversion=100000000$/);
+  });
+
+  test("without it, the membership keeps version 0", () => {
+    const ensemble = new Ensemble({ voters: 3 });
+    ensemble.stabilize();
+    assert.equal(ensemble.replicas.get(1)!.configuration.committed.config.version, 0);
   });
 });
 
@@ -172,7 +212,7 @@ describe("reconfig: members follow the membership", () => {
     assert.deepEqual(votersOf(ensemble, leader), [1, 2, 3].filter((sid) => sid !== demoted));
   });
 
-  test("removing the leader: it steps down, the rest elect a leader and keep the data", () => {
+  test("removing the leader: it steps down, the rest elect a leader, and it follows as a non-voter", () => {
     const ensemble = new Ensemble({ voters: 5, reconfig: true });
     const leader = ensemble.stabilize();
     const client = superClient(ensemble, leader);
@@ -180,20 +220,36 @@ describe("reconfig: members follow the membership", () => {
     const rest = [1, 2, 3, 4, 5].filter((sid) => sid !== leader);
     const next = ensemble.stabilizeAmong(rest);
     assert.notEqual(next, leader);
-    assert.equal(ensemble.replicas.get(leader)!.status().serving, false);
+    ensemble.stabilize();
+    assert.equal(ensemble.replicas.get(leader)!.status().state, "following", "a removed server goes on as a non-voting follower, as ZooKeeper's");
     const write = ensemble.client(rest[0]!).call({ kind: "create", path: "/x", data: null, acl: [{ perms: 31, id: { scheme: "world", id: "anyone" } }], flags: 0, ttl: 0n });
     assert.equal(write?.header.err, Code.OK);
     for (const sid of rest) assert.deepEqual(votersOf(ensemble, sid), rest);
   });
 
-  test("a removed member named again learns it from the others and rejoins", () => {
+  test("removed members follow on, but their acks count for nothing", () => {
+    const ensemble = new Ensemble({ voters: 5, reconfig: true });
+    const leader = ensemble.stabilize();
+    const [goneA, goneB, keptA, keptB] = [1, 2, 3, 4, 5].filter((sid) => sid !== leader) as [number, number, number, number];
+    body(superClient(ensemble, leader).call(reconfig({ leaving: `${goneA},${goneB}` })));
+    ensemble.run(1_000);
+    for (const sid of [goneA, goneB]) {
+      assert.equal(ensemble.replicas.get(sid)!.status().state, "following");
+      assert.equal(ensemble.replicas.get(sid)!.status().leader, leader);
+    }
+    ensemble.crash(keptA);
+    ensemble.crash(keptB);
+    const write = ensemble.client(leader).call({ kind: "create", path: "/nope", data: null, acl: [{ perms: 31, id: { scheme: "world", id: "anyone" } }], flags: 0, ttl: 0n });
+    assert.equal(write, null, "committed with the acks of removed members");
+  });
+
+  test("a removed member named again becomes a voter without a restart", () => {
     const ensemble = new Ensemble({ voters: 4, reconfig: true });
     const leader = ensemble.stabilize();
     const removed = [1, 2, 3, 4].find((sid) => sid !== leader)!;
     const client = superClient(ensemble, leader);
     body(client.call(reconfig({ leaving: String(removed) })));
     ensemble.run(2_000);
-    assert.equal(ensemble.replicas.get(removed)!.status().serving, false);
     body(client.call(reconfig({ joining: memberSpec(removed) })));
     ensemble.run(5_000);
     ensemble.stabilize();
@@ -201,7 +257,7 @@ describe("reconfig: members follow the membership", () => {
     assert.deepEqual(votersOf(ensemble, removed), [1, 2, 3, 4]);
   });
 
-  test("a member removed while it was down learns it when it comes back, and stays out", () => {
+  test("a member removed while it was down learns it when it comes back, and follows as a non-voter", () => {
     const ensemble = new Ensemble({ voters: 4, reconfig: true });
     const leader = ensemble.stabilize();
     const removed = [1, 2, 3, 4].find((sid) => sid !== leader)!;
@@ -211,7 +267,8 @@ describe("reconfig: members follow the membership", () => {
     ensemble.run(3_000);
     const replica = ensemble.replicas.get(removed)!;
     assert.equal(replica.configuration.committed.config.version, answer.stat.mzxid, "it never heard of the reconfig");
-    assert.equal(replica.status().serving, false);
+    assert.equal(replica.status().state, "following");
+    assert.equal(replica.status().leader, leader);
     assert.equal(ensemble.replicas.get(leader)!.status().state, "leading");
   });
 
