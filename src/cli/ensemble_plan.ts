@@ -77,8 +77,8 @@ export function planEnsemble(cfg: ZooCfg, source: string, dataDir: string | null
     observer: me.role === "observer",
     readOnlyMode: cfg.readOnlyModeEnabled,
     quorumConfig: {
-      // A static zoo.cfg is configuration version 0 (ZooKeeper reads `version` only from dynamic files).
-      version: 0,
+      // A static zoo.cfg is configuration version 0; a dynamic file's name carries its version.
+      version: cfg.configVersion,
       keys: cfg.keys,
       members: cfg.servers.map((server) => ({
         id: server.id,

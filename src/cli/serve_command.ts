@@ -3,7 +3,8 @@
  * server.N lines and dataDir/myid), from a zoo.cfg and/or flags, until SIGINT or SIGTERM.
  */
 import { userInfo } from "node:os";
-import { join as joinPath } from "node:path";
+import { join as joinPath, resolve as resolvePath } from "node:path";
+import type { QuorumConfig } from "../core/quorum_config.ts";
 import type { SaslConfig } from "../core/sasl_exchange.ts";
 import { defaultServerConfig, type ServerConfig } from "../core/server_io.ts";
 import type { AdminBackup } from "../driver/admin/admin_server.ts";
@@ -13,7 +14,7 @@ import { type Operations, startOperations } from "../driver/admin/operations.ts"
 import { AuditLogFile } from "../driver/audit_log.ts";
 import { lockDataDirs } from "../driver/dir_lock.ts";
 import { serveDurable } from "../driver/durable_server.ts";
-import { consoleLogger } from "../driver/logger.ts";
+import { consoleLogger, type Logger } from "../driver/logger.ts";
 import { ServerMetrics } from "../driver/metrics/server_metrics.ts";
 import type { OutputLimits } from "../driver/output_budget.ts";
 import { RateLimitedLog } from "../driver/peer_handshake.ts";
@@ -28,6 +29,7 @@ import { nodeTlsTransport, tlsServerSupport, type TlsTransport } from "../transp
 import type { Transport } from "../transport/transport.ts";
 import type { ServeArgs } from "./args.ts";
 import { watchCertFiles } from "./cert_reload.ts";
+import { withDynamicConfig, writeDynamicConfig } from "./dynamic_config.ts";
 import { EnsemblePlanError, type EnsemblePlan, MYID_FILE, planEnsemble } from "./ensemble_plan.ts";
 import { loadQuorumTls, type QuorumTlsCfg } from "./quorum_tls_config.ts";
 import { type QuorumSaslCfg, quorumSaslConflict, quorumSaslFromJaas } from "./quorum_sasl_config.ts";
@@ -42,6 +44,11 @@ const SHUTDOWN_DEADLINE_MS = 5000;
 
 /** Everything serve needs, merged from zoo.cfg and flags (flags win). */
 export interface ServePlan {
+  /**
+   * With reconfigEnabled, zoo.cfg (absolute path and text): each membership in force is written to
+   * a dynamic file it then names (dynamic_config.ts). Null otherwise.
+   */
+  configFile?: { path: string; text: string } | null;
   host: string;
   port: number;
   config: ServerConfig;
@@ -188,9 +195,12 @@ export async function runServe(args: ServeArgs, runtime: CliRuntime): Promise<nu
   try {
     configText = args.configPath === null ? "" : await readConfig(args.configPath, runtime);
     cfg = args.configPath === null ? null : parseZooCfg(configText, { source: args.configPath });
+    if (cfg !== null) cfg = await withDynamicConfig(cfg, args.configPath!, (path) => runtime.readTextFile(path));
     const dataDir = args.dataDir ?? cfg?.dataDir ?? null;
-    const myIdText = cfg !== null && cfg.servers.length > 1 && dataDir !== null ? await readMyId(dataDir, runtime) : null;
+    const member = cfg !== null && (cfg.servers.length > 1 || (cfg.servers.length === 1 && !cfg.standaloneEnabled));
+    const myIdText = member && dataDir !== null ? await readMyId(dataDir, runtime) : null;
     plan = planServe(args, cfg, Date.now(), myIdText);
+    if (cfg?.reconfigEnabled === true && plan.ensemble !== null) plan.configFile = { path: resolvePath(args.configPath!), text: configText };
     const jaas = await readJaas(args, cfg, runtime);
     const sasl = loadSasl(jaas, cfg, plan.quorumSasl !== null);
     if (sasl !== null) plan.config = { ...plan.config, sasl };
@@ -327,6 +337,7 @@ async function startServing(
       // Never the clients' transport: members speak TLS to each other only by ssl.quorum.* settings.
       peerTransport: peerTls?.transport(plaintext) ?? plaintext,
       peers: { ...peerTls?.peers, ...(plan.quorumSaslOptions === undefined ? {} : { sasl: plan.quorumSaslOptions }) },
+      ...(plan.configFile == null ? {} : { onCommittedConfig: dynamicConfigWriter(plan.configFile, ensemble.myId, ensemble.quorumConfig.version, store.fs, consoleLogger(args.logLevel)) }),
     });
     void handle.stopped.then(() => lock.release());
     const members = ensemble.members.map((member) => {
@@ -590,4 +601,29 @@ function formatHost(host: string): string {
 function fourLetterWhitelist(configured: Set<string>, cfg: ZooCfg | null): Set<string> {
   if (cfg?.readOnlyModeEnabled !== true || configured.has("*")) return configured;
   return new Set([...configured, "isro"]);
+}
+
+/**
+ * Writes each membership put in force to its dynamic file and points zoo.cfg at it, one at a time
+ * and in order (a later one waits for the write before it). A failure is logged: the membership is
+ * in the log anyway, and members that know it tell a restarted one.
+ */
+function dynamicConfigWriter(file: { path: string; text: string }, myId: number, startVersion: number, fs: NodeFileSystem, logger: Logger): (config: QuorumConfig) => void {
+  let text = file.text;
+  let writing = Promise.resolve();
+  // What zoo.cfg (or the dynamic file it names) already says.
+  let written = startVersion;
+  return (config) => {
+    writing = writing.then(async () => {
+      if (config.version <= written || config.members.length === 0) return;
+      const mine = config.members.find((member) => member.id === myId);
+      try {
+        text = await writeDynamicConfig(fs, file.path, text, config, mine?.client != null);
+        written = config.version;
+        logger.log("info", `server ${myId}: membership 0x${config.version.toString(16)} written to ${file.path}.dynamic.${config.version.toString(16)}`);
+      } catch (error) {
+        logger.log("warn", `server ${myId}: cannot write membership 0x${config.version.toString(16)} next to ${file.path}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+  };
 }

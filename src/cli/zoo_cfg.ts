@@ -67,6 +67,10 @@ export interface ZooCfg {
    * an ensemble of one, which a reconfig can grow, and a reconfig must then keep one voter, not two.
    */
   standaloneEnabled: boolean;
+  /** `dynamicConfigFile`: the server.N lines live there (dynamic_config.ts reads them); null: here. */
+  dynamicConfigFile: string | null;
+  /** The membership's version: a dynamic file's name suffix (set when it is read), else 0. */
+  configVersion: number;
   /** `DigestAuthenticationProvider.superDigest`: "super:<base64 sha1>". */
   superDigest: string | null;
   /** `metricsProvider.*`: the Prometheus endpoint when className names ZooKeeper's Prometheus provider. */
@@ -160,6 +164,8 @@ export function defaultZooCfg(): ZooCfg {
     localSessions: { enabled: false, upgrading: false },
     reconfigEnabled: false,
     standaloneEnabled: true,
+    dynamicConfigFile: null,
+    configVersion: 0,
     auditEnabled: false,
     auditLogFile: null,
     superDigest: null,
@@ -197,7 +203,7 @@ export const KNOWN_KEYS: readonly string[] = [
   "tickTime", "dataDir", "dataLogDir", "clientPort", "clientPortAddress", "maxClientCnxns", "minSessionTimeout",
   "maxSessionTimeout", "4lw.commands.whitelist", "jute.maxbuffer", "initLimit", "syncLimit", "peerType",
   "quorumListenOnAllIPs", "autopurge.snapRetainCount", "autopurge.purgeInterval", "snapSizeLimitInKb", "snapCount",
-  "extendedTypesEnabled", "readonlymode.enabled", "localSessionsEnabled", "localSessionsUpgradingEnabled", "reconfigEnabled", "standaloneEnabled", "DigestAuthenticationProvider.superDigest",
+  "extendedTypesEnabled", "readonlymode.enabled", "localSessionsEnabled", "localSessionsUpgradingEnabled", "reconfigEnabled", "standaloneEnabled", "dynamicConfigFile", "DigestAuthenticationProvider.superDigest",
   "metricsProvider.className", "metricsProvider.httpHost", "metricsProvider.httpPort", "metricsProvider.exportJvmInfo",
   "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.commandURL", "admin.snapshot.enabled",
   "admin.restore.enabled", "admin.rateLimiterIntervalInMS", "admin.restore.maxBytes", "audit.enable", "audit.logFile",
@@ -311,6 +317,10 @@ export function parseZooCfg(text: string, options: { source?: string } = {}): Zo
         break;
       case "standaloneEnabled":
         cfg.standaloneEnabled = boolean(v, entry.key, fail);
+        break;
+      case "dynamicConfigFile":
+        if (v === "") fail("dynamicConfigFile is empty: name the file with the server.N lines, or remove the key");
+        cfg.dynamicConfigFile = v;
         break;
       case "DigestAuthenticationProvider.superDigest":
       case "zookeeper.DigestAuthenticationProvider.superDigest":

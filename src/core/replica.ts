@@ -90,6 +90,8 @@ export class Replica {
   readonly #everKnown: Set<Sid>;
   /** A reconfiguration changed the quorum while this member held a role: check it fits (#afterInput). */
   #roleCheckDue = false;
+  /** What this member learns as: a follower ("voter"), an observer, or a guest (a non-voter no configuration names). */
+  #learnerKind: "voter" | "observer" | "guest" = "voter";
   /** The membership the current leader's NEWLEADER carried (reset with every role). */
   #newLeaderConfig: Configuration | null = null;
   /** The tree's /zookeeper/config parsed, by the node's mzxid (parsed once per change). */
@@ -428,7 +430,8 @@ export class Replica {
     this.#newLeaderConfig = null;
     // A guest learns as an observer does, but calls itself a follower: ZooKeeper's removed servers
     // are non-voting participants (srvr says follower).
-    this.#state = observer && !this.#quorum.isGuest(this.myId) ? "observing" : "following";
+    this.#learnerKind = !observer ? "voter" : this.#quorum.isGuest(this.myId) ? "guest" : "observer";
+    this.#state = this.#learnerKind === "observer" ? "observing" : "following";
     this.#learner = new ZabLearner(this.#context, {
       leader,
       attempt: this.#role,
@@ -585,17 +588,17 @@ export class Replica {
     if (this.#state === "looking") return;
     const quorum = this.#quorum;
     const me = this.myId;
-    // A member no configuration names goes on as it is, as a non-voter (ZooKeeper's removed
-    // servers keep following); a leader must be a voter, a follower a voter or a guest, an
-    // observer a non-voter.
+    // A leader must be a voter. A follower may also be a guest: a member no configuration names
+    // goes on following as a non-voter (as ZooKeeper's removed servers do). An observer, or a
+    // guest that joined as one, must still be what it joined as.
+    const kind = quorum.isVoter(me) ? "voter" : quorum.isGuest(me) ? "guest" : "observer";
     const fits = this.#state === "leading"
-      ? quorum.isVoter(me)
-      : this.#state === "following"
-      ? quorum.isVoter(me) || quorum.isGuest(me)
-      : !quorum.isVoter(me);
+      ? kind === "voter"
+      : this.#learnerKind === "voter"
+      ? kind !== "observer"
+      : kind === this.#learnerKind;
     if (!fits) {
-      const now = quorum.isVoter(me) ? "a voter" : quorum.isGuest(me) ? "no member" : "an observer";
-      this.#stepDown(`configuration 0x${this.#membership.lastSeen.config.version.toString(16)} makes this member ${now}`);
+      this.#stepDown(`configuration 0x${this.#membership.lastSeen.config.version.toString(16)} makes this member ${kind === "guest" ? "no member" : `a ${kind}`}`);
     }
   }
 
@@ -606,6 +609,8 @@ export class Replica {
    */
   #membershipChanged(): void {
     this.#quorum = this.#guestQuorum();
+    // Also while in a role: the election answers looking members (new ones too) under it.
+    this.#election.setQuorum(this.#quorum);
     this.#log("info", `server ${this.myId}: configuration now ${quorumText(this.#membership)}`);
     if (this.#state === "looking") {
       if (this.#started) this.#lookForLeader();

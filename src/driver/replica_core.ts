@@ -6,7 +6,7 @@
 import type { PeerMessage, PeerState, Sid } from "../core/peer_messages.ts";
 import type { ConnectRequest, Request, RequestHeader } from "../core/records.ts";
 import type { Replica } from "../core/replica.ts";
-import type { QuorumConfigMember } from "../core/quorum_config.ts";
+import type { QuorumConfig, QuorumConfigMember } from "../core/quorum_config.ts";
 import type {
   ConnectionId,
   ConnectionInfo,
@@ -39,6 +39,8 @@ export interface ReplicaCoreHooks {
    * reach them. Called with every member of the committed and the newest seen configuration.
    */
   membersChanged?(members: readonly QuorumConfigMember[]): void;
+  /** The membership in force changed (a reconfig committed, or the first epoch stamped its version). */
+  committedConfigChanged?(config: QuorumConfig): void;
   /**
    * Storage failed: the replica cannot go on (a member must not vote or ack with a log it cannot
    * write). The driver stops it; a restart recovers from what is durable.
@@ -117,9 +119,11 @@ export class ReplicaCore implements ServerCore {
     const { committed, lastSeen } = this.replica.configuration;
     const version = lastSeen.config.version;
     if (version === this.#membersVersion && committed.config.version === this.#committedVersion) return;
+    const committedChanged = committed.config.version !== this.#committedVersion;
     this.#membersVersion = version;
     this.#committedVersion = committed.config.version;
     this.#hooks.membersChanged?.([...committed.config.members, ...lastSeen.config.members]);
+    if (committedChanged) this.#hooks.committedConfigChanged?.(committed.config);
   }
 
   persisted(writeSeq: number): void {

@@ -67,6 +67,8 @@ export interface ServeReplicaOptions extends Omit<ServeOptions, "durableLog" | "
   committedLogMax?: number;
   /** The membership for /zookeeper/config (zoo.cfg's server.N lines); without it the node stays empty. */
   quorumConfig?: QuorumConfig;
+  /** Called with each membership put in force (dynamic reconfiguration), e.g. to write it to a file. */
+  onCommittedConfig?(config: QuorumConfig): void;
   /** readonlymode.enabled: without a quorum for a while, serve reads to read-only clients. */
   readOnlyMode?: boolean;
 }
@@ -164,6 +166,7 @@ class RunningMember {
     });
     const core = this.#core = new ReplicaCore(replica, {
       send: (to, message) => this.#network?.send(to, message),
+      ...(options.onCommittedConfig === undefined ? {} : { committedConfigChanged: options.onCommittedConfig }),
       membersChanged: (members) => this.#network?.addPeers(members.map((member) => ({ id: member.id, host: member.host, port: member.quorumPort }))),
       storageFailed: (reason) => this.#fail(new Error(`server ${options.myId}: storage failed, stopping this member: ${reason}`)),
     }, { observer: me.observer === true });

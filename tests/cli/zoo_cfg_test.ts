@@ -70,6 +70,9 @@ describe("zoo.cfg", () => {
       "autopurge.snapRetainCount=1",
       "  ! a bang comment",
       "standaloneEnabled=false",
+      "reconfigEnabled = true",
+      "dynamicConfigFile=/conf/zoo.cfg.dynamic.100000000",
+      "electionAlg=3",
     ].join("\r\n"));
     assert.equal(cfg.tickTimeMs, 1000);
     assert.equal(cfg.dataDir, "/data");
@@ -85,9 +88,12 @@ describe("zoo.cfg", () => {
     assert.equal(cfg.extendedTypesEnabled, true);
     assert.equal(cfg.superDigest, "super:D/InIHSb7yEEbrWz8b9l71RjZJU=");
     assert.equal(cfg.autopurgeSnapRetainCount, 3, "ZooKeeper raises it to at least 3");
-    assert.equal(cfg.unknown.get("standaloneEnabled"), "false");
+    assert.equal(cfg.standaloneEnabled, false);
+    assert.equal(cfg.reconfigEnabled, true);
+    assert.equal(cfg.dynamicConfigFile, "/conf/zoo.cfg.dynamic.100000000");
+    assert.equal(cfg.unknown.get("electionAlg"), "3");
     assert.equal(cfg.warnings.length, 1);
-    assert.match(cfg.warnings[0]!, /line 16: unknown key standaloneEnabled/);
+    assert.match(cfg.warnings[0]!, /line 19: unknown key electionAlg/);
   });
 
   test("server.N lines with roles, client ports and IPv6", () => {

@@ -202,6 +202,23 @@ describe("reconfig: members follow the membership", () => {
     assert.equal(write?.header.err, Code.OK, "the leader, the other old voter and 4 make a quorum of four");
   });
 
+  test("a server the ensemble did not have joins once a reconfig names it, and its ack counts", () => {
+    const ensemble = new Ensemble({ voters: 3, joiners: 2, reconfig: true });
+    const leader = ensemble.stabilizeAmong([1, 2, 3]);
+    ensemble.run(1_000);
+    assert.equal(ensemble.replicas.get(4)!.status().serving, false, "a stranger was let in");
+    body(superClient(ensemble, leader).call(reconfig({ joining: `${memberSpec(4)},${memberSpec(5)}` })));
+    ensemble.stabilize();
+    for (const sid of [4, 5]) {
+      assert.equal(ensemble.replicas.get(sid)!.status().state, "following");
+      assert.deepEqual(votersOf(ensemble, sid), [1, 2, 3, 4, 5]);
+    }
+    // Five voters: the leader, 4 and 5 make a quorum without the two other old members.
+    for (const sid of [1, 2, 3]) if (sid !== leader) ensemble.crash(sid);
+    const write = ensemble.client(4).call({ kind: "create", path: "/five", data: null, acl: [{ perms: 31, id: { scheme: "world", id: "anyone" } }], flags: 0, ttl: 0n });
+    assert.equal(write?.header.err, Code.OK);
+  });
+
   test("a demoted voter rejoins as an observer", () => {
     const ensemble = new Ensemble({ voters: 3, reconfig: true });
     const leader = ensemble.stabilize();

@@ -33,6 +33,11 @@ export interface EnsembleOptions {
    * user `super:test` (reconfig needs WRITE on /zookeeper/config).
    */
   reconfig?: boolean;
+  /**
+   * Members the ensemble does not have yet (sids after the voters and observers), each started with
+   * zoo.cfg's members plus itself as a voter, as an operator starts a server a reconfig will add.
+   */
+  joiners?: number;
 }
 
 /** The server.N spec the harness gives member `sid` (reconfig tests name members this way). */
@@ -53,6 +58,7 @@ export class Ensemble {
   readonly #readOnlyMode: boolean;
   readonly #localSessions: { upgrading: boolean } | undefined;
   readonly #reconfig: boolean;
+  readonly joiners: Sid[];
   #queue: Array<{ from: Sid; to: Sid; message: PeerMessage }> = [];
   /** Members whose clock stands still (a starved process): they handle messages but never tick. */
   readonly #frozen = new Set<Sid>();
@@ -70,7 +76,8 @@ export class Ensemble {
     this.#reconfig = options.reconfig ?? false;
     this.voters = Array.from({ length: options.voters }, (_, i) => i + 1);
     this.observers = Array.from({ length: options.observers ?? 0 }, (_, i) => options.voters + i + 1);
-    for (const sid of [...this.voters, ...this.observers]) {
+    this.joiners = Array.from({ length: options.joiners ?? 0 }, (_, i) => this.voters.length + this.observers.length + i + 1);
+    for (const sid of [...this.voters, ...this.observers, ...this.joiners]) {
       this.disks.set(sid, { log: [], acceptedEpoch: 0, currentEpoch: 0, snapshot: null });
       this.#boot(sid);
     }
@@ -78,14 +85,15 @@ export class Ensemble {
 
   #boot(sid: Sid): void {
     const reconfig = this.#reconfig ? { reconfigEnabled: true, superDigest: digestOf("super:test") } : {};
+    const voters = this.joiners.includes(sid) ? [...this.voters, sid] : this.voters;
     const replica = new Replica({
       server: defaultServerConfig({ serverId: sid, tickTimeMs: this.#tickTimeMs, sessionIdSeedMs: this.now, minSessionTimeoutMs: 2 * this.#tickTimeMs, maxSessionTimeoutMs: 200 * this.#tickTimeMs, ...(this.#localSessions === undefined ? {} : { localSessions: this.#localSessions }), ...reconfig }),
-      voters: this.voters,
+      voters,
       observers: this.observers,
       initLimitTicks: 10,
       syncLimitTicks: 5,
       readOnlyMode: this.#readOnlyMode,
-      ...(this.#reconfig ? { quorumConfig: this.#quorumConfig() } : {}),
+      ...(this.#reconfig ? { quorumConfig: this.#quorumConfig(voters) } : {}),
     }, this.now);
     const disk = this.disks.get(sid)!;
     replica.restoreEpochs(disk);
@@ -98,9 +106,9 @@ export class Ensemble {
     this.replicas.set(sid, replica);
   }
 
-  #quorumConfig(): QuorumConfig {
+  #quorumConfig(voters: readonly Sid[]): QuorumConfig {
     const member = (id: Sid, role: "participant" | "observer") => ({ id, host: `10.0.0.${id}`, quorumPort: 2888, electionPort: 3888, role, client: { host: "0.0.0.0", port: 2181 } });
-    return { members: [...this.voters.map((id) => member(id, "participant")), ...this.observers.map((id) => member(id, "observer"))], version: 0 };
+    return { members: [...voters.map((id) => member(id, "participant")), ...this.observers.map((id) => member(id, "observer"))], version: 0 };
   }
 
   crash(sid: Sid): void {
