@@ -3,6 +3,7 @@
  * comments; a trailing backslash continues a line). Known keys are checked and typed; unknown keys
  * are kept and warned about, as ZooKeeper passes them on as `zookeeper.<key>` system properties.
  */
+import { MemberSpecError, parseMemberSpec } from "../core/member_spec.ts";
 import { FOUR_LETTER_WORDS } from "../driver/four_letter_words.ts";
 import { closestName } from "./closest_name.ts";
 import { defaultQuorumTlsCfg, parseQuorumTlsKey, QUORUM_TLS_KEYS, type QuorumTlsCfg } from "./quorum_tls_config.ts";
@@ -479,44 +480,18 @@ function parseWhitelist(value: string, warn: (message: string) => void): Set<str
   return words;
 }
 
-/** `server.N=host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort]` */
+/** `server.N=host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort]` (member_spec.ts). */
 function parseServerLine(entry: Entry, fail: (message: string) => never): ZooCfgServer {
-  const shape = "server.N=host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort]";
-  const idText = entry.key.slice("server.".length);
-  const id = integer(idText, { min: 0, max: 255 }, `the N of ${entry.key} (server id)`, fail);
-  const [addressPart, clientPart, extra] = entry.value.split(";").map((part) => part.trim());
-  if (extra !== undefined || addressPart === undefined || addressPart === "") fail(`${entry.key} must be ${shape}, got ${JSON.stringify(entry.value)}`);
-  const [host, rest] = splitHost(addressPart!, entry.key, fail);
-  const fields = rest.split(":");
-  if (fields.length < 2 || fields.length > 3) fail(`${entry.key} must be ${shape}, got ${JSON.stringify(entry.value)}`);
-  const quorumPort = integer(fields[0]!, { min: 1, max: 65535 }, `${entry.key} quorum port`, fail);
-  const electionPort = integer(fields[1]!, { min: 1, max: 65535 }, `${entry.key} election port`, fail);
-  const roleText = fields[2] ?? "participant";
-  if (roleText !== "participant" && roleText !== "observer") fail(`${entry.key} role must be participant or observer, got ${JSON.stringify(roleText)}`);
-  let clientHost: string | null = null;
-  let clientPort: number | null = null;
-  if (clientPart !== undefined && clientPart !== "") {
-    const colon = clientPart.lastIndexOf(":");
-    if (colon >= 0) {
-      clientHost = clientPart.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-      clientPort = integer(clientPart.slice(colon + 1), { min: 1, max: 65535 }, `${entry.key} client port`, fail);
-    } else {
-      clientPort = integer(clientPart, { min: 1, max: 65535 }, `${entry.key} client port`, fail);
-    }
+  try {
+    const member = parseMemberSpec(entry.key.slice("server.".length), entry.value);
+    // clientHost stays null for `;port` alone: the listener then takes clientPortAddress or 0.0.0.0.
+    const clientHost = member.client !== null && entry.value.split(";")[1]!.includes(":") ? member.client.host : null;
+    const { id, host, quorumPort, electionPort, role } = member;
+    return { id, host, quorumPort, electionPort, role, clientHost, clientPort: member.client?.port ?? null };
+  } catch (error) {
+    if (error instanceof MemberSpecError) fail(error.message);
+    throw error;
   }
-  return { id, host, quorumPort, electionPort, role: roleText as "participant" | "observer", clientHost, clientPort };
-}
-
-/** Splits `host:rest`, accepting `[ipv6]:rest`. */
-function splitHost(text: string, key: string, fail: (message: string) => never): [string, string] {
-  if (text.startsWith("[")) {
-    const close = text.indexOf("]:");
-    if (close < 0) fail(`${key}: unterminated [ipv6] address in ${JSON.stringify(text)}`);
-    return [text.slice(1, close), text.slice(close + 2)];
-  }
-  const colon = text.indexOf(":");
-  if (colon <= 0) fail(`${key} must start with host:, got ${JSON.stringify(text)}`);
-  return [text.slice(0, colon), text.slice(colon + 1)];
 }
 
 /** zoo.cfg's SASL settings (ZooKeeper reads them as Java system properties; both spellings work here). */

@@ -26,15 +26,15 @@ export class MemberSpecError extends Error {
  */
 export function parseMemberSpec(idText: string, spec: string): QuorumConfigMember {
   const key = `server.${idText}`;
-  const id = integerIn(idText.trim(), 1, 255, `the id of ${key}`, "id");
+  const id = integerIn(idText.trim(), 1, 255, `the N of ${key} (server id)`, "id");
   const [addressPart, clientPart, extra] = spec.split(";").map((part) => part.trim());
   if (extra !== undefined || addressPart === undefined || addressPart === "") {
-    throw new MemberSpecError(`${key} must be ${MEMBER_SPEC_SHAPE}, got ${JSON.stringify(spec)}`);
+    throw new MemberSpecError(`${key} must be server.N=${MEMBER_SPEC_SHAPE}, got ${JSON.stringify(spec)}`);
   }
   const [host, rest] = splitHost(addressPart, key);
   const fields = rest.split(":");
   if (fields.length < 2 || fields.length > 3) {
-    throw new MemberSpecError(`${key} must be ${MEMBER_SPEC_SHAPE}, got ${JSON.stringify(spec)}`);
+    throw new MemberSpecError(`${key} must be server.N=${MEMBER_SPEC_SHAPE}, got ${JSON.stringify(spec)}`);
   }
   const quorumPort = integerIn(fields[0]!, 1, 65535, `${key} quorum port`, "port");
   const electionPort = integerIn(fields[1]!, 1, 65535, `${key} election port`, "port");

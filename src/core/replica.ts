@@ -90,6 +90,7 @@ export class Replica {
   readonly #everKnown: Set<Sid>;
   /** A reconfiguration changed the quorum while this member held a role: check it fits (#afterInput). */
   #roleCheckDue = false;
+  #membershipChanges = 0;
   /** What this member learns as: a follower ("voter"), an observer, or a guest (a non-voter no configuration names). */
   #learnerKind: "voter" | "observer" | "guest" = "voter";
   /** The membership the current leader's NEWLEADER carried (reset with every role). */
@@ -319,6 +320,11 @@ export class Replica {
       lastLoggedZxid: this.#lastLoggedZxid(),
       serving: this.server.serving,
     };
+  }
+
+  /** Counts membership changes: `configuration` is worth reading again when this moved. */
+  get membershipChanges(): number {
+    return this.#membershipChanges;
   }
 
   /** The configuration this member knows committed and the newest it has seen (equal when no reconfig is under way). */
@@ -608,6 +614,7 @@ export class Replica {
    * (and rejoin in the right one, or stop).
    */
   #membershipChanged(): void {
+    this.#membershipChanges++;
     this.#quorum = this.#guestQuorum();
     // Also while in a role: the election answers looking members (new ones too) under it.
     this.#election.setQuorum(this.#quorum);

@@ -54,6 +54,8 @@ export class ReplicaCore implements ServerCore {
   readonly #observer: boolean;
   /** The configuration versions last reported to membersChanged. */
   #membersVersion = -1;
+  /** Replica.membershipChanges when last looked at (-1: never, so the first call reports). */
+  #membershipChanges = -1;
   #committedVersion = -1;
 
   constructor(replica: Replica, hooks: ReplicaCoreHooks, options: { observer: boolean }) {
@@ -116,6 +118,8 @@ export class ReplicaCore implements ServerCore {
 
   /** Tells the hooks about members a reconfig named, once per configuration seen. */
   #reportMembers(): void {
+    if (this.replica.membershipChanges === this.#membershipChanges) return;
+    this.#membershipChanges = this.replica.membershipChanges;
     const { committed, lastSeen } = this.replica.configuration;
     const version = lastSeen.config.version;
     if (version === this.#membersVersion && committed.config.version === this.#committedVersion) return;

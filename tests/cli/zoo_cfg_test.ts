@@ -130,7 +130,7 @@ describe("zoo.cfg", () => {
       ["maxClientCnxns=-1", /line 1: maxClientCnxns \(0 = unlimited\) must be in 0\.\./],
       ["extendedTypesEnabled=yes", /line 1: extendedTypesEnabled must be true or false/],
       ["server.1=zk1:2888", /line 1: server\.1 must be server\.N=host:quorumPort:electionPort/],
-      ["server.x=zk1:2888:3888", /line 1: the N of server\.x \(server id\) must be an integer/],
+      ["server.x=zk1:2888:3888", /line 1: the N of server\.x \(server id\) must be a number/],
       ["server.1=zk1:2888:3888:leader", /role must be participant or observer/],
       ["dataDir=", /line 1: dataDir is empty/],
       ["tickTime=1000\nminSessionTimeout=50000", /line 2: minSessionTimeout \(50000 ms\) must not be larger than maxSessionTimeout \(20000 ms\)/],
