@@ -29,6 +29,9 @@ class FakeReplica {
     this.lost.push(sid);
   }
   tick(): void {}
+  /** No reconfiguration here: ReplicaCore reports the membership once, as it starts. */
+  readonly membershipChanges = 0;
+  readonly configuration = { committed: { config: { members: [], version: 0 } }, lastSeen: { config: { members: [], version: 0 } } };
   takeOutputs(): ReplicaOutput[] {
     const outputs = this.outputs;
     this.outputs = [];
