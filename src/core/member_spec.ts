@@ -4,6 +4,7 @@
  * (quorum_config.ts writes it). A reconfig txn carries that text, so every member derives the new
  * membership from the same bytes.
  */
+import { SID_MAX, SID_MIN } from "./quorum.ts";
 import type { QuorumConfig, QuorumConfigMember } from "./quorum_config.ts";
 import type { Zxid } from "./zxid.ts";
 
@@ -26,7 +27,7 @@ export class MemberSpecError extends Error {
  */
 export function parseMemberSpec(idText: string, spec: string): QuorumConfigMember {
   const key = `server.${idText}`;
-  const id = integerIn(idText.trim(), 1, 255, `the N of ${key} (server id)`, "id");
+  const id = integerIn(idText.trim(), SID_MIN, SID_MAX, `the N of ${key} (server id)`, "id");
   const [addressPart, clientPart, extra] = spec.split(";").map((part) => part.trim());
   if (extra !== undefined || addressPart === undefined || addressPart === "") {
     throw new MemberSpecError(`${key} must be server.N=${MEMBER_SPEC_SHAPE}, got ${JSON.stringify(spec)}`);
@@ -89,7 +90,7 @@ function splitHost(text: string, key: string): [string, string] {
 }
 
 function integerIn(text: string, min: number, max: number, what: string, field: "id" | "port"): number {
-  if (!/^\d{1,10}$/.test(text.trim())) throw new MemberSpecError(`${what} must be a number, got ${JSON.stringify(text)}`, field, "notNumber");
+  if (!/^\d{1,16}$/.test(text.trim())) throw new MemberSpecError(`${what} must be a number, got ${JSON.stringify(text)}`, field, "notNumber");
   const value = Number(text.trim());
   if (value < min || value > max) throw new MemberSpecError(`${what} must be in [${min}, ${max}], got ${value}`, field, "outOfRange");
   return value;

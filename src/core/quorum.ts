@@ -4,9 +4,15 @@
  */
 import type { Sid } from "./peer_messages.ts";
 
-/** The smallest and largest server id (myid). ZooKeeper puts the sid in a session id's top byte. */
+/**
+ * The smallest and largest server id in a membership. ZooKeeper's ids are Java longs; here they must
+ * be exact in a JavaScript number. (A running member's own id is 1..255: it goes in the top byte of
+ * the session ids it makes; see session_tracker.ts.)
+ */
 export const SID_MIN = 1;
-export const SID_MAX = 255;
+export const SID_MAX = Number.MAX_SAFE_INTEGER;
+/** At most this many members in one membership: bounds every loop over them. */
+export const MEMBERS_MAX = 255;
 
 /** Ensembles are meant to have 3 to 13 voters; fewer or more is allowed (tests) but reported in `warnings`. */
 export const VOTERS_RECOMMENDED_MIN = 3;
@@ -230,7 +236,7 @@ export class GuestQuorum implements Quorum {
 
 function checkSids(role: string, sids: readonly Sid[]): Sid[] {
   if (!Array.isArray(sids)) throw new TypeError(`${role}s must be an array of sids`);
-  if (sids.length > SID_MAX) throw new RangeError(`${sids.length} ${role}s is more than ${SID_MAX} sids`);
+  if (sids.length > MEMBERS_MAX) throw new RangeError(`${sids.length} ${role}s is more than ${MEMBERS_MAX} members`);
   const seen = new Set<Sid>();
   for (const sid of sids) {
     if (!Number.isInteger(sid) || sid < SID_MIN || sid > SID_MAX) {

@@ -74,15 +74,18 @@ export function prepareReconfig(request: ReconfigRequest, context: PrepContext):
 function wholeMembership(text: string): QuorumConfigMember[] {
   const entries = text.split(/[,\n]/).map((item) => item.trim()).filter((item) => item !== "");
   if (entries.length > SPECS_MAX) throw new KeeperCodeError(Code.BADARGUMENTS, `more than ${SPECS_MAX} servers in one reconfig`);
-  const members: QuorumConfigMember[] = [];
+  // Read as Java properties are: a repeated server.N keeps its last line.
+  const members = new Map<number, QuorumConfigMember>();
   for (const entry of entries) {
     const equals = entry.indexOf("=");
     const key = (equals < 0 ? entry : entry.slice(0, equals)).trim();
     if (key === "version") continue;
     if (!key.startsWith("server.")) throw new KeeperCodeError(Code.BADARGUMENTS, `${JSON.stringify(key)} is not a server.N line`);
-    members.push(memberOf(key.slice("server.".length), entry.slice(equals + 1)));
+    const member = memberOf(key.slice("server.".length), entry.slice(equals + 1));
+    members.delete(member.id);
+    members.set(member.id, member);
   }
-  return unique(members);
+  return [...members.values()];
 }
 
 /** The last seen membership, `leaving` ids removed, then `joining` servers added or replaced. */
@@ -93,7 +96,6 @@ function incremental(current: QuorumConfig, request: ReconfigRequest): QuorumCon
     if (!/^[+-]?\d{1,18}$/.test(text)) throw new KeeperCodeError(Code.MARSHALLINGERROR, `leaving server ${JSON.stringify(text)} is not a server id`);
     next.delete(Number(text));
   }
-  const joiners: QuorumConfigMember[] = [];
   for (const joiner of commaList(request.joiningServers)) {
     const parts = joiner.split("=").map((part) => part.trim()).filter((part) => part !== "");
     if (parts.length !== 2) throw new KeeperCodeError(Code.BADARGUMENTS, `Wrong format of server string: ${JSON.stringify(joiner)} (server.N=host:port:port[:role];[clientHost:]clientPort)`);
@@ -105,11 +107,10 @@ function incremental(current: QuorumConfig, request: ReconfigRequest): QuorumCon
     for (const other of next.values()) {
       if (other.id !== member.id) checkNoSharedAddress(member, other);
     }
+    // A repeated id replaces the earlier entry, as in ZooKeeper (its map's put).
     next.delete(member.id);
     next.set(member.id, member);
-    joiners.push(member);
   }
-  unique(joiners);
   return [...next.values()];
 }
 
@@ -130,15 +131,6 @@ function memberOf(idText: string, spec: string): QuorumConfigMember {
     const marshalling = (error.field === "id" && error.reason === "notNumber") || (error.field === "port" && error.reason === "outOfRange");
     throw new KeeperCodeError(marshalling ? Code.MARSHALLINGERROR : Code.BADARGUMENTS, error.message);
   }
-}
-
-function unique(members: QuorumConfigMember[]): QuorumConfigMember[] {
-  const ids = new Set<number>();
-  for (const member of members) {
-    if (ids.has(member.id)) throw new KeeperCodeError(Code.BADARGUMENTS, `server.${member.id} is listed twice`);
-    ids.add(member.id);
-  }
-  return members;
 }
 
 /**

@@ -60,9 +60,10 @@ describe("QuorumVerifier", () => {
     assert.throws(() => new QuorumVerifier({ voters: [] }), /at least one voter/);
     assert.throws(
       () => new QuorumVerifier({ voters: [0, 1] }),
-      /voter sid 0 is not an integer in \[1, 255\]/,
+      /voter sid 0 is not an integer in \[1, 9007199254740991\]/,
     );
-    assert.throws(() => new QuorumVerifier({ voters: [1, 256] }), /voter sid 256 is not an integer/);
+    assert.throws(() => new QuorumVerifier({ voters: [1, 2 ** 53] }), /voter sid 9007199254740992 is not an integer/);
+    assert.throws(() => new QuorumVerifier({ voters: Array.from({ length: 256 }, (_, i) => i + 1) }), /256 voters is more than 255 members/);
     assert.throws(() => new QuorumVerifier({ voters: [1, 2.5] }), /voter sid 2.5 is not an integer/);
     assert.throws(() => new QuorumVerifier({ voters: [1, 2, 2] }), /voter sid 2 is listed twice/);
     assert.throws(
