@@ -188,6 +188,35 @@ describe("reconfig: joint quorums", () => {
   });
 });
 
+describe("reconfig: racing a leader change", () => {
+  for (const logged of [0, 1]) {
+    test(`the leader dies with its reconfig logged on ${logged} follower(s): it commits ${logged === 0 ? "nowhere" : "everywhere"}, once`, () => {
+      const ensemble = new Ensemble({ voters: 5, reconfig: true });
+      const leader = ensemble.stabilize();
+      const followers = [1, 2, 3, 4, 5].filter((sid) => sid !== leader);
+      const client = superClient(ensemble, leader);
+      const removed = followers[3]!;
+      // The followers that must not hear the proposal (all but `logged` of them).
+      for (const sid of followers.slice(logged)) ensemble.hold(leader, sid);
+      ensemble.send(leader, client.connection, 903, reconfig({ leaving: String(removed) }));
+      ensemble.settle();
+      ensemble.crash(leader);
+      for (const sid of followers) ensemble.release(leader, sid);
+      ensemble.stabilizeAmong(followers);
+      const versions = new Set(followers.map((sid) => ensemble.replicas.get(sid)!.configuration.committed.config.version));
+      assert.equal(versions.size, 1, "members disagree on the membership in force");
+      const voters = followers.map((sid) => votersOf(ensemble, sid).join(","));
+      const expected = logged === 0 ? [1, 2, 3, 4, 5] : [1, 2, 3, 4, 5].filter((sid) => sid !== removed);
+      for (const got of voters) assert.equal(got, expected.join(","));
+      // One reconfig txn at most in the history everyone holds.
+      for (const sid of followers) {
+        const log = ensemble.disks.get(sid)!.log.filter((entry) => entry.txn.type === "reconfig");
+        assert.equal(log.length, logged, `member ${sid} logged ${log.length} reconfig txns`);
+      }
+    });
+  }
+});
+
 describe("reconfig: members follow the membership", () => {
   test("a promoted observer rejoins as a follower and its ack counts", () => {
     const ensemble = new Ensemble({ voters: 3, observers: 1, reconfig: true });
