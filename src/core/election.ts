@@ -140,6 +140,8 @@ function sameVote(a: RecordedVote, b: RecordedVote): boolean {
 export class FastLeaderElection {
   readonly myId: Sid;
   #quorum: Quorum;
+  /** What following another member that says it leads takes (see setQuorum); `#quorum` unless set. */
+  #joinQuorum: Quorum;
   readonly finalizeWaitTicks: number;
   readonly notificationTimeoutTicksMin: number;
   readonly notificationTimeoutTicksMax: number;
@@ -178,6 +180,7 @@ export class FastLeaderElection {
     }
     this.myId = myId;
     this.#quorum = quorum;
+    this.#joinQuorum = quorum;
     this.finalizeWaitTicks = finalizeWaitTicks;
     this.notificationTimeoutTicksMin = min;
     this.notificationTimeoutTicksMax = max;
@@ -194,9 +197,10 @@ export class FastLeaderElection {
    * this between rounds and then `start`s one, so no vote of one membership is counted in another.
    * @throws RangeError when this server is no member of `quorum` (a removed member stops looking).
    */
-  setQuorum(quorum: Quorum): void {
+  setQuorum(quorum: Quorum, joinQuorum: Quorum = quorum): void {
     if (!quorum.isMember(this.myId)) throw new RangeError(`myId ${this.myId} is not a member of [${quorum.members.join(", ")}]`);
     this.#quorum = quorum;
+    this.#joinQuorum = joinQuorum;
     this.#isVoter = quorum.isVoter(this.myId);
   }
 
@@ -399,9 +403,13 @@ export class FastLeaderElection {
     return this.#quorum.containsQuorum(agreeingSids(this.#recvset, ours));
   }
 
-  /** A quorum names this leader and epoch, and the leader itself says it leads (checkLeader). */
+  /**
+   * A quorum names this leader and epoch, and the leader itself says it leads (checkLeader). To
+   * follow another member, a quorum of the join quorum is enough (see setQuorum).
+   */
   #supportsLeader(votes: ReadonlyMap<Sid, RecordedVote>, vote: RecordedVote): boolean {
-    if (!this.#quorum.containsQuorum(agreeingSids(votes, vote))) return false;
+    const quorum = vote.leader === this.myId ? this.#quorum : this.#joinQuorum;
+    if (!quorum.containsQuorum(agreeingSids(votes, vote))) return false;
     if (vote.leader === this.myId) return this.#logicalClock === vote.electionEpoch;
     return votes.get(vote.leader)?.state === "leading";
   }

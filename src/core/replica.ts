@@ -344,7 +344,7 @@ export class Replica {
     this.#state = "looking";
     this.#lookingSinceMs = this.#nowMs;
     this.#leaderSid = null;
-    if (this.#election.quorum !== this.#quorum) this.#election.setQuorum(this.#quorum);
+    if (this.#election.quorum !== this.#quorum) this.#election.setQuorum(this.#quorum, this.#joinQuorum());
     for (const output of this.#election.start(this.#electionSelf())) this.#onElectionOutput(output);
   }
 
@@ -386,7 +386,7 @@ export class Replica {
     // Only voters answer (observers and guests never do), and only for a leader that is still a
     // voter: a reconfig may have made either a non-voter, until the role check moves it on.
     const leader = this.#leaderSid ?? decision?.leader ?? this.myId;
-    if (!this.#quorum.isVoter(this.myId) || !this.#quorum.isVoter(leader)) return [];
+    if (!this.#quorum.isVoter(this.myId) || !this.#quorum.isVoter(leader) || state === "observing") return [];
     // Once the epoch is established every member reports it (ZOOKEEPER-1732); before, the decided vote.
     const established = this.#leader?.phase === "broadcast"
       ? this.#leader.epoch
@@ -520,10 +520,14 @@ export class Replica {
     if (!on) return;
     let established: Configuration | null;
     if (this.#leader !== null) {
-      this.#leaderConfig(this.#leader.epoch);
+      // Everything in the leader's log is its epoch's history, now established.
+      this.#stampFirstVersion(this.#leader.epoch);
       established = this.#membership.lastSeen;
     } else {
-      established = this.#newLeaderConfig ?? this.#treeConfiguration();
+      // What NEWLEADER carried, or a reconfig committed and applied since, whichever is newer.
+      const applied = this.#treeConfiguration();
+      const carried = this.#newLeaderConfig;
+      established = carried === null || (applied !== null && applied.config.version > carried.config.version) ? applied : carried;
     }
     if (established !== null && this.#membership.committedConfig(established)) this.#membershipChanged();
     const committed = this.#membership.committed.config;
@@ -533,15 +537,24 @@ export class Replica {
     }
   }
 
-  /** ZabContext.leaderConfig: see there. */
+  /**
+   * ZabContext.leaderConfig: before the epoch is established, the newest membership the leader has
+   * (its whole log becomes the epoch's history); after, the one in force (a reconfig proposed since
+   * is not committed, and reaches the learner as a proposal after the sync).
+   */
   #leaderConfig(epoch: number): Uint8Array | null {
+    if (this.#config.server.reconfigEnabled !== true || this.#membership.lastSeen.config.members.length === 0) return null;
+    this.#stampFirstVersion(epoch);
+    const established = this.#leader?.phase === "broadcast";
+    return new TextEncoder().encode(quorumConfigText(established ? this.#membership.committed.config : this.#membership.lastSeen.config));
+  }
+
+  /** With reconfigEnabled, the first epoch gives zoo.cfg's membership (version 0) the version epoch<<32, as ZooKeeper's Leader.lead does. */
+  #stampFirstVersion(epoch: number): void {
     const lastSeen = this.#membership.lastSeen.config;
-    if (this.#config.server.reconfigEnabled !== true || lastSeen.members.length === 0) return null;
-    if (lastSeen.version === 0 && this.#membership.committed.config.version === 0) {
-      const stamped = configurationOf({ ...lastSeen, version: zxidOf(epoch, 0) });
-      if (this.#membership.seen(stamped)) this.#membershipChanged();
-    }
-    return new TextEncoder().encode(quorumConfigText(this.#membership.lastSeen.config));
+    if (this.#config.server.reconfigEnabled !== true || lastSeen.members.length === 0) return;
+    if (lastSeen.version !== 0 || this.#membership.committed.config.version !== 0) return;
+    if (this.#membership.seen(configurationOf({ ...lastSeen, version: zxidOf(epoch, 0) }))) this.#membershipChanged();
   }
 
   /** What this member logs or drops changes what it has seen (called for every write it issues). */
@@ -577,6 +590,16 @@ export class Replica {
     if (next === null || next.config.version <= this.#membership.committed.config.version) return;
     this.#log("info", `server ${this.myId}: member ${from} knows configuration 0x${next.config.version.toString(16)} committed; taking it`);
     if (this.#membership.committedConfig(next)) this.#membershipChanged();
+  }
+
+  /**
+   * What following an established leader takes: a quorum of the committed membership saying they
+   * follow it (and it saying it leads). Not the joint one: a reconfig this member logged may have
+   * been lost (the next epoch truncates it), and then no quorum of it ever forms again. Following
+   * decides nothing; the leader counts with its own membership.
+   */
+  #joinQuorum(): GuestQuorum {
+    return new GuestQuorum(this.#membership.committed.verifier, this.#everKnown);
   }
 
   /** The quorum of the membership in force, with every member ever known (zoo.cfg's, any configuration's) as a guest. */
@@ -617,7 +640,8 @@ export class Replica {
     this.#membershipChanges++;
     this.#quorum = this.#guestQuorum();
     // Also while in a role: the election answers looking members (new ones too) under it.
-    this.#election.setQuorum(this.#quorum);
+    this.#election.setQuorum(this.#quorum, this.#joinQuorum());
+    // The simulator's membership checker reads this line (src/testing/checkers/membership_checker.ts).
     this.#log("info", `server ${this.myId}: configuration now ${quorumText(this.#membership)}`);
     if (this.#state === "looking") {
       if (this.#started) this.#lookForLeader();
