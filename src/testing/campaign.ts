@@ -29,6 +29,8 @@ export interface CampaignSummary {
   shapes: Record<string, number>;
   /** Answered client requests by kind. */
   requestKinds: Record<string, number>;
+  /** Runs with dynamic reconfiguration on. */
+  reconfigRuns: number;
   /** Convergence times (virtual ms) of the passing runs, sorted on demand by `percentile`. */
   convergeMs: number[];
   /** How long after the longest session timeout the last session closed (virtual ms), per run. */
@@ -57,11 +59,13 @@ export function emptySummary(): CampaignSummary {
       tornAppends: 0,
       unsyncedKept: 0,
       corruptions: 0,
+      reconfigs: 0,
     },
     faults: emptyNemesisStats(),
     profiles: {},
     shapes: {},
     requestKinds: {},
+    reconfigRuns: 0,
     convergeMs: [],
     sessionCloseLagMs: [],
   };
@@ -77,6 +81,7 @@ export function addResult(summary: CampaignSummary, result: SimResult): void {
   summary.profiles[result.plan.profile] = (summary.profiles[result.plan.profile] ?? 0) + 1;
   const shape = `${result.options.voters}v+${result.options.observers}o`;
   summary.shapes[shape] = (summary.shapes[shape] ?? 0) + 1;
+  if (result.plan.server.reconfigEnabled === true) summary.reconfigRuns++;
   for (const [kind, count] of Object.entries(stats.requestKinds)) summary.requestKinds[kind] = (summary.requestKinds[kind] ?? 0) + count;
   if (result.failure === null) {
     summary.convergeMs.push(stats.convergeMs);
@@ -133,6 +138,7 @@ export function formatSummary(summary: CampaignSummary, seconds: number): string
     `${f.fsyncErrors} fsync EIO, ${f.diskFulls} disks full part-way, ${t.corruptions} bit flips; ` +
     `${t.txns} txns committed, ${t.epochs} epochs, ${t.ops} client ops (${t.acknowledgedWrites} acknowledged writes checked, ` +
     `${t.unknownOutcomes} with unknown outcome), ${t.watchEvents} watch events, ${t.snapshotsWritten} snapshots; ` +
+    (summary.reconfigRuns > 0 ? `${t.reconfigs} reconfigurations committed in ${summary.reconfigRuns} run(s) with reconfig on; ` : "") +
     `convergence after faults p50 ${percentile(converge, 0.5).toFixed(0)} / p99 ${percentile(converge, 0.99).toFixed(0)} / ` +
     `max ${percentile(converge, 1).toFixed(0)} ms; ${t.sessionsDrained} sessions closed after their clients fell silent, ` +
     `the last within p99 ${percentile(lag, 0.99).toFixed(0)} / max ${percentile(lag, 1).toFixed(0)} ms of the longest timeout; ` +

@@ -214,6 +214,22 @@ export class Nemesis {
     });
   }
 
+  /**
+   * A member (the leader) just logged a reconfig proposal. With crashes on, a third of the time it
+   * crashes a moment later, before the proposal can commit: the window where a new leader must
+   * count both memberships and a proposal some members saw may be lost. Called only when the seed
+   * reconfigures, so other seeds draw nothing here.
+   */
+  reconfigProposed(sid: Sid): void {
+    if (this.#stopped || !this.#plan.crashes || !chance(this.#prng, 1 / 3)) return;
+    const delayMs = between(this.#prng, 0, 5);
+    this.#scheduler.after(delayMs, () => {
+      if (this.#stopped || this.#target.isDown(sid) || !this.#crashable().includes(sid)) return;
+      this.#target.trace(`(aimed: ${sid} just proposed a reconfig)`);
+      this.#crashMember(sid, true);
+    });
+  }
+
   #heal(afterMs: number): void {
     this.#later(afterMs, () => {
       this.#target.network.heal();

@@ -22,7 +22,7 @@ import type { ConnectRequest, ConnectResponse, Reply, Request, RequestHeader, Wa
 import type { Replica, ReplicaConfig, ReplicaOutput } from "../core/replica.ts";
 import { defaultServerConfig } from "../core/server_io.ts";
 import type { TxnEntry } from "../core/txn.ts";
-import { treeDigest } from "../core/tree_digest.ts";
+import { simTreeDigest } from "./sim_digest.ts";
 import { zxidHex } from "../core/zxid.ts";
 import type { Logger } from "../driver/logger.ts";
 import { type DurableLog, Persister, type PersisterTimers } from "../driver/persister.ts";
@@ -40,6 +40,7 @@ import { type PeerCodec, SimNetwork } from "./sim_network.ts";
 import { type FaultPlan, TICK_TIME_MS } from "./sim_options.ts";
 import { between, chance, forkPrng } from "./sim_random.ts";
 import { describeClientOutput, describeMessage, describePersist } from "./sim_trace.ts";
+import { type MemberSets, MembershipInForce, simQuorumConfig } from "./sim_reconfig.ts";
 
 /** Wall-clock-like start of every replica clock (before its offset). */
 const EPOCH_MS = 1_700_000_000_000;
@@ -80,6 +81,16 @@ interface Host {
   snapshotsInFlight: Set<number>;
   /** The recovery now finishing replayed less than its fuzzy snapshot saw (see #observe). */
   inexactRecovery: boolean;
+}
+
+/** Who else watches each replica (the membership checker): its start and its log lines. */
+export interface ReplicaWatcher {
+  created(sid: Sid): void;
+  log(sid: Sid, message: string): void;
+  /** Some member has a reconfiguration in progress (its outcome may change who must stay intact). */
+  reconfigPending(): boolean;
+  /** The newest membership a member took as committed (known before any leader serves it). */
+  readonly newest: MemberSets;
 }
 
 /** Crash options (what the nemesis may choose). */
@@ -134,6 +145,9 @@ export class SimCluster {
   readonly #integerClocks: boolean;
   /** Storage continuations may be waiting to run (see settle()). */
   #unsettled = false;
+  readonly #watcher: ReplicaWatcher | null;
+  /** With dynamic reconfiguration on: the membership in force (else every member, always). */
+  readonly #inForce: MembershipInForce | null;
 
   constructor(options: {
     queue: EventQueue;
@@ -151,8 +165,10 @@ export class SimCluster {
      * mtime then fit the wire's long; needed when replies are encoded for a real client). Default false.
      */
     integerClocks?: boolean;
+    watcher?: ReplicaWatcher;
   }) {
     this.#verbose = options.verbose ?? null;
+    this.#watcher = options.watcher ?? null;
     this.#integerClocks = options.integerClocks ?? false;
     this.queue = options.queue;
     this.#prng = options.prng;
@@ -162,6 +178,9 @@ export class SimCluster {
     this.voters = Array.from({ length: options.voters }, (_, i) => i + 1);
     this.observers = Array.from({ length: options.observers }, (_, i) => options.voters + i + 1);
     this.members = [...this.voters, ...this.observers];
+    this.#inForce = this.#plan.server?.reconfigEnabled === true
+      ? new MembershipInForce({ version: 0, voters: [...this.voters], observers: [...this.observers] })
+      : null;
     this.network = new SimNetwork({
       scheduler: this.queue,
       prng: forkPrng(this.#prng),
@@ -232,9 +251,13 @@ export class SimCluster {
 
   /** What a Nemesis may act on: this cluster, with `clients` and `trace` given by its owner. */
   faultTarget(clients: () => readonly SimClient[], trace: (message: string) => void): FaultTarget {
+    const cluster = this;
     return {
       members: this.members,
-      voters: this.voters,
+      // The voters of the membership in force (a reconfiguration changes them).
+      get voters() {
+        return cluster.votersInForce();
+      },
       network: this.network,
       isDown: (sid) => this.isDown(sid),
       crash: (sid) => this.crash(sid),
@@ -245,6 +268,24 @@ export class SimCluster {
       clients,
       trace,
     };
+  }
+
+  /** Voters of the membership in force: zoo.cfg's unless a reconfiguration changed them. */
+  votersInForce(): readonly Sid[] {
+    if (this.#inForce === null) return this.voters;
+    return this.#inForce.update(this.#leaderTree()).voters;
+  }
+
+  /** Voters and observers of the membership in force (a member a reconfig removed is not one). */
+  membersInForce(): readonly Sid[] {
+    if (this.#inForce === null) return this.members;
+    const sets = this.#inForce.update(this.#leaderTree());
+    return [...sets.voters, ...sets.observers];
+  }
+
+  #leaderTree() {
+    const leader = this.leader();
+    return leader === null ? null : this.#host(leader).replica?.server.tree ?? null;
   }
 
   /** Down: crashed, stopped, or refused to start (a damaged disk). A member booting is not down. */
@@ -314,6 +355,14 @@ export class SimCluster {
     for (const host of this.#hosts.values()) {
       if (host.sid !== sid && (host.disk.corrupted || host.state === "damaged")) return null;
     }
+    // With two voters in force (or a reconfiguration that may leave two) no voter's disk may be
+    // lost: no quorum would remain to replace it, as with a real ensemble of two.
+    if (this.#inForce !== null) {
+      const voters = this.votersInForce();
+      const newest = this.#watcher?.newest.voters ?? voters;
+      const twoLeft = (list: readonly Sid[]) => list.includes(sid) && list.length <= 2;
+      if (twoLeft(voters) || twoLeft(newest) || this.#watcher?.reconfigPending() === true) return null;
+    }
     const where = this.#host(sid).disk.corruptSector(at);
     if (where !== null) this.trace(`disk ${sid}: bit ${where.bit} of ${where.path} at offset ${where.offset} flipped`);
     return where;
@@ -363,6 +412,7 @@ export class SimCluster {
       }),
       voters: this.voters,
       observers: this.observers,
+      ...(this.#inForce === null ? {} : { quorumConfig: simQuorumConfig(this.voters, this.observers) }),
       initLimitTicks: 10,
       syncLimitTicks: 5,
       committedLogMax: this.#plan.committedLogMax,
@@ -490,8 +540,9 @@ export class SimCluster {
     const leader = this.leader();
     if (leader === null || leader === sid) return false;
     const lastZxid = this.#host(leader).replica!.status().lastZxid;
+    const inForce = new Set(this.membersInForce());
     for (const host of this.#hosts.values()) {
-      if (host.sid === sid) continue;
+      if (host.sid === sid || !inForce.has(host.sid)) continue;
       const status = host.replica?.status();
       if (status === undefined || !status.serving || status.leader !== leader || status.lastZxid !== lastZxid) return false;
     }
@@ -548,6 +599,7 @@ export class SimCluster {
   }
 
   #replicaLog(sid: Sid, level: string, message: string): void {
+    this.#watcher?.log(sid, message);
     this.#log(`${sid} ${level}: ${message}`);
     this.#verbose?.(`${this.queue.nowMs.toFixed(1)} ${sid} ${level}: ${message}`);
   }
@@ -557,6 +609,7 @@ export class SimCluster {
     const sid = host.sid;
     const server = replica.server;
     const checker = this.#checker;
+    this.#watcher?.created(sid);
     const applyCommitted = server.applyCommitted.bind(server);
     server.applyCommitted = (entry: TxnEntry) => {
       const before = server.tree.lastZxid;
@@ -579,7 +632,7 @@ export class SimCluster {
         host.inexactRecovery = false;
         return;
       }
-      checker.state(sid, server.tree.lastZxid, treeDigest(server.tree), "after recovery or SNAP");
+      checker.state(sid, server.tree.lastZxid, simTreeDigest(server.tree), "after recovery or SNAP");
     };
   }
 

@@ -16,6 +16,8 @@
  *                   seed with its replay command (--soak-base B replays a soak's seed sequence)
  *   --keep-going    run every seed and list all failures (to triage or refresh KNOWN_FAILING)
  *   --cbor          carry peer messages as real peer frames (src/wire/peer_codec.ts) instead of clones
+ *   --reconfig on|off  dynamic reconfiguration on or off for every seed (default: drawn per seed,
+ *                   on for about a third; see src/testing/sim_reconfig.ts)
  */
 import { type CliRuntime, cliRuntime } from "../cli/runtime.ts";
 import { type CampaignRun, type CampaignSummary, formatFailure, formatSummary, runCampaign } from "./campaign.ts";
@@ -110,6 +112,12 @@ function parse(args: readonly string[], env: (name: string) => string | undefine
       case "--verbose":
         verbose = true;
         break;
+      case "--reconfig": {
+        const text = args[++i];
+        if (text !== "on" && text !== "off") throw new Error(`--reconfig needs on or off, got ${text ?? "nothing"}`);
+        options.reconfig = text === "on";
+        break;
+      }
       default:
         throw new Error(`unknown option ${flag} (see the top of src/testing/sim_main.ts)`);
     }

@@ -44,6 +44,12 @@ export interface SimOptions {
    * no `plan` given: drawLocalSessions), else off.
    */
   localSessions?: { upgrading: boolean } | null;
+  /**
+   * Dynamic reconfiguration (sim_reconfig.ts): every member gets the ensemble's membership and
+   * reconfigEnabled, client 1 is a super user that sends reconfig requests now and then. Unset:
+   * drawn per seed (swarm, with no `plan` given: drawReconfig, about a third), else off.
+   */
+  reconfig?: boolean;
   /** Replaces parts of the drawn plan (tests use this to force a fault on or off). */
   plan?: Partial<FaultPlan>;
   /** Replaces parts of the drawn workload mix (tests use this to force a request kind on). */
@@ -91,6 +97,8 @@ export interface SimServerConfig {
   superDigest: string | null;
   /** localSessionsEnabled (with localSessionsUpgradingEnabled); absent: off. */
   localSessions?: { upgrading: boolean };
+  /** zoo.cfg reconfigEnabled; SimCluster then gives every member the ensemble's membership. */
+  reconfigEnabled?: boolean;
 }
 
 /**
@@ -458,6 +466,7 @@ export function describePlan(plan: FaultPlan): string {
     `disk ${plan.disk.writeMsMin.toFixed(1)}-${plan.disk.writeMsMax.toFixed(1)} ms; snapCount ${plan.snapshotTxnCount}, committedLog ${plan.committedLogMax}; ` +
     `session ${Math.round(plan.client.sessionTimeoutMs)} ms, pipeline ${plan.client.pipelineMax}; ` +
     `server ${plan.server.extendedTypesEnabled ? "ttl on" : "ttl off"}, reaper ${plan.server.containerCheckIntervalMs.toFixed(0)} ms${plan.server.superDigest ? ", super" : ""}` +
-    `${plan.server.localSessions === undefined ? "" : `, local sessions${plan.server.localSessions.upgrading ? " (upgrading)" : ""}`}; ` +
+    `${plan.server.localSessions === undefined ? "" : `, local sessions${plan.server.localSessions.upgrading ? " (upgrading)" : ""}`}` +
+    `${plan.server.reconfigEnabled === true ? ", reconfig" : ""}; ` +
     `workload ${features.join(", ") || "basic"}`;
 }

@@ -14,7 +14,6 @@
 import type { Sid } from "../core/peer_messages.ts";
 import type { Id, Request } from "../core/records.ts";
 import type { DataTree } from "../core/data_tree.ts";
-import { treeDigest } from "../core/tree_digest.ts";
 import { zxidHex } from "../core/zxid.ts";
 import { CommitChecker } from "./checkers/commit_checker.ts";
 import { checkHistory, isAcknowledgedWrite } from "./checkers/history_checker.ts";
@@ -29,10 +28,15 @@ import { History, type OpRecord } from "./history.ts";
 import { identitiesOfAuth } from "./model/model_acl.ts";
 import { Nemesis, type NemesisStats } from "./nemesis.ts";
 import { createPrng, type Prng } from "./prng.ts";
-import { SimClient } from "./sim_client.ts";
+import { type RequestSource, SimClient } from "./sim_client.ts";
 import { SimCluster } from "./sim_cluster.ts";
 import { QUIET_NETWORK } from "./sim_network.ts";
-import { DEFAULT_OPTIONS, defaultPlan, drawLocalSessions, type FaultPlan, FIXED_TICKS, type SimOptions, swarmPlan, TICK_TIME_MS } from "./sim_options.ts";
+import { DEFAULT_OPTIONS, defaultPlan, drawLocalSessions, type FaultPlan, FIXED_TICKS, type SimOptions, SUPER_DIGEST, swarmPlan, TICK_TIME_MS } from "./sim_options.ts";
+import { MembershipChecker } from "./checkers/membership_checker.ts";
+import { CONFIG_NODE } from "../core/data_tree.ts";
+import { drawReconfig, isStaticMembership, simQuorumConfigBytes } from "./sim_reconfig.ts";
+import { ReconfigSource } from "./sim_reconfig_source.ts";
+import { simTreeDigest } from "./sim_digest.ts";
 import { forkPrng } from "./sim_random.ts";
 import { Workload } from "./sim_workload.ts";
 
@@ -63,6 +67,8 @@ export interface SimStats {
   unsyncedKept: number;
   /** Bits flipped in durable data (the disk's count). */
   corruptions: number;
+  /** Reconfig txns that changed the membership, in the final committed history. */
+  reconfigs: number;
   /** Answered client requests by kind. */
   requestKinds: Record<string, number>;
 }
@@ -83,12 +89,25 @@ const CHECK_EVERY_MS = TICK_TIME_MS / 2;
 const EVENTS_PER_SLICE = 256;
 /** The address SimCluster gives every client connection (its `ip` identity). */
 const SIM_CLIENT_ADDRESS = "10.0.0.1";
+/** Reconfig requests of client 1 at most per run, and the simulated time between two. */
+const RECONFIGS_MAX = 24;
+const RECONFIG_GAP_MS_MIN = 300;
+const RECONFIG_GAP_MS_MAX = 1_500;
 
-/** A server's tree as the model checker compares it. */
-function* observedNodes(tree: DataTree): Generator<ObservedNode> {
+/**
+ * A server's tree as the model checker compares it. zoo.cfg's membership in /zookeeper/config
+ * (written outside any txn, see sim_digest.ts) is shown as the model holds it once it is checked
+ * to be exactly that membership.
+ */
+function* observedNodes(tree: DataTree, staticConfig: Uint8Array | undefined): Generator<ObservedNode> {
   for (const record of tree.snapshotNodes()) {
     const node = tree.get(record.path)!;
-    yield { path: record.path, data: node.data, acl: node.acl, stat: tree.statOf(node), children: node.children };
+    const stat = tree.statOf(node);
+    if (record.path === CONFIG_NODE && staticConfig !== undefined && isStaticMembership(node.data, stat.mzxid, staticConfig)) {
+      yield { path: record.path, data: staticConfig, acl: node.acl, stat: { ...stat, mzxid: 0, mtime: 0, dataLength: staticConfig.length }, children: node.children };
+      continue;
+    }
+    yield { path: record.path, data: node.data, acl: node.acl, stat, children: node.children };
   }
 }
 
@@ -104,13 +123,14 @@ function connectionIdentities(ops: readonly OpRecord[], connection: number, conf
 }
 
 /** The command line that replays a run with these options. */
-export function replayCommand(options: Pick<SimOptions, "seed" | "voters" | "observers" | "ticks" | "clients" | "swarm" | "codec">): string {
+export function replayCommand(options: Pick<SimOptions, "seed" | "voters" | "observers" | "ticks" | "clients" | "swarm" | "codec" | "reconfig">): string {
   const extra = [
     options.ticks === undefined ? "" : ` --ticks ${options.ticks}`,
     options.observers !== DEFAULT_OPTIONS.observers ? ` --observers ${options.observers}` : "",
     options.clients !== DEFAULT_OPTIONS.clients ? ` --clients ${options.clients}` : "",
     options.swarm ? "" : " --no-swarm",
     options.codec?.name === "cbor" ? " --cbor" : "",
+    options.reconfig === undefined ? "" : ` --reconfig ${options.reconfig ? "on" : "off"}`,
   ].join("");
   return `SEED=${options.seed} deno task sim --servers ${options.voters}${extra}`;
 }
@@ -138,6 +158,11 @@ class Simulation {
   #silentFromMs: number | null = null;
   /** Txns in the final committed history (known once the final checks ran). */
   #txns = 0;
+  #reconfigs = 0;
+  /** With dynamic reconfiguration on: each member's committed membership (else null). */
+  readonly #membership: MembershipChecker | null;
+  /** zoo.cfg's membership text (reconfiguration on), as /zookeeper/config starts. */
+  readonly #quorumConfigText: Uint8Array | undefined;
 
   constructor(options: SimOptions) {
     if (!(options.voters >= 1 && options.voters <= 13)) throw new RangeError(`voters must be 1 to 13, got ${options.voters}`);
@@ -149,6 +174,12 @@ class Simulation {
       ? (options.swarm && options.plan === undefined ? drawLocalSessions(options.seed) : undefined)
       : options.localSessions ?? undefined;
     if (localSessions !== undefined) plan.server = { ...plan.server, localSessions };
+    const reconfig = options.reconfig ?? (options.swarm && options.plan === undefined ? drawReconfig(options.seed) : false);
+    if (reconfig) {
+      // Only a super user may reconfigure: client 1 is one (the workload's superUser).
+      plan.server = { ...plan.server, reconfigEnabled: true, superDigest: SUPER_DIGEST };
+      plan.workload = { ...plan.workload, features: { ...plan.workload.features, superUser: true } };
+    }
     if (options.workloadFeatures !== undefined) {
       plan.workload = { ...plan.workload, features: { ...plan.workload.features, ...options.workloadFeatures } };
     }
@@ -156,7 +187,28 @@ class Simulation {
     this.#faultMs = (options.ticks ?? (options.swarm ? this.#plan.faultTicks : FIXED_TICKS)) * TICK_TIME_MS;
     const report = (invariant: string, message: string) => this.#report(invariant, message);
     this.#checker = new CommitChecker(report);
+    const voterIds = Array.from({ length: options.voters }, (_, i) => i + 1);
+    const observerIds = Array.from({ length: options.observers }, (_, i) => options.voters + i + 1);
+    this.#quorumConfigText = reconfig ? simQuorumConfigBytes(voterIds, observerIds) : undefined;
+    this.#membership = reconfig
+      ? new MembershipChecker({ report, entries: this.#checker.entries, leaders: this.#checker.leaders, initial: { version: 0, voters: voterIds, observers: observerIds } })
+      : null;
+    const membership = this.#membership;
     this.#cluster = new SimCluster({
+      // The membership checker, and the nemesis's crash aimed right after a reconfig proposal.
+      ...(membership === null ? {} : {
+        watcher: {
+          created: (sid) => membership.created(sid),
+          reconfigPending: () => membership.reconfigPending(),
+          get newest() {
+            return membership.newest;
+          },
+          log: (sid, message) => {
+            membership.log(sid, message);
+            if (message.endsWith(" jointly") && this.#cluster.leader() === sid) this.#nemesis.reconfigProposed(sid);
+          },
+        },
+      }),
       queue: this.#queue,
       prng: forkPrng(this.#prng),
       plan: this.#plan,
@@ -207,7 +259,7 @@ class Simulation {
       prng,
       history: this.#history,
       client: this.#plan.client,
-      source: source ?? new Workload(forkPrng(prng), { client: id, workload: this.#plan.workload }),
+      source: source ?? this.#workload(id, forkPrng(prng)),
       wire: {
         replicas: () => cluster.members,
         connect: (client, sid, request) => cluster.connectClient(client, sid, request),
@@ -215,6 +267,37 @@ class Simulation {
         close: (connection) => cluster.closeClient(connection),
       },
     });
+  }
+
+  /** A client's workload; with reconfiguration on, clients 1 (super user) and 2 (not) reconfigure too. */
+  #workload(id: number, prng: Prng): RequestSource {
+    const workload = new Workload(prng, { client: id, workload: this.#plan.workload });
+    if (this.#membership === null || id > 2) return workload;
+    const cluster = this.#cluster;
+    return new ReconfigSource({
+      base: workload,
+      prng: createPrng((this.#options.seed ^ (0x5ec0f1 * id)) >>> 0),
+      nowMs: () => this.#queue.nowMs,
+      history: this.#history,
+      client: id,
+      initial: { version: 0, voters: [...cluster.voters], observers: [...cluster.observers] },
+      requestsMax: id === 1 ? RECONFIGS_MAX : 2,
+      gapMsMin: RECONFIG_GAP_MS_MIN,
+      gapMsMax: id === 1 ? RECONFIG_GAP_MS_MAX : 20 * RECONFIG_GAP_MS_MAX,
+    });
+  }
+
+  /** Every serving member's committed membership is at least its state's (membership_checker.ts). */
+  #checkMembership(): void {
+    const membership = this.#membership;
+    if (membership === null) return;
+    const cluster = this.#cluster;
+    for (const sid of cluster.members) {
+      const replica = cluster.replica(sid);
+      if (replica === null || !replica.server.serving) continue;
+      const tree = replica.server.tree;
+      membership.serving(sid, tree.get(CONFIG_NODE)?.mzxid ?? 0, tree.lastZxid);
+    }
   }
 
   /**
@@ -241,6 +324,8 @@ class Simulation {
         }
         if (ran < EVENTS_PER_SLICE) break;
       }
+      this.#checkMembership();
+      if (this.#failure !== null) return false;
       if (done?.()) return true;
     }
     return false;
@@ -343,7 +428,8 @@ class Simulation {
     const leader = cluster.leader();
     if (leader === null) return null;
     const lastZxid = cluster.replica(leader)!.status().lastZxid;
-    for (const sid of cluster.members) {
+    // A member a reconfiguration removed is not expected to serve.
+    for (const sid of cluster.membersInForce()) {
       const status = cluster.replica(sid)?.status();
       if (!status || !status.serving || status.leader !== leader || status.lastZxid !== lastZxid) return null;
     }
@@ -380,16 +466,27 @@ class Simulation {
     const triggers = checkAgainstModel({
       entries,
       ops: this.#history.ops,
-      config: { extendedTypesEnabled: config.extendedTypesEnabled, superDigest: config.superDigest, localSessions: config.localSessions !== undefined },
+      config: {
+        extendedTypesEnabled: config.extendedTypesEnabled,
+        superDigest: config.superDigest,
+        localSessions: config.localSessions !== undefined,
+        reconfigEnabled: config.reconfigEnabled === true,
+        ...(this.#quorumConfigText === undefined ? {} : { quorumConfigText: this.#quorumConfigText }),
+      },
       clientAddress: SIM_CLIENT_ADDRESS,
       report,
-      finalTree: observedNodes(leaderReplica.server.tree),
+      finalTree: observedNodes(leaderReplica.server.tree, this.#quorumConfigText),
     });
     const digestAt = new Set([...this.#checker.states.keys()].filter((zxid) => inHistory.has(zxid) || zxid === 0));
     digestAt.add(lastZxid);
     // The model checker above checks every read (against its own state); the reference replay is
     // kept for the digests, the ephemerals and the sessions.
-    const reference = replayReference(entries, { ops: [], digestAt, report });
+    const reference = replayReference(entries, {
+      ops: [],
+      digestAt,
+      report,
+      ...(this.#quorumConfigText === undefined ? {} : { quorumConfigText: this.#quorumConfigText }),
+    });
     for (const zxid of digestAt) {
       const observed = this.#checker.states.get(zxid);
       if (observed !== undefined && observed.digest !== reference.digests.get(zxid)) {
@@ -397,9 +494,9 @@ class Simulation {
       }
     }
     const expected = reference.digests.get(lastZxid);
-    for (const sid of cluster.members) {
+    for (const sid of cluster.membersInForce()) {
       const replica = cluster.replica(sid)!;
-      if (treeDigest(replica.server.tree) !== expected) {
+      if (simTreeDigest(replica.server.tree) !== expected) {
         report("equal trees at equal zxids", `server ${sid}'s final tree at ${zxidHex(replica.server.tree.lastZxid)} differs from the committed history's`);
       }
     }
@@ -414,7 +511,9 @@ class Simulation {
       report,
     });
     if (this.#silentFromMs !== null) checkSessionsClosed(reference, report);
+    this.#membership?.final(inHistory, lastZxid);
     this.#txns = entries.length;
+    this.#reconfigs = entries.filter((entry) => entry.txn.type === "reconfig").length;
   }
 
   #result(): SimResult {
@@ -442,6 +541,7 @@ class Simulation {
       tornAppends: disks.reduce((sum, disk) => sum + disk.tornAppends, 0),
       unsyncedKept: disks.reduce((sum, disk) => sum + disk.unreportedKept, 0),
       corruptions: disks.reduce((sum, disk) => sum + (disk.corruptions ?? 0), 0),
+      reconfigs: this.#reconfigs,
       requestKinds: {},
     };
     for (const op of ops) if (op.reply !== null) stats.requestKinds[op.request.kind] = (stats.requestKinds[op.request.kind] ?? 0) + 1;

@@ -23,9 +23,10 @@ import { type Zxid, zxidHex } from "../../core/zxid.ts";
 import { canonical } from "../canonical.ts";
 import type { OpRecord } from "../history.ts";
 import { identitiesOfAuth } from "../model/model_acl.ts";
-import { type ModelConfig, type ModelReply, ZnodeModel } from "../model/znode_model.ts";
+import { CONFIG_PATH, type ModelConfig, type ModelReply, ZnodeModel } from "../model/znode_model.ts";
 import type { ModelChange } from "../model/znode_tree.ts";
 import type { Report } from "./violation.ts";
+import { isEpochStart, isStaticMembership } from "../sim_reconfig.ts";
 
 /** A node of a server's tree, as the final comparison reads it. */
 export interface ObservedNode {
@@ -181,12 +182,19 @@ class ModelWalk {
       this.#checkSessionLevel(op, committed, zxid);
       return [];
     }
-    const outcome = this.#model.write(op.request, {
-      sessionId,
-      identities: this.#identities(op),
-      zxid,
-      time,
-    });
+    const context = { sessionId, identities: this.#identities(op), zxid, time };
+    let outcome: ReturnType<ZnodeModel["write"]>;
+    if (op.request.kind === "reconfig" && this.#options.config.reconfigEnabled === true) {
+      // Some answers depend on the ensemble: the model judges the committed one (model_reconfig.ts).
+      const said = txn.type === "reconfig" ? { data: txn.data } : txn.type === "error" ? { err: txn.err } : { err: Code.SYSTEMERROR };
+      const judged = this.#model.reconfig(op.request, context, said);
+      if (judged.problem !== null) {
+        this.#report("committed reconfigs follow ZooKeeper's semantics", `${describe(op)} was committed at ${zxidHex(zxid)}, but ${judged.problem}`);
+      }
+      outcome = judged;
+    } else {
+      outcome = this.#model.write(op.request, context);
+    }
     const expected = replyOutcome(outcome);
     if (canonical(committed) !== canonical(expected)) {
       this.#report(
@@ -315,7 +323,7 @@ class ModelWalk {
     const expected = this.#model.read(op.request, op.sessionId, this.#identities(op));
     if (expected === null) return;
     const reply = op.reply!;
-    const got = normalize(reply.body);
+    const got = this.#staticConfigTime(op, normalize(reply.body));
     if (reply.header.err !== expected.err || canonical(got) !== canonical(normalize(expected.body))) {
       this.#report(
         "reads match the model at their zxid",
@@ -324,6 +332,22 @@ class ModelWalk {
         }; the state there gives ${showReply(expected.err, expected.body)}`,
       );
     }
+  }
+
+  /**
+   * zoo.cfg's membership in /zookeeper/config is written outside any txn (version 0, or stamped
+   * with an established epoch's first zxid) with each server's own clock as mtime, which no history
+   * holds: a read that shows exactly that membership is compared as the model holds it (mzxid and
+   * mtime 0). Once a reconfig set the node, everything is the txn's and compared as is.
+   */
+  #staticConfigTime(op: OpRecord, body: Reply["body"]): Reply["body"] {
+    const request = op.request;
+    const staticText = this.#options.config.quorumConfigText;
+    if (staticText === undefined || !("path" in request) || request.path !== CONFIG_PATH) return body;
+    if (body === null || !("stat" in body) || body.stat === null || !isEpochStart(body.stat.mzxid)) return body;
+    if (body.kind === "getData" && !isStaticMembership(body.data, body.stat.mzxid, staticText)) return body;
+    const stat = { ...body.stat, mzxid: 0, mtime: 0, dataLength: staticText.length };
+    return (body.kind === "getData" ? { ...body, data: staticText, stat } : { ...body, stat }) as Reply["body"];
   }
 
   /** The connection's `ip` identity plus what its earlier auth requests added. */

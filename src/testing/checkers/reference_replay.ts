@@ -10,7 +10,7 @@ import { DataTree, type TreeChange } from "../../core/data_tree.ts";
 import { Code } from "../../core/errors.ts";
 import type { Stat } from "../../core/records.ts";
 import { nodeKindOf, type TxnEntry } from "../../core/txn.ts";
-import { treeDigest } from "../../core/tree_digest.ts";
+import { simTreeDigest } from "../sim_digest.ts";
 import { type Zxid, zxidHex } from "../../core/zxid.ts";
 import { canonical } from "../canonical.ts";
 import type { OpRecord } from "../history.ts";
@@ -37,10 +37,17 @@ const READ_KINDS = new Set(["getData", "exists", "getChildren", "getChildren2"])
 
 export function replayReference(
   entries: readonly TxnEntry[],
-  options: { ops: readonly OpRecord[]; digestAt: ReadonlySet<Zxid>; report: Report },
+  options: {
+    ops: readonly OpRecord[];
+    digestAt: ReadonlySet<Zxid>;
+    report: Report;
+    /** zoo.cfg's membership, in /zookeeper/config before any reconfig (the servers' start). */
+    quorumConfigText?: Uint8Array;
+  },
 ): ReferenceReplay {
   const { report } = options;
   const tree = new DataTree();
+  if (options.quorumConfigText !== undefined) tree.setQuorumConfig(options.quorumConfigText, 0, 0);
   const result: ReferenceReplay = {
     tree,
     index: new Map(entries.map((entry, position) => [entry.header.zxid, position])),
@@ -56,7 +63,7 @@ export function replayReference(
   const checkReadsBefore = (zxid: Zxid) => {
     for (; nextRead < reads.length && reads[nextRead]!.reply!.header.zxid < zxid; nextRead++) checkRead(tree, reads[nextRead]!, report);
   };
-  if (options.digestAt.has(0)) result.digests.set(0, treeDigest(tree));
+  if (options.digestAt.has(0)) result.digests.set(0, simTreeDigest(tree));
   for (const entry of entries) {
     const { zxid, sessionId } = entry.header;
     checkReadsBefore(zxid);
@@ -73,7 +80,7 @@ export function replayReference(
         report("ephemerals die with their session", `the closeSession txn ${zxidHex(zxid)} of 0x${hex(sessionId)} left its ephemerals ${left.join(", ")}`);
       }
     }
-    if (options.digestAt.has(zxid)) result.digests.set(zxid, treeDigest(tree));
+    if (options.digestAt.has(zxid)) result.digests.set(zxid, simTreeDigest(tree));
   }
   checkReadsBefore(Number.POSITIVE_INFINITY);
   return result;

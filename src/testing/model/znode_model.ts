@@ -7,7 +7,8 @@
  *
  * Covered: create (all modes and opcodes, sequential names, validation order §7.6), delete, setData,
  * setACL, check and multi (all-or-nothing, per-op results), closeSession and expiry (ephemerals),
- * the container/TTL reaper's deleteContainer (a client's op 20 is refused), reconfig (disabled, as by default), and the reads (getData, exists, getChildren(2),
+ * the container/TTL reaper's deleteContainer (a client's op 20 is refused), reconfig (model_reconfig.ts:
+ * given the committed txn, since some answers depend on the ensemble), and the reads (getData, exists, getChildren(2),
  * getACL, getAllChildrenNumber, getEphemerals, multiRead, sync). Versions, cversion, pzxid, mzxid,
  * ctime/mtime (the txn's time), aversion, ACLs with digest/ip/world/auth/super.
  */
@@ -19,6 +20,7 @@ import type {
   MultiWriteOp,
   OpResult,
   PathWatchRequest,
+  ReconfigRequest,
   Request,
   Response,
 } from "../../core/records.ts";
@@ -34,6 +36,7 @@ import {
   WRITE,
 } from "./model_acl.ts";
 import { isValidPath, parentPath, sequenceSuffix, SYSTEM_PATHS } from "./model_path.ts";
+import { type CommittedReconfig, judgeReconfig, type ReconfigSettings } from "./model_reconfig.ts";
 import {
   blankNode,
   type ModelChange,
@@ -43,7 +46,15 @@ import {
   ZnodeTree,
 } from "./znode_tree.ts";
 
-export interface ModelConfig extends AclConfig {
+/** Where ZooKeeper keeps the membership (ZooDefs.CONFIG_NODE). */
+export const CONFIG_PATH = "/zookeeper/config";
+
+export interface ModelConfig extends AclConfig, ReconfigSettings {
+  /**
+   * The membership zoo.cfg gives, as /zookeeper/config holds it before any reconfig (mzxid 0;
+   * its mtime is each server's start time, which the checkers leave out). Absent: empty.
+   */
+  quorumConfigText?: Uint8Array;
   /** `zookeeper.extendedTypesEnabled`: TTL nodes allowed. */
   extendedTypesEnabled: boolean;
   /**
@@ -90,6 +101,12 @@ export class ZnodeModel {
 
   constructor(config: ModelConfig) {
     this.#config = config;
+    if (config.quorumConfigText !== undefined) {
+      // As ZooKeeper's initConfigInZKDatabase sets it: a setData with version -1 at zxid 0.
+      const node = this.tree.mutable(CONFIG_PATH);
+      node.data = config.quorumConfigText;
+      node.version = -1;
+    }
   }
 
   /** True for the request kinds `write` models. */
@@ -111,6 +128,34 @@ export class ZnodeModel {
   /** Applies a write request as ZooKeeper would, at `context.zxid`, and says what it replies. */
   write(request: Request, context: WriteContext): WriteOutcome {
     return this.#atomically((changes) => this.#write(request, context, changes));
+  }
+
+  /**
+   * A reconfig, judged against what its committed txn says (success with a membership text, or an
+   * error): the answer is the committed one when ZooKeeper may give it in this state, else the
+   * model's; `problem` says what is wrong with a success's membership text.
+   */
+  reconfig(request: ReconfigRequest, context: WriteContext, committed: CommittedReconfig): WriteOutcome & { problem: string | null } {
+    const node = this.tree.get(CONFIG_PATH);
+    const verdict = judgeReconfig(request, {
+      configText: node?.data ?? null,
+      version: node?.mzxid ?? 0,
+      allowed: node !== undefined && isAllowed(node.acl, WRITE, context.identities),
+      zxid: context.zxid,
+    }, this.#config, committed);
+    const outcome = this.#atomically((changes) => {
+      if (verdict.err !== Code.OK) refuse(verdict.err);
+      // A success of the model with an error committed is the checker's to report; apply nothing.
+      if ("err" in committed) return null;
+      const config = this.tree.mutable(CONFIG_PATH);
+      config.data = committed.data;
+      config.version = -1;
+      config.mzxid = context.zxid;
+      config.mtime = context.time;
+      changes.push({ path: CONFIG_PATH, type: "dataChanged" });
+      return { kind: "getData", data: committed.data, stat: this.tree.statOf(config) };
+    });
+    return { ...outcome, problem: verdict.problem };
   }
 
   /** The container/TTL reaper's deleteContainer txn (no session, no ACL, no version). */
@@ -175,7 +220,9 @@ export class ZnodeModel {
         return refuse(Code.BADARGUMENTS);
       case "reconfig":
         // Dynamic reconfiguration is off unless reconfigEnabled=true (ZooKeeper's default), and
-        // that is checked before anything else.
+        // that is checked before anything else. When it is on, the answer depends on the
+        // ensemble too: see reconfig(), which takes the committed txn.
+        if (this.#config.reconfigEnabled === true) throw new Error("a reconfig with reconfiguration enabled needs ZnodeModel.reconfig (the committed txn)");
         return refuse(Code.RECONFIGDISABLED);
       default:
         throw new Error(`the model does not know the write ${request.kind}`);
