@@ -17,6 +17,8 @@ export interface EnsembleMember {
   clientPort: number;
   /** The first port of its server.N line: where members connect to it. */
   quorumPort: number;
+  /** The second port of its server.N line. */
+  electionPort: number;
   dataDir: string;
   process: CorralProcess | null;
 }
@@ -32,6 +34,18 @@ export interface ProcessEnsembleOptions {
   extraLines?: readonly string[];
   /** Lines for one member only: it then gets a zoo.cfg of its own (zoo-<id>.cfg) with them added. */
   memberLines?: (id: number) => readonly string[];
+  /**
+   * Which members' server.N lines member `id`'s zoo.cfg holds (default: every member's). With it
+   * each member gets a zoo.cfg of its own (zoo-<id>.cfg) and the lines are written as a reconfig
+   * names servers (serverLine: `:participant;127.0.0.1:<clientPort>`). For dynamic reconfiguration,
+   * where a joiner's zoo.cfg lists members the ensemble does not have yet.
+   */
+  serversOf?: (id: number) => readonly number[];
+}
+
+/** A member's server.N line with its role and client address, as zoo.cfg or a reconfig's `joining` names it. */
+export function serverLine(member: EnsembleMember, role: "participant" | "observer" = "participant"): string {
+  return `server.${member.id}=127.0.0.1:${member.quorumPort}:${member.electionPort}:${role};127.0.0.1:${member.clientPort}`;
 }
 
 export class ProcessEnsemble {
@@ -46,7 +60,7 @@ export class ProcessEnsemble {
     this.#config = config;
     this.#extraArgs = options.extraArgs ?? [];
     this.#stepMs = options.stepMs ?? 30_000;
-    this.#memberConfigs = options.memberLines !== undefined;
+    this.#memberConfigs = options.memberLines !== undefined || options.serversOf !== undefined;
   }
 
   /** Writes zoo.cfg and one data dir per member under `dir` (which the caller removes); starts nothing. */
@@ -67,14 +81,19 @@ export class ProcessEnsemble {
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(join(dataDir, "myid"), `${id}\n`);
       const quorumPort = await freePort();
-      lines.push(`server.${id}=127.0.0.1:${quorumPort}:${await freePort()}`);
-      members.push({ id, runtime: which, clientPort: await freePort(), quorumPort, dataDir, process: null });
+      const electionPort = await freePort();
+      members.push({ id, runtime: which, clientPort: await freePort(), quorumPort, electionPort, dataDir, process: null });
     }
+    const { memberLines, serversOf } = options;
+    const servers = (listed: readonly EnsembleMember[]) =>
+      listed.map((member) => serversOf === undefined ? `server.${member.id}=127.0.0.1:${member.quorumPort}:${member.electionPort}` : serverLine(member));
     const config = join(dir, "zoo.cfg");
-    writeFileSync(config, lines.join("\n") + "\n");
-    const memberLines = options.memberLines;
-    if (memberLines !== undefined) {
-      for (const member of members) writeFileSync(join(dir, `zoo-${member.id}.cfg`), [...lines, ...memberLines(member.id)].join("\n") + "\n");
+    writeFileSync(config, [...lines, ...servers(members)].join("\n") + "\n");
+    if (memberLines !== undefined || serversOf !== undefined) {
+      for (const member of members) {
+        const listed = serversOf === undefined ? members : members.filter((other) => serversOf(member.id).includes(other.id));
+        writeFileSync(join(dir, `zoo-${member.id}.cfg`), [...lines, ...servers(listed), ...memberLines?.(member.id) ?? []].join("\n") + "\n");
+      }
     }
     return new ProcessEnsemble(members, config, options);
   }
