@@ -10,12 +10,10 @@
 import { FastLeaderElection } from "./election.ts";
 import type { PeerMessage, PeerState, Sid, VoteMessage } from "./peer_messages.ts";
 import type { PersistRequest, SnapshotHeader, SnapshotNode } from "./persistence.ts";
-import { CONFIG_NODE } from "./data_tree.ts";
-import { type Configuration, configurationOf, configurationOfSids, Membership } from "./membership.ts";
-import { MemberSpecError, parseQuorumConfigText } from "./member_spec.ts";
-import { GuestQuorum, QuorumVerifier } from "./quorum.ts";
+import type { Configuration } from "./membership.ts";
 import { readOnlyGraceMs } from "./read_only_mode.ts";
 import { type QuorumConfig, quorumConfigText } from "./quorum_config.ts";
+import { ReplicaMembership } from "./replica_membership.ts";
 import type { ConnectRequest, Request, RequestHeader } from "./records.ts";
 import { Server } from "./server.ts";
 import type { ConnectionId, ConnectionInfo, ServerConfig, ServerOutput } from "./server_io.ts";
@@ -24,7 +22,7 @@ import { ZabLeader } from "./zab_leader.ts";
 import { ZabLearner } from "./zab_learner.ts";
 import { CommittedLog } from "./zab_committed_log.ts";
 import type { ZabContext } from "./zab_context.ts";
-import { type Zxid, zxidEpoch, zxidOf } from "./zxid.ts";
+import { type Zxid, zxidEpoch } from "./zxid.ts";
 
 export interface ReplicaConfig {
   server: ServerConfig;
@@ -55,9 +53,6 @@ export interface ReplicaConfig {
   readOnlyMode?: boolean;
 }
 
-/** A membership text in a vote is at most this long (255 members of ~100 bytes each fit easily). */
-const CONFIG_BYTES_MAX = 64 * 1024;
-
 export type ReplicaOutput = ServerOutput | { kind: "send"; to: Sid; message: PeerMessage };
 
 export interface ReplicaStatus {
@@ -75,28 +70,13 @@ export class Replica {
   readonly server: Server;
   readonly myId: Sid;
   readonly #config: ReplicaConfig;
-  /** The configuration(s) in force: changed by reconfig txns (membership.ts). */
-  readonly #membership: Membership;
-  /** The committed membership's text, as votes carry it once a reconfig has committed (see #sendVote). */
-  #committedText: { version: Zxid; bytes: Uint8Array } | null = null;
-  /** The version of the membership zoo.cfg gave: votes carry the committed one only once it is newer. */
-  readonly #staticVersion: Zxid;
-  /**
-   * What election and Zab count with: the configuration(s) in force, plus every member ever known
-   * as a guest (GuestQuorum: a member a reconfig removed goes on following as a non-voter).
-   */
-  #quorum: GuestQuorum;
-  /** zoo.cfg's members and every member of any configuration seen since (bounded: sids are 1..255). */
-  readonly #everKnown: Set<Sid>;
+  /** The membership(s) in force and the quorums they make (dynamic reconfiguration). */
+  readonly #members: ReplicaMembership;
   /** A reconfiguration changed the quorum while this member held a role: check it fits (#afterInput). */
   #roleCheckDue = false;
   #membershipChanges = 0;
   /** What this member learns as: a follower ("voter"), an observer, or a guest (a non-voter no configuration names). */
   #learnerKind: "voter" | "observer" | "guest" = "voter";
-  /** The membership the current leader's NEWLEADER carried (reset with every role). */
-  #newLeaderConfig: Configuration | null = null;
-  /** The tree's /zookeeper/config parsed, by the node's mzxid (parsed once per change). */
-  #treeConfig: { mzxid: Zxid; configuration: Configuration | null } | null = null;
   readonly #election: FastLeaderElection;
   readonly #context: ZabContext;
   #state: PeerState = "looking";
@@ -127,11 +107,13 @@ export class Replica {
   constructor(config: ReplicaConfig, nowMs: number) {
     this.#config = config;
     this.myId = config.server.serverId;
-    const verifier = new QuorumVerifier({ voters: config.voters, observers: config.observers });
-    this.#membership = new Membership(config.quorumConfig === undefined ? configurationOfSids(verifier) : { config: config.quorumConfig, verifier });
-    this.#staticVersion = config.quorumConfig?.version ?? 0;
-    this.#everKnown = new Set([...config.voters, ...config.observers]);
-    this.#quorum = this.#guestQuorum();
+    this.#members = new ReplicaMembership({
+      voters: config.voters,
+      observers: config.observers,
+      ...(config.quorumConfig === undefined ? {} : { quorumConfig: config.quorumConfig }),
+      reconfigEnabled: config.server.reconfigEnabled === true,
+      log: (level, message) => this.#log(level, `server ${this.myId}: ${message}`),
+    });
     this.#committedLog = new CommittedLog(config.committedLogMax ?? 10_000);
     this.server = new Server(config.server, nowMs);
     this.server.setServing(false);
@@ -145,17 +127,16 @@ export class Replica {
     this.#nextElectionTickMs = nowMs + this.#electionTickMs;
     this.#election = new FastLeaderElection({
       myId: this.myId,
-      quorum: this.#quorum,
+      quorum: this.#members.quorum,
       ...(config.finalizeWaitTicks === undefined ? {} : { finalizeWaitTicks: config.finalizeWaitTicks }),
     });
-    const membership = this.#membership;
-    const replica = this;
+    const members = this.#members;
     this.#context = {
       myId: this.myId,
       get quorum() {
-        return replica.#quorum;
+        return members.quorum;
       },
-      membership,
+      membership: members.membership,
       server: this.server,
       initLimitTicks: config.initLimitTicks,
       syncLimitTicks: config.syncLimitTicks,
@@ -199,8 +180,8 @@ export class Replica {
     this.server.finishRecovery();
     // A reconfig recovered from the log or a snapshot is not known committed: both configurations
     // count until an established epoch, a commit or a member's vote says which one is in force.
-    const recovered = this.#treeConfiguration();
-    if (recovered !== null) this.#membership.seen(recovered);
+    this.#members.recovered(this.server.tree);
+    this.#members.refresh();
     this.#lookForLeader();
   }
 
@@ -257,14 +238,14 @@ export class Replica {
 
   receive(from: Sid, message: PeerMessage): void {
     if (!this.#started || from === this.myId) return;
-    if (message.kind === "vote") this.#adoptConfig(from, message.config);
-    if (!this.#quorum.isMember(from)) return;
+    if (message.kind === "vote" && this.#members.vote(from, message.config)) this.#membershipChanged();
+    if (!this.#members.quorum.isMember(from)) return;
     if (message.kind === "vote") this.#onVote(from, message);
     else if (this.#leader !== null) this.#leader.receive(from, message);
     else if (this.#learner !== null) this.#learner.receive(from, message);
     // Taken only when the learner took the NEWLEADER (not one meant for an earlier role of ours).
     if (message.kind === "newLeader" && this.#learner?.leader === from && this.#learner.phase === "sync" && message.config instanceof Uint8Array) {
-      this.#onNewLeaderConfig(message.config);
+      if (this.#members.newLeader(message.config)) this.#membershipChanged();
     }
     this.#afterInput();
   }
@@ -329,7 +310,8 @@ export class Replica {
 
   /** The configuration this member knows committed and the newest it has seen (equal when no reconfig is under way). */
   get configuration(): { committed: Configuration; lastSeen: Configuration } {
-    return { committed: this.#membership.committed, lastSeen: this.#membership.lastSeen };
+    const membership = this.#members.membership;
+    return { committed: membership.committed, lastSeen: membership.lastSeen };
   }
 
   /** Whether this member leads an established epoch (and which). */
@@ -344,7 +326,7 @@ export class Replica {
     this.#state = "looking";
     this.#lookingSinceMs = this.#nowMs;
     this.#leaderSid = null;
-    if (this.#election.quorum !== this.#quorum) this.#election.setQuorum(this.#quorum, this.#joinQuorum());
+    if (this.#election.quorum !== this.#members.quorum) this.#election.setQuorum(this.#members.quorum, this.#members.joinQuorum);
     for (const output of this.#election.start(this.#electionSelf())) this.#onElectionOutput(output);
   }
 
@@ -386,7 +368,8 @@ export class Replica {
     // Only voters answer (observers and guests never do), and only for a leader that is still a
     // voter: a reconfig may have made either a non-voter, until the role check moves it on.
     const leader = this.#leaderSid ?? decision?.leader ?? this.myId;
-    if (!this.#quorum.isVoter(this.myId) || !this.#quorum.isVoter(leader) || state === "observing") return [];
+    const quorum = this.#members.quorum;
+    if (!quorum.isVoter(this.myId) || !quorum.isVoter(leader) || state === "observing") return [];
     // Once the epoch is established every member reports it (ZOOKEEPER-1732); before, the decided vote.
     const established = this.#leader?.phase === "broadcast"
       ? this.#leader.epoch
@@ -404,7 +387,7 @@ export class Replica {
 
   #onElectionOutput(output: ReturnType<FastLeaderElection["tick"]>[number]): void {
     if (output.kind === "send") {
-      this.#outputs.push({ kind: "send", to: output.to, message: this.#withConfig(output.message) });
+      this.#outputs.push({ kind: "send", to: output.to, message: this.#members.withConfig(output.message) });
       return;
     }
     if (this.#state !== "looking") return;
@@ -433,10 +416,10 @@ export class Replica {
 
   #becomeLearner(leader: Sid, observer: boolean): void {
     this.#role++;
-    this.#newLeaderConfig = null;
+    this.#members.newRole();
     // A guest learns as an observer does, but calls itself a follower: ZooKeeper's removed servers
     // are non-voting participants (srvr says follower).
-    this.#learnerKind = !observer ? "voter" : this.#quorum.isGuest(this.myId) ? "guest" : "observer";
+    this.#learnerKind = !observer ? "voter" : this.#members.quorum.isGuest(this.myId) ? "guest" : "observer";
     this.#state = this.#learnerKind === "observer" ? "observing" : "following";
     this.#learner = new ZabLearner(this.#context, {
       leader,
@@ -486,7 +469,7 @@ export class Replica {
   #persist(request: PersistRequest, then?: () => void): void {
     const writeSeq = ++this.#writeSeq;
     this.#outputs.push({ kind: "persist", writeSeq, request });
-    this.#membershipOnPersist(request);
+    if (this.#members.persisting(request, this.server.tree)) this.#membershipChanged();
     if (then !== undefined) this.#durable.push({ writeSeq, role: this.#role, then });
   }
 
@@ -497,117 +480,29 @@ export class Replica {
   }
 
   // ------------------------------------------------------------------------------------------------
-  // Dynamic reconfiguration (membership.ts)
+  // Dynamic reconfiguration (replica_membership.ts)
 
   /** A txn was committed and applied by the role: a reconfig in it is in force once the epoch is. */
   #onCommitted(entry: TxnEntry): void {
     this.#remember(entry);
-    if (entry.txn.type !== "reconfig") return;
     const established = this.#leader?.phase === "broadcast" || this.#learner?.phase === "broadcast";
-    const next = this.#configurationIn(entry.txn.data);
-    if (next === null) return;
-    // During a sync the txn is the leader's history, not yet established by a quorum of both.
-    if (established ? this.#membership.committedConfig(next) : this.#membership.seen(next)) this.#membershipChanged();
+    if (this.#members.committed(entry, established)) this.#membershipChanged();
   }
 
-  /**
-   * Serving starts once the epoch is established: what the leader had seen is in force (ZooKeeper's
-   * leader activates its last seen config then, and a learner the one NEWLEADER carried), and
-   * /zookeeper/config shows it (initConfigInZKDatabase, outside any txn).
-   */
+  /** Serving starts once the epoch is established: the membership it holds is in force. */
   #setServing(on: boolean): void {
     this.server.setServing(on);
     if (!on) return;
-    let established: Configuration | null;
-    if (this.#leader !== null) {
-      // Everything in the leader's log is its epoch's history, now established.
-      this.#stampFirstVersion(this.#leader.epoch);
-      established = this.#membership.lastSeen;
-    } else {
-      // What NEWLEADER carried, or a reconfig committed and applied since, whichever is newer.
-      const applied = this.#treeConfiguration();
-      const carried = this.#newLeaderConfig;
-      established = carried === null || (applied !== null && applied.config.version > carried.config.version) ? applied : carried;
-    }
-    if (established !== null && this.#membership.committedConfig(established)) this.#membershipChanged();
-    const committed = this.#membership.committed.config;
-    const node = this.server.tree.get(CONFIG_NODE);
-    if (committed.members.length > 0 && (node === undefined || node.mzxid < committed.version)) {
-      this.server.setQuorumConfig(new TextEncoder().encode(quorumConfigText(committed)), committed.version);
-    }
-  }
-
-  /**
-   * ZabContext.leaderConfig: before the epoch is established, the newest membership the leader has
-   * (its whole log becomes the epoch's history); after, the one in force (a reconfig proposed since
-   * is not committed, and reaches the learner as a proposal after the sync).
-   */
-  #leaderConfig(epoch: number): Uint8Array | null {
-    if (this.#config.server.reconfigEnabled !== true || this.#membership.lastSeen.config.members.length === 0) return null;
-    this.#stampFirstVersion(epoch);
-    const established = this.#leader?.phase === "broadcast";
-    return new TextEncoder().encode(quorumConfigText(established ? this.#membership.committed.config : this.#membership.lastSeen.config));
-  }
-
-  /** With reconfigEnabled, the first epoch gives zoo.cfg's membership (version 0) the version epoch<<32, as ZooKeeper's Leader.lead does. */
-  #stampFirstVersion(epoch: number): void {
-    const lastSeen = this.#membership.lastSeen.config;
-    if (this.#config.server.reconfigEnabled !== true || lastSeen.members.length === 0) return;
-    if (lastSeen.version !== 0 || this.#membership.committed.config.version !== 0) return;
-    if (this.#membership.seen(configurationOf({ ...lastSeen, version: zxidOf(epoch, 0) }))) this.#membershipChanged();
-  }
-
-  /** What this member logs or drops changes what it has seen (called for every write it issues). */
-  #membershipOnPersist(request: PersistRequest): void {
-    let changed = false;
-    if (request.kind === "append") {
-      for (const entry of request.entries) {
-        if (entry.txn.type !== "reconfig") continue;
-        const next = this.#configurationIn(entry.txn.data);
-        if (next !== null && this.#membership.seen(next)) changed = true;
-      }
-    } else if (request.kind === "truncate") {
-      changed = this.#membership.truncatedAfter(request.zxid);
-    } else if (request.kind === "installSnapshot") {
-      changed = this.#membership.replacedBy(this.#treeConfiguration());
-    }
+    const { changed, show } = this.#members.established(this.#leader?.epoch ?? null, this.server.tree);
     if (changed) this.#membershipChanged();
+    if (show !== null) this.server.setQuorumConfig(new TextEncoder().encode(quorumConfigText(show)), show.version);
   }
 
-  /** NEWLEADER's membership: seen now, in force once the leader says the epoch is established. */
-  #onNewLeaderConfig(bytes: Uint8Array): void {
-    if (bytes.length > CONFIG_BYTES_MAX) return;
-    const next = this.#configurationIn(bytes);
-    if (next === null) return;
-    this.#newLeaderConfig = next;
-    if (this.#membership.seen(next)) this.#membershipChanged();
-  }
-
-  /** A member's vote says which membership it knows committed; a newer one is taken as is. */
-  #adoptConfig(from: Sid, bytes: unknown): void {
-    if (!(bytes instanceof Uint8Array) || bytes.length > CONFIG_BYTES_MAX) return;
-    const next = this.#configurationIn(bytes);
-    if (next === null || next.config.version <= this.#membership.committed.config.version) return;
-    this.#log("info", `server ${this.myId}: member ${from} knows configuration 0x${next.config.version.toString(16)} committed; taking it`);
-    if (this.#membership.committedConfig(next)) this.#membershipChanged();
-  }
-
-  /**
-   * What following an established leader takes: a quorum of the committed membership saying they
-   * follow it (and it saying it leads). Not the joint one: a reconfig this member logged may have
-   * been lost (the next epoch truncates it), and then no quorum of it ever forms again. Following
-   * decides nothing; the leader counts with its own membership.
-   */
-  #joinQuorum(): GuestQuorum {
-    return new GuestQuorum(this.#membership.committed.verifier, this.#everKnown);
-  }
-
-  /** The quorum of the membership in force, with every member ever known (zoo.cfg's, any configuration's) as a guest. */
-  #guestQuorum(): GuestQuorum {
-    for (const configuration of [this.#membership.committed, this.#membership.lastSeen]) {
-      for (const sid of configuration.verifier.members) this.#everKnown.add(sid);
-    }
-    return new GuestQuorum(this.#membership.quorum, this.#everKnown);
+  /** ZabContext.leaderConfig: see ReplicaMembership.leaderConfig. */
+  #leaderConfig(epoch: number): Uint8Array | null {
+    const { bytes, changed } = this.#members.leaderConfig(epoch, this.#leader?.phase === "broadcast");
+    if (changed) this.#membershipChanged();
+    return bytes;
   }
 
   /** Deferred role check (see #membershipChanged): after an input, when no role is mid-loop. */
@@ -615,7 +510,7 @@ export class Replica {
     if (!this.#roleCheckDue) return;
     this.#roleCheckDue = false;
     if (this.#state === "looking") return;
-    const quorum = this.#quorum;
+    const quorum = this.#members.quorum;
     const me = this.myId;
     // A leader must be a voter. A follower may also be a guest: a member no configuration names
     // goes on following as a non-voter (as ZooKeeper's removed servers do). An observer, or a
@@ -627,22 +522,23 @@ export class Replica {
       ? kind !== "observer"
       : kind === this.#learnerKind;
     if (!fits) {
-      this.#stepDown(`configuration 0x${this.#membership.lastSeen.config.version.toString(16)} makes this member ${kind === "guest" ? "no member" : `a ${kind}`}`);
+      const version = this.#members.membership.lastSeen.config.version;
+      this.#stepDown(`configuration 0x${version.toString(16)} makes this member ${kind === "guest" ? "no member" : `a ${kind}`}`);
     }
   }
 
   /**
-   * The quorum changed: a looking member starts a round under it; a leader no longer a voter, a
-   * follower no longer a voter, an observer now a voter and a removed member leave their role
-   * (and rejoin in the right one, or stop).
+   * The membership changed: the quorums follow it; a looking member starts a round under it; a
+   * member whose role no longer fits (a leader no longer a voter, an observer made a voter, ...)
+   * leaves it once the current input is handled, and rejoins in the right one.
    */
   #membershipChanged(): void {
     this.#membershipChanges++;
-    this.#quorum = this.#guestQuorum();
+    this.#members.refresh();
     // Also while in a role: the election answers looking members (new ones too) under it.
-    this.#election.setQuorum(this.#quorum, this.#joinQuorum());
+    this.#election.setQuorum(this.#members.quorum, this.#members.joinQuorum);
     // The simulator's membership checker reads this line (src/testing/checkers/membership_checker.ts).
-    this.#log("info", `server ${this.myId}: configuration now ${quorumText(this.#membership)}`);
+    this.#log("info", `server ${this.myId}: configuration now ${this.#members.describe()}`);
     if (this.#state === "looking") {
       if (this.#started) this.#lookForLeader();
       return;
@@ -650,34 +546,6 @@ export class Replica {
     // A role may be in the middle of a loop (a leader committing several proposals): leave the
     // role once this input is handled, not from inside it.
     this.#roleCheckDue = true;
-  }
-
-  /** Votes carry the committed membership once a reconfig has committed, so lagging members learn it. */
-  #withConfig(message: VoteMessage): VoteMessage {
-    const committed = this.#membership.committed.config;
-    if (committed.version <= this.#staticVersion) return message;
-    if (this.#committedText?.version !== committed.version) {
-      this.#committedText = { version: committed.version, bytes: new TextEncoder().encode(quorumConfigText(committed)) };
-    }
-    return { ...message, config: this.#committedText.bytes };
-  }
-
-  /** /zookeeper/config in the tree as a configuration, or null when it holds none (or not one that parses). */
-  #treeConfiguration(): Configuration | null {
-    const node = this.server.tree.get(CONFIG_NODE);
-    if (node === undefined || node.data === null || node.data.length === 0) return null;
-    if (this.#treeConfig?.mzxid !== node.mzxid) this.#treeConfig = { mzxid: node.mzxid, configuration: this.#configurationIn(node.data) };
-    return this.#treeConfig.configuration;
-  }
-
-  #configurationIn(bytes: Uint8Array): Configuration | null {
-    try {
-      return configurationOf(parseQuorumConfigText(new TextDecoder().decode(bytes)));
-    } catch (error) {
-      if (!(error instanceof MemberSpecError || error instanceof RangeError)) throw error;
-      this.#log("warn", `server ${this.myId}: ignoring a membership that does not parse: ${error.message}`);
-      return null;
-    }
   }
 
   #remember(entry: TxnEntry): void {
@@ -689,10 +557,3 @@ export class Replica {
   }
 }
 
-function quorumText(membership: Membership): string {
-  const show = (configuration: Configuration) =>
-    `0x${configuration.config.version.toString(16)} (voters ${configuration.verifier.voters.join(",")}${
-      configuration.verifier.observers.length > 0 ? `; observers ${configuration.verifier.observers.join(",")}` : ""
-    })`;
-  return membership.inProgress ? `${show(membership.committed)} and ${show(membership.lastSeen)} jointly` : show(membership.committed);
-}

@@ -135,12 +135,12 @@ export class Server {
 
   constructor(config: ServerConfig, nowMs = config.sessionIdSeedMs) {
     this.config = config;
-    const server = this;
+    const leaderView = () => this.#replication?.reconfigView() ?? null;
     this.#reconfig = {
       enabled: config.reconfigEnabled === true,
       standaloneEnabled: config.standaloneEnabled !== false,
       get view() {
-        return server.#replication?.reconfigView() ?? null;
+        return leaderView();
       },
     };
     this.#nowMs = nowMs;

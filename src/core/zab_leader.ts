@@ -12,7 +12,6 @@ import type {
   PingMessage,
   Sid,
 } from "./peer_messages.ts";
-import type { QuorumVerifier } from "./quorum.ts";
 import type { ReconfigView } from "./reconfig_prep.ts";
 import type { Replication, Server } from "./server.ts";
 import type { TxnEntry } from "./txn.ts";

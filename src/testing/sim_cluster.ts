@@ -251,12 +251,12 @@ export class SimCluster {
 
   /** What a Nemesis may act on: this cluster, with `clients` and `trace` given by its owner. */
   faultTarget(clients: () => readonly SimClient[], trace: (message: string) => void): FaultTarget {
-    const cluster = this;
+    const votersInForce = () => this.votersInForce();
     return {
       members: this.members,
       // The voters of the membership in force (a reconfiguration changes them).
       get voters() {
-        return cluster.votersInForce();
+        return votersInForce();
       },
       network: this.network,
       isDown: (sid) => this.isDown(sid),
