@@ -340,16 +340,29 @@ async function startServing(
       ...(plan.configFile == null ? {} : { onCommittedConfig: dynamicConfigWriter(plan.configFile, ensemble.myId, ensemble.quorumConfig.version, store.fs, consoleLogger(args.logLevel)) }),
     });
     void handle.stopped.then(() => lock.release());
-    const members = ensemble.members.map((member) => {
+    const planned = ensemble.members.map((member) => {
       const server = plan.servers.find((known) => known.id === member.id);
       return { ...member, clientHost: server?.clientHost ?? null, clientPort: server?.clientPort ?? null };
     });
-    metrics.setEnsemble(() => ({ quorumSize: members.filter((member) => member.observer !== true).length }));
+    // zoo.cfg's members until a reconfig puts another membership in force.
+    const members = () => {
+      const config = handle.replica.configuration.committed.config;
+      if (config.version === ensemble.quorumConfig.version || config.members.length === 0) return planned;
+      return config.members.map((member) => ({
+        id: member.id,
+        host: member.host,
+        quorumPort: member.quorumPort,
+        observer: member.role === "observer",
+        clientHost: member.client?.host ?? null,
+        clientPort: member.client?.port ?? null,
+      }));
+    };
+    metrics.setEnsemble(() => ({ quorumSize: members().filter((member) => member.observer !== true).length }));
     return {
       port: handle.port,
       metrics,
       backup: replicaBackup(handle.replica),
-      ensemble: () => ensembleView(handle.status(), members),
+      ensemble: () => ensembleView(handle.status(), members()),
       role: `${ensemble.observer ? "observer" : "member"} ${ensemble.myId} of an ensemble of ${ensemble.members.length}, ` +
         `quorum port ${ensemble.quorumListen.port}`,
       stopped: handle.stopped,

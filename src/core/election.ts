@@ -193,9 +193,11 @@ export class FastLeaderElection {
   }
 
   /**
-   * A reconfiguration changed the membership: later rounds count with `quorum`. The replica calls
-   * this between rounds and then `start`s one, so no vote of one membership is counted in another.
-   * @throws RangeError when this server is no member of `quorum` (a removed member stops looking).
+   * A reconfiguration changed the membership: rounds and answers count with `quorum` from now on.
+   * While looking, the replica then `start`s a new round, so no vote of one membership is counted
+   * in another. `joinQuorum` is what following another member that says it leads takes (the
+   * replica passes the committed membership: see ReplicaMembership.joinQuorum).
+   * @throws RangeError when this server is no member of `quorum`.
    */
   setQuorum(quorum: Quorum, joinQuorum: Quorum = quorum): void {
     if (!quorum.isMember(this.myId)) throw new RangeError(`myId ${this.myId} is not a member of [${quorum.members.join(", ")}]`);

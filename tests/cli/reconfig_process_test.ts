@@ -78,6 +78,7 @@ test("corral serve: reconfig 3 → 5 → 3 under a write load, SIGKILL of the le
     assert.deepEqual(voters(grown), [1, 2, 3, 4, 5], `the reconfig's reply should list 5 participants:\n${grown}`);
     await everyConfigIs(ensemble, ensemble.running(), grown, "every member's config to be the 5-member one");
     const leader = await ensemble.waitForLeader("all five to serve, one leading");
+    assert.equal(await quorumSize(byId(1)), 5, "mntr's zk_quorum_size follows the membership in force");
     await load.progress("writes on the 5-member ensemble");
 
     // 4. SIGKILL the leader.
@@ -99,6 +100,7 @@ test("corral serve: reconfig 3 → 5 → 3 under a write load, SIGKILL of the le
     }, `one of ${staying.join(", ")} to lead and the removed ${newLeader.id} to follow`);
     await everyConfigIs(ensemble, ensemble.running(), shrunk, `every member's config (the removed ${newLeader.id}'s too) to be the 3-member one`);
     assert.equal(/Mode: (\w+)/.exec(await fourLetterWord("127.0.0.1", newLeader.clientPort, "srvr"))?.[1], "follower", `the removed member ${newLeader.id} should serve as a follower`);
+    assert.equal(await quorumSize(byId(staying[0]!)), 3, "mntr's zk_quorum_size follows the membership in force");
     await load.progress("writes on the 3-member ensemble after the shrink");
 
     // 6. No acknowledged write lost, on any running member.
@@ -300,6 +302,12 @@ function assertHolds(id: number, children: readonly string[], acked: readonly st
 }
 
 /** Ids of the participant server.N lines in a config text, ascending. */
+/** mntr's zk_quorum_size on `member` (the voters of the membership it has in force). */
+async function quorumSize(member: EnsembleMember): Promise<number> {
+  const mntr = await fourLetterWord("127.0.0.1", member.clientPort, "mntr");
+  return Number(/zk_quorum_size\s+(\d+)/.exec(mntr)?.[1] ?? NaN);
+}
+
 function voters(text: string): number[] {
   return idsOfLines(text.split("\n").filter((line) => /^server\.\d+=.*:participant(;|$)/.test(line)));
 }
