@@ -51,18 +51,18 @@ export function prepareReconfig(request: ReconfigRequest, context: PrepContext):
     throw new KeeperCodeError(Code.BADVERSION, `reconfig from version ${from.toString(16)}: the last seen version is ${view.lastSeen.config.version.toString(16)}`);
   }
   const members = request.newMembers !== null ? wholeMembership(request.newMembers) : incremental(view.lastSeen.config, request);
+  const voters = members.filter((member) => member.role === "participant").length;
+  // A whole membership of observers only is ZooKeeper's IllegalArgumentException while it reads
+  // newMembers (MARSHALLINGERROR); incrementally it is the voter count below.
+  if (request.newMembers !== null && voters === 0 && members.length > 0) throw new KeeperCodeError(Code.MARSHALLINGERROR, "a membership of observers only");
+  const minVoters = settings.standaloneEnabled ? 2 : 1;
+  if (voters < minVoters) throw new KeeperCodeError(Code.BADARGUMENTS, `the new configuration must include at least ${minVoters} voter(s)`);
   const config: QuorumConfig = { members, version: context.zxid };
   let next: Configuration;
   try {
     next = configurationOf(config);
   } catch (error) {
-    // No voter at all but observers is ZooKeeper's IllegalArgumentException (MARSHALLINGERROR).
-    if (members.length > 0 && members.every((member) => member.role === "observer")) throw new KeeperCodeError(Code.MARSHALLINGERROR, "a membership of observers only");
     throw new KeeperCodeError(Code.BADARGUMENTS, error instanceof Error ? error.message : String(error));
-  }
-  const minVoters = settings.standaloneEnabled ? 2 : 1;
-  if (next.verifier.voters.length < minVoters) {
-    throw new KeeperCodeError(Code.BADARGUMENTS, `the new configuration must include at least ${minVoters} voter(s)`);
   }
   if (!view.isQuorumSynced(next.verifier)) throw new KeeperCodeError(Code.NEWCONFIGNOQUORUM);
   const configNode = context.pending.get(CONFIG_NODE);

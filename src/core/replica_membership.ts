@@ -134,6 +134,9 @@ export class ReplicaMembership {
   /** A member's vote says which membership it knows committed; a newer one is taken as is. */
   vote(from: Sid, bytes: unknown): boolean {
     if (!(bytes instanceof Uint8Array) || bytes.length > CONFIG_BYTES_MAX) return false;
+    // Most votes carry what this member already has: read the version line before parsing it all.
+    const version = /(?:^|\n)version=([0-9a-fA-F]{1,16})$/.exec(new TextDecoder().decode(bytes.subarray(Math.max(0, bytes.length - 32))));
+    if (version !== null && Number.parseInt(version[1]!, 16) <= this.#membership.committed.config.version) return false;
     const next = this.#configurationIn(bytes);
     if (next === null || next.config.version <= this.#membership.committed.config.version) return false;
     this.#options.log("info", `member ${from} knows configuration 0x${next.config.version.toString(16)} committed; taking it`);

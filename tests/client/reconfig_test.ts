@@ -6,6 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Client, KeeperError, type ReconfigOptions, startServer } from "../../mod.ts";
 import type { Stat } from "../../src/core/records.ts";
@@ -17,6 +20,7 @@ import type {
   Transport,
 } from "../../src/transport/transport.ts";
 import { assertCompat, skipUnlessCompat } from "../support/compat_availability.ts";
+import { startCorralProcess } from "../support/corral_process.ts";
 import { freePort } from "../support/free_port.ts";
 import { startRealZooKeeper } from "../support/real_zookeeper.ts";
 import {
@@ -346,82 +350,116 @@ test(
 
 const SUPER = "super:reconfig-test";
 
+/** A one-voter ensemble (standaloneEnabled=false) with reconfigEnabled and a super digest. */
+async function oneVoter(): Promise<{ server1: string; clientPort: number; zooCfg: Record<string, string>; superDigest: string }> {
+  const [quorumPort, electionPort, clientPort] = [await freePort(), await freePort(), await freePort()];
+  return {
+    server1: `server.1=127.0.0.1:${quorumPort}:${electionPort}:participant;127.0.0.1:${clientPort}`,
+    clientPort,
+    superDigest: `super:${createHash("sha1").update(SUPER).digest("base64")}`,
+    zooCfg: {
+      reconfigEnabled: "true",
+      standaloneEnabled: "false",
+      initLimit: "10",
+      syncLimit: "5",
+      "server.1": `127.0.0.1:${quorumPort}:${electionPort};127.0.0.1:${clientPort}`,
+    },
+  };
+}
+
+/** NOAUTH, BADVERSION, an observer joins and leaves, NEWCONFIGNOQUORUM, BADARGUMENTS: the same on both servers. */
+async function oneVoterScenario(connectString: string, server1: string): Promise<void> {
+  const anonymous = await Client.connect(connectString, { sessionTimeoutMs: 10_000 });
+  const admin = await Client.connect(connectString, {
+    sessionTimeoutMs: 10_000,
+    auth: [{ scheme: "digest", auth: SUPER }],
+  });
+  try {
+    const initial = await admin.getConfig();
+    const initialVersion = versionOf(text(initial.data));
+    assert.equal(text(initial.data), `${server1}\nversion=${initialVersion.toString(16)}`);
+
+    const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
+    const observer = `server.2=127.0.0.1:${p1}:${p2}:observer;127.0.0.1:${p3}`;
+    await rejectsWith(anonymous.reconfig({ joining: observer }), "NOAUTH");
+    await rejectsWith(
+      admin.reconfig({ joining: observer, fromConfig: initialVersion + 12345n }),
+      "BADVERSION",
+    );
+
+    // An observer is no voter: the one voter (the leader) is still a synced quorum, so it commits.
+    const current = versionOf(text((await admin.getConfig()).data));
+    const added = await admin.reconfig({ joining: [observer], fromConfig: current });
+    const addedVersion = versionOf(text(added.data));
+    assert.equal(text(added.data), `${server1}\n${observer}\nversion=${addedVersion.toString(16)}`);
+    assert.ok(addedVersion > current, "a reconfig's version is its zxid");
+    assert.equal(BigInt(added.stat.mzxid), addedVersion);
+    assert.equal(added.stat.version, -1, "ZooKeeper leaves /zookeeper/config's version at -1");
+    assert.deepEqual(await admin.getConfig(), added);
+    // The old version no longer matches.
+    await rejectsWith(admin.reconfig({ leaving: [2], fromConfig: current }), "BADVERSION");
+
+    // A second voter nobody runs: the new config has no synced quorum, nothing changes.
+    const [q1, q2, q3] = [await freePort(), await freePort(), await freePort()];
+    await rejectsWith(
+      admin.reconfig({ joining: `server.3=127.0.0.1:${q1}:${q2}:participant;127.0.0.1:${q3}` }),
+      "NEWCONFIGNOQUORUM",
+    );
+    // Removing the only voter leaves no quorum at all.
+    await rejectsWith(admin.reconfig({ leaving: [1] }), "BADARGUMENTS");
+    assert.equal(text((await admin.getConfig()).data), text(added.data));
+
+    const removed = await admin.reconfig({ leaving: "2" });
+    assert.equal(text(removed.data), `${server1}\nversion=${versionOf(text(removed.data)).toString(16)}`);
+    assert.deepEqual(await admin.getConfig(), removed);
+    // Non-incremental: the same single member again.
+    const same = await admin.reconfig({ members: [server1] });
+    assert.match(text(same.data), new RegExp(`^${server1.replaceAll(".", "\\.")}\nversion=[0-9a-f]+$`));
+
+    assert.equal(admin.state, "connected");
+    assert.equal((await admin.getData("/zookeeper")).stat.version, 0);
+  } finally {
+    await Promise.all([anonymous.close(), admin.close()]);
+  }
+}
+
 test(
   "Apache ZooKeeper 3.8, one voter, reconfigEnabled: NOAUTH, BADVERSION, an observer joins and leaves",
   { skip: skipUnlessCompat(["java", "zookeeper"]), timeout: testTimeoutMs },
   async () => {
     assertCompat(["java", "zookeeper"]);
-    const [quorumPort, electionPort, clientPort] = [await freePort(), await freePort(), await freePort()];
-    const server1 = `server.1=127.0.0.1:${quorumPort}:${electionPort}:participant;127.0.0.1:${clientPort}`;
-    const superDigest = `super:${createHash("sha1").update(SUPER).digest("base64")}`;
+    const { server1, clientPort, zooCfg, superDigest } = await oneVoter();
     const zookeeper = await startRealZooKeeper({
       clientPort,
       myId: 1,
       expectMode: "leader",
-      extraConfig: {
-        reconfigEnabled: "true",
-        standaloneEnabled: "false",
-        initLimit: "10",
-        syncLimit: "5",
-        "server.1": `127.0.0.1:${quorumPort}:${electionPort};127.0.0.1:${clientPort}`,
-      },
+      extraConfig: zooCfg,
       jvmProperties: { "zookeeper.DigestAuthenticationProvider.superDigest": superDigest },
     });
-    const anonymous = await Client.connect(zookeeper.connectString, { sessionTimeoutMs: 10_000 });
-    const admin = await Client.connect(zookeeper.connectString, {
-      sessionTimeoutMs: 10_000,
-      auth: [{ scheme: "digest", auth: SUPER }],
-    });
     try {
-      const initial = await admin.getConfig();
-      const initialVersion = versionOf(text(initial.data));
-      assert.equal(text(initial.data), `${server1}\nversion=${initialVersion.toString(16)}`);
-
-      const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
-      const observer = `server.2=127.0.0.1:${p1}:${p2}:observer;127.0.0.1:${p3}`;
-      await rejectsWith(anonymous.reconfig({ joining: observer }), "NOAUTH");
-      await rejectsWith(
-        admin.reconfig({ joining: observer, fromConfig: initialVersion + 12345n }),
-        "BADVERSION",
-      );
-
-      // An observer is no voter: the one voter (the leader) is still a synced quorum, so it commits.
-      const current = versionOf(text((await admin.getConfig()).data));
-      const added = await admin.reconfig({ joining: [observer], fromConfig: current });
-      const addedVersion = versionOf(text(added.data));
-      assert.equal(text(added.data), `${server1}\n${observer}\nversion=${addedVersion.toString(16)}`);
-      assert.ok(addedVersion > current, "a reconfig's version is its zxid");
-      assert.equal(BigInt(added.stat.mzxid), addedVersion);
-      assert.equal(added.stat.version, -1, "ZooKeeper leaves /zookeeper/config's version at -1");
-      assert.deepEqual(await admin.getConfig(), added);
-      // The old version no longer matches.
-      await rejectsWith(admin.reconfig({ leaving: [2], fromConfig: current }), "BADVERSION");
-
-      // A second voter nobody runs: the new config has no synced quorum, nothing changes.
-      const [q1, q2, q3] = [await freePort(), await freePort(), await freePort()];
-      await rejectsWith(
-        admin.reconfig({ joining: `server.3=127.0.0.1:${q1}:${q2}:participant;127.0.0.1:${q3}` }),
-        "NEWCONFIGNOQUORUM",
-      );
-      // Removing the only voter leaves no quorum at all.
-      await rejectsWith(admin.reconfig({ leaving: [1] }), "BADARGUMENTS");
-      assert.equal(text((await admin.getConfig()).data), text(added.data));
-
-      const removed = await admin.reconfig({ leaving: "2" });
-      assert.equal(text(removed.data), `${server1}\nversion=${versionOf(text(removed.data)).toString(16)}`);
-      assert.deepEqual(await admin.getConfig(), removed);
-      // Non-incremental: the same single member again.
-      const same = await admin.reconfig({ members: [server1] });
-      assert.match(text(same.data), new RegExp(`^${server1.replaceAll(".", "\\.")}\nversion=[0-9a-f]+$`));
-
-      assert.equal(admin.state, "connected");
-      assert.equal((await admin.getData("/zookeeper")).stat.version, 0);
+      await oneVoterScenario(zookeeper.connectString, server1);
     } finally {
-      await Promise.all([anonymous.close(), admin.close()]);
       await zookeeper.stop();
     }
   },
 );
+
+test("corral serve, one voter, reconfigEnabled: the same as Apache ZooKeeper 3.8", { timeout: testTimeoutMs }, async () => {
+  const { server1, clientPort, zooCfg, superDigest } = await oneVoter();
+  const dir = mkdtempSync(join(tmpdir(), "corral-reconfig-one-"));
+  const dataDir = join(dir, "data");
+  mkdirSync(dataDir);
+  writeFileSync(join(dataDir, "myid"), "1\n");
+  const lines = [`dataDir=${dataDir}`, "tickTime=200", `DigestAuthenticationProvider.superDigest=${superDigest}`, ...Object.entries(zooCfg).map(([key, value]) => `${key}=${value}`)];
+  writeFileSync(join(dir, "zoo.cfg"), lines.join("\n") + "\n");
+  const corral = await startCorralProcess({ args: [join(dir, "zoo.cfg"), "--port", String(clientPort)], startTimeoutMs: 60_000 });
+  try {
+    await oneVoterScenario(`127.0.0.1:${clientPort}`, server1);
+  } finally {
+    await corral.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 /** The `version=<hex>` line of a config text, as a number. */
 function versionOf(config: string): bigint {
