@@ -30,7 +30,9 @@ export function parseDynamicConfig(text: string, path: string): DynamicConfig {
   if (other !== undefined) throw new Error(`${path} holds ${other}=; a dynamic configuration file holds server.N lines only`);
   if (cfg.servers.length === 0) throw new Error(`${path} names no server.N line`);
   const suffix = /\.dynamic\.([0-9a-fA-F]{1,16})$/.exec(path);
-  return { servers: cfg.servers, version: suffix === null ? 0 : Number.parseInt(suffix[1]!, 16) };
+  const version = suffix === null ? 0 : Number.parseInt(suffix[1]!, 16);
+  if (!Number.isSafeInteger(version)) throw new Error(`${path}: version ${suffix![1]} is larger than a zxid can be`);
+  return { servers: cfg.servers, version };
 }
 
 /** Where the membership `version` goes, beside zoo.cfg. */

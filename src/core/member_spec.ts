@@ -69,6 +69,8 @@ export function parseQuorumConfigText(text: string): QuorumConfig {
     if (key === "version") {
       if (!/^[0-9a-fA-F]{1,16}$/.test(value.trim())) throw new MemberSpecError(`version=${value} is not a hex zxid`);
       version = Number.parseInt(value.trim(), 16);
+      // Zxids here are exact JavaScript numbers; a larger version would compare wrongly forever.
+      if (!Number.isSafeInteger(version)) throw new MemberSpecError(`version=${value} is larger than a zxid can be (${Number.MAX_SAFE_INTEGER.toString(16)})`);
     } else if (key.startsWith("server.")) {
       members.push(parseMemberSpec(key.slice("server.".length), value));
     } else {

@@ -47,7 +47,7 @@ export interface QuorumVerifierOptions {
  * A majority quorum over the voters. Observers are members (they take part in election messaging and
  * receive committed txns) but never count towards a quorum and can never lead.
  *
- * @throws RangeError when a sid is not an integer in [1, 255], a sid repeats, a sid is both voter and
+ * @throws RangeError when a sid is not an integer in [SID_MIN, SID_MAX], there are more than MEMBERS_MAX, a sid repeats, a sid is both voter and
  * observer, or there are no voters.
  * @example
  * const quorum = new QuorumVerifier({ voters: [1, 2, 3], observers: [4] });

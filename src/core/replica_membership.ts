@@ -31,9 +31,11 @@ export interface ReplicaMembershipOptions {
 export class ReplicaMembership {
   readonly #membership: Membership;
   readonly #options: ReplicaMembershipOptions;
-  /** The version zoo.cfg gave: votes carry the committed membership only once it is newer. */
-  readonly #staticVersion: Zxid;
-  /** zoo.cfg's members and every member of any configuration seen since (bounded: MEMBERS_MAX per configuration). */
+  /**
+   * zoo.cfg's members and every member of any configuration seen since. It only grows, by the
+   * members of memberships this member logged, committed or heard of, never by what a peer merely
+   * claims.
+   */
   readonly #everKnown: Set<Sid>;
   #quorum: GuestQuorum;
   #joinQuorum: GuestQuorum;
@@ -48,7 +50,6 @@ export class ReplicaMembership {
     this.#options = options;
     const verifier = new QuorumVerifier({ voters: options.voters, observers: options.observers });
     this.#membership = new Membership(options.quorumConfig === undefined ? configurationOfSids(verifier) : { config: options.quorumConfig, verifier });
-    this.#staticVersion = options.quorumConfig?.version ?? 0;
     this.#everKnown = new Set([...options.voters, ...options.observers]);
     this.#quorum = this.#joinQuorum = new GuestQuorum(verifier, this.#everKnown);
     this.refresh();
@@ -188,10 +189,14 @@ export class ReplicaMembership {
     return this.#membership.seen(configurationOf({ ...lastSeen, version: zxidOf(epoch, 0) }));
   }
 
-  /** Votes carry the committed membership once a reconfig has committed, so lagging members learn it. */
+  /**
+   * Votes carry the committed membership once it has a version (reconfigEnabled stamps the first
+   * epoch's), so lagging members learn it: also a member restarted from a dynamic file older than
+   * what its peers have in force (the file is written after the commit, and may be lost).
+   */
   withConfig(message: VoteMessage): VoteMessage {
     const committed = this.#membership.committed.config;
-    if (committed.version <= this.#staticVersion) return message;
+    if (committed.version === 0) return message;
     if (this.#committedText?.version !== committed.version) {
       this.#committedText = { version: committed.version, bytes: new TextEncoder().encode(quorumConfigText(committed)) };
     }

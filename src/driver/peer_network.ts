@@ -190,7 +190,8 @@ export class PeerNetwork {
   /**
    * Members a reconfig named (dynamic reconfiguration): new ids get a link (dialed if ours is
    * higher), a known id at a new address is dialed there from its next attempt on. Links are never
-   * removed: a member a reconfig left out still asks the others for news, and ids are at most 255.
+   * removed: a member a reconfig left out follows on as a non-voter and may be named again (each
+   * reconfig names at most 255 members, and only committed or logged memberships add links).
    */
   addPeers(endpoints: readonly PeerEndpoint[]): void {
     if (this.#closed) return;

@@ -57,6 +57,7 @@ describe("dynamic configuration files", () => {
     assert.throws(() => parseDynamicConfig("server.1=10.0.0.1:2888:3888\nversion=3\n", "/etc/zoo.cfg.dynamic.3"), /version= line/);
     assert.throws(() => parseDynamicConfig("server.1=10.0.0.1:2888:3888\ntickTime=3\n", "/etc/zoo.cfg.dynamic.3"), /server\.N lines only/);
     assert.equal(parseDynamicConfig("server.1=10.0.0.1:2888:3888\n", "/etc/zoo.cfg.dynamic").version, 0);
+    assert.throws(() => parseDynamicConfig("server.1=10.0.0.1:2888:3888\n", "/etc/zoo.cfg.dynamic.ffffffffffffffff"), /larger than a zxid can be/);
     const both = parseZooCfg(ZOO_CFG + "dynamicConfigFile=/etc/zoo.cfg.dynamic.1\n", { source: "/etc/zoo.cfg" });
     await assert.rejects(withDynamicConfig(both, "/etc/zoo.cfg", () => Promise.resolve("")), /keep the members in one place/);
     const missing = parseZooCfg("dynamicConfigFile=/nowhere.dynamic.1\n", { source: "/etc/zoo.cfg" });

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Code } from "../../src/core/errors.ts";
+import { parseQuorumConfigText } from "../../src/core/member_spec.ts";
 import type { Reply, Request } from "../../src/core/records.ts";
 import { Ensemble, type EnsembleClient, memberSpec } from "./support/ensemble_harness.ts";
 
@@ -115,6 +116,11 @@ describe("reconfig: the request", () => {
 });
 
 describe("reconfig: the membership's version", () => {
+  test("a membership text whose version is no exact zxid is refused (one in a vote would outrank every real one)", () => {
+    assert.throws(() => parseQuorumConfigText("server.1=10.0.0.1:2888:3888:participant;2181\nversion=ffffffffffffffff"), /larger than a zxid can be/);
+    assert.equal(parseQuorumConfigText("server.1=10.0.0.1:2888:3888:participant;2181\nversion=1fffffffffffff").version, Number.MAX_SAFE_INTEGER);
+  });
+
   const configOf = (ensemble: Ensemble, sid: number) => {
     const reply = ensemble.client(sid).call({ kind: "getData", path: "/zookeeper/config", watch: false });
     const got = reply?.body as { data: Uint8Array; stat: { mzxid: number; version: number } };
@@ -316,6 +322,26 @@ describe("reconfig: members follow the membership", () => {
     assert.equal(replica.status().state, "following");
     assert.equal(replica.status().leader, leader);
     assert.equal(ensemble.replicas.get(leader)!.status().state, "leading");
+  });
+
+  test("a member restarted from a dynamic file older than its peers' learns the membership from their votes", () => {
+    const ensemble = new Ensemble({ voters: 5, reconfig: true });
+    const leader = ensemble.stabilize();
+    body(superClient(ensemble, leader).call(reconfig({ leaving: "1,2,3" })));
+    ensemble.run(3_000);
+    const inForce = ensemble.replicas.get(5)!.configuration.committed.config;
+    const stamped = { ...ensemble.replicas.get(4)!.configuration.committed.config, members: [] as typeof inForce.members };
+    for (const sid of [1, 2, 3, 4, 5]) ensemble.crash(sid);
+    // 5 comes back from the file its new membership was written to; 4 crashed before it wrote
+    // that file, so it starts from zoo.cfg's five members (stamped by the first epoch).
+    ensemble.bootConfig.set(5, inForce);
+    const five = [1, 2, 3, 4, 5].map((id) => ({ id, host: `10.0.0.${id}`, quorumPort: 2888, electionPort: 3888, role: "participant" as const, client: { host: "0.0.0.0", port: 2181 } }));
+    ensemble.bootConfig.set(4, { ...stamped, members: five, version: 0x1_0000_0000 });
+    ensemble.restart(5);
+    ensemble.restart(4);
+    const leaderNow = ensemble.stabilizeAmong([4, 5]);
+    assert.ok(leaderNow === 4 || leaderNow === 5);
+    assert.deepEqual(votersOf(ensemble, 4), [4, 5]);
   });
 
   test("a restarted member takes the membership from its log", () => {

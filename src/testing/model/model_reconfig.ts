@@ -110,8 +110,9 @@ function nextMembers(request: ReconfigRequest, configText: Uint8Array | null, st
     members = [...current.values()];
   }
   const voters = members.filter((member) => member.role === "participant").length;
-  // No voter but observers: Java's IllegalArgumentException, a MARSHALLINGERROR.
-  if (voters === 0 && members.length > 0) throw new BadArguments("observers only", Code.MARSHALLINGERROR);
+  // A newMembers list of observers only: Java's IllegalArgumentException while reading it, a
+  // MARSHALLINGERROR. Incrementally it is the voter count below (BADARGUMENTS).
+  if (request.newMembers !== null && voters === 0 && members.length > 0) throw new BadArguments("observers only", Code.MARSHALLINGERROR);
   if (voters < (standalone ? 2 : 1)) throw new BadArguments(`${voters} voter(s)`);
   return members;
 }

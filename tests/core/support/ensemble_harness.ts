@@ -59,6 +59,8 @@ export class Ensemble {
   readonly #localSessions: { upgrading: boolean } | undefined;
   readonly #reconfig: boolean;
   readonly joiners: Sid[];
+  /** The membership a member boots with instead of zoo.cfg's (a dynamic file; reconfig only). */
+  readonly bootConfig = new Map<Sid, QuorumConfig>();
   #queue: Array<{ from: Sid; to: Sid; message: PeerMessage }> = [];
   /** Members whose clock stands still (a starved process): they handle messages but never tick. */
   readonly #frozen = new Set<Sid>();
@@ -85,15 +87,19 @@ export class Ensemble {
 
   #boot(sid: Sid): void {
     const reconfig = this.#reconfig ? { reconfigEnabled: true, superDigest: digestOf("super:test") } : {};
-    const voters = this.joiners.includes(sid) ? [...this.voters, sid] : this.voters;
+    const override = this.bootConfig.get(sid);
+    const voters = override !== undefined
+      ? override.members.filter((member) => member.role === "participant").map((member) => member.id)
+      : this.joiners.includes(sid) ? [...this.voters, sid] : this.voters;
+    const observers = override !== undefined ? override.members.filter((member) => member.role === "observer").map((member) => member.id) : this.observers;
     const replica = new Replica({
       server: defaultServerConfig({ serverId: sid, tickTimeMs: this.#tickTimeMs, sessionIdSeedMs: this.now, minSessionTimeoutMs: 2 * this.#tickTimeMs, maxSessionTimeoutMs: 200 * this.#tickTimeMs, ...(this.#localSessions === undefined ? {} : { localSessions: this.#localSessions }), ...reconfig }),
       voters,
-      observers: this.observers,
+      observers,
       initLimitTicks: 10,
       syncLimitTicks: 5,
       readOnlyMode: this.#readOnlyMode,
-      ...(this.#reconfig ? { quorumConfig: this.#quorumConfig(voters) } : {}),
+      ...(this.#reconfig ? { quorumConfig: override ?? this.#quorumConfig(voters) } : {}),
     }, this.now);
     const disk = this.disks.get(sid)!;
     replica.restoreEpochs(disk);
