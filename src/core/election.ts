@@ -18,7 +18,8 @@
  * - Observers never propose themselves and never count. ZooKeeper sends notifications to voters only
  *   and answers observers on request; here voters also send their changes to observers (observers
  *   learn without waiting for a re-send), and observers never answer anything, which rules out
- *   answer-to-answer loops. Observers send their own vote to voters only, as a request to hear back.
+ *   answer-to-answer loops. Observers send their vote to voters only: their own, as a request to
+ *   hear back, and each better one they adopt (a pending reconfig may make them voters there).
  * - Within one round a sender's vote only ever gets better, so a worse vote from the same sender and
  *   round is a stale, reordered message and is dropped (ZooKeeper relies on FIFO TCP links here).
  * - While still undecided, the vote is sent again after `notificationTimeoutTicksMin` ticks, then
@@ -356,7 +357,10 @@ export class FastLeaderElection {
     }
     if (changed) {
       this.#finalizeTicksLeft = null;
-      if (this.#isVoter) this.#broadcast(outputs);
+      // An observer tells the voters too (#broadcast sends it to them only): a pending reconfig may
+      // make it a voter in their eyes, and they need its vote (ZooKeeper's non-voters do the same).
+      // Votes only get better within a round, so this ends.
+      this.#broadcast(outputs);
     }
     this.#recordLooking(from, vote);
     this.#checkTermPredicate(outputs);

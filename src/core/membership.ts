@@ -94,6 +94,18 @@ export class Membership {
     return this.#update();
   }
 
+  /**
+   * The reconfig proposal this member has logged and not seen committed (null: none): the pending
+   * configuration becomes exactly that one (an older or equal one than committed counts as none).
+   * @returns whether the quorum changed.
+   */
+  pendingFromLog(logged: Configuration | null): boolean {
+    const next = logged !== null && logged.config.version > this.#committed.config.version ? logged : null;
+    if (next?.config.version === this.#pending?.config.version) return false;
+    this.#pending = next;
+    return this.#update();
+  }
+
   /** Logged txns after `zxid` are gone (TRUNC): a proposed configuration among them is forgotten. */
   truncatedAfter(zxid: Zxid): boolean {
     if (this.#pending === null || this.#pending.config.version <= zxid) return false;

@@ -243,10 +243,9 @@ export class Replica {
     if (message.kind === "vote") this.#onVote(from, message);
     else if (this.#leader !== null) this.#leader.receive(from, message);
     else if (this.#learner !== null) this.#learner.receive(from, message);
-    // Taken only when the learner took the NEWLEADER (not one meant for an earlier role of ours).
-    if (message.kind === "newLeader" && this.#learner?.leader === from && this.#learner.phase === "sync" && message.config instanceof Uint8Array) {
-      if (this.#members.newLeader(message.config)) this.#membershipChanged();
-    }
+    // Taken only when the learner took the message (not one meant for an earlier role of ours).
+    const carried = (message.kind === "newLeader" || message.kind === "leaderInfo") && this.#learner?.leader === from && this.#learner.phase === "sync";
+    if (carried && message.config instanceof Uint8Array && this.#members.newLeader(message.config)) this.#membershipChanged();
     this.#afterInput();
   }
 
@@ -493,7 +492,7 @@ export class Replica {
   #setServing(on: boolean): void {
     this.server.setServing(on);
     if (!on) return;
-    const { changed, show } = this.#members.established(this.#leader?.epoch ?? null, this.server.tree);
+    const { changed, show } = this.#members.established(this.#leader?.epoch ?? null, this.server.tree, this.#learner?.uncommitted ?? []);
     if (changed) this.#membershipChanged();
     if (show !== null) this.server.setQuorumConfig(new TextEncoder().encode(quorumConfigText(show)), show.version);
   }

@@ -123,7 +123,7 @@ export class ReplicaMembership {
     this.#newLeaderConfig = null;
   }
 
-  /** NEWLEADER's membership: seen now, in force once the leader says the epoch is established. */
+  /** leaderInfo's or NEWLEADER's membership: seen now, in force once the leader says the epoch is established. */
   newLeader(bytes: Uint8Array): boolean {
     if (bytes.length > CONFIG_BYTES_MAX) return false;
     const next = this.#configurationIn(bytes);
@@ -151,7 +151,7 @@ export class ReplicaMembership {
    * @returns whether the membership changed, and the one in force when /zookeeper/config must show
    * it (written outside any txn, as ZooKeeper's initConfigInZKDatabase does), else null.
    */
-  established(leaderEpoch: number | null, tree: DataTree): { changed: boolean; show: QuorumConfig | null } {
+  established(leaderEpoch: number | null, tree: DataTree, logged: readonly TxnEntry[]): { changed: boolean; show: QuorumConfig | null } {
     let changed = false;
     let inForce: Configuration | null;
     if (leaderEpoch !== null) {
@@ -163,6 +163,16 @@ export class ReplicaMembership {
       inForce = carried === null || (applied !== null && applied.config.version > carried.config.version) ? applied : carried;
     }
     if (inForce !== null && this.#membership.committedConfig(inForce)) changed = true;
+    if (leaderEpoch === null) {
+      // From now on a learner's pending membership is one it has logged and not seen committed:
+      // not one leaderInfo or NEWLEADER named that this epoch's history turned out not to hold.
+      let newest: Configuration | null = null;
+      for (const entry of logged) {
+        if (entry.txn.type !== "reconfig") continue;
+        newest = this.#configurationIn(entry.txn.data) ?? newest;
+      }
+      if (this.#membership.pendingFromLog(newest)) changed = true;
+    }
     const committed = this.#membership.committed.config;
     const node = tree.get(CONFIG_NODE);
     const show = committed.members.length > 0 && (node === undefined || node.mzxid < committed.version) ? committed : null;

@@ -191,13 +191,14 @@ export class ZabLeader implements Replication {
 
   /** leaderInfo names the attempt it answers: only that role of the learner may take it as its own. */
   #sendLeaderInfo(learner: LearnerHandle): void {
-    this.#context.send(learner.sid, { kind: "leaderInfo", newEpoch: this.#epoch, attempt: learner.attempt });
+    const config = this.#context.leaderConfig(this.#epoch);
+    this.#context.send(learner.sid, { kind: "leaderInfo", newEpoch: this.#epoch, attempt: learner.attempt, ...(config === null ? {} : { config }) });
   }
 
   /** With followerInfo from a quorum (the leader included), the new epoch is max(accepted) + 1. */
   #tryDiscovery(): void {
     if (this.#epoch >= 0) return;
-    const voters = [this.#myId, ...[...this.#learners.values()].filter((l) => !l.observer).map((l) => l.sid)];
+    const voters = [this.#myId, ...[...this.#learners.values()].filter((l) => this.#countsForEpoch(l)).map((l) => l.sid)];
     if (!this.#context.quorum.containsQuorum(voters)) return;
     let maxAccepted = this.#acceptedEpoch;
     for (const learner of this.#learners.values()) maxAccepted = Math.max(maxAccepted, learner.acceptedEpoch);
@@ -221,7 +222,7 @@ export class ZabLeader implements Replication {
     if (message.epoch !== this.#epoch) return;
     const myLast = this.#server.tree.lastZxid;
     if (
-      !learner.observer &&
+      this.#countsForEpoch(learner) &&
       (message.currentEpoch > this.#currentEpoch ||
         (message.currentEpoch === this.#currentEpoch && message.appliedZxid > myLast && zxidEpoch(message.appliedZxid) > zxidEpoch(myLast)))
     ) {
@@ -239,7 +240,7 @@ export class ZabLeader implements Replication {
 
   #tryStartSync(): void {
     if (this.#phase !== "discovery" || !this.#selfEpochAcked) return;
-    const acked = [this.#myId, ...[...this.#learners.values()].filter((l) => !l.observer && l.phase !== "info").map((l) => l.sid)];
+    const acked = [this.#myId, ...[...this.#learners.values()].filter((l) => this.#countsForEpoch(l) && l.phase !== "info").map((l) => l.sid)];
     if (!this.#context.quorum.containsQuorum(acked)) return;
     this.#phase = "sync";
     this.#currentEpoch = this.#epoch;
@@ -322,7 +323,7 @@ export class ZabLeader implements Replication {
   /** A quorum acked NEWLEADER (its history is durable there): start serving. */
   #tryBroadcast(): void {
     if (this.#phase !== "sync" || !this.#selfNewLeaderAcked) return;
-    const synced = [this.#myId, ...[...this.#learners.values()].filter((l) => !l.observer && l.phase === "synced").map((l) => l.sid)];
+    const synced = [this.#myId, ...[...this.#learners.values()].filter((l) => this.#countsForEpoch(l) && l.phase === "synced").map((l) => l.sid)];
     if (!this.#context.quorum.containsQuorum(synced)) return;
     this.#phase = "broadcast";
     this.#server.startEpoch(this.#epoch);
@@ -396,6 +397,17 @@ export class ZabLeader implements Replication {
       if (this.#countsForRounds(learner)) this.#context.send(learner.sid, heartbeat);
     }
     this.#checkRound();
+  }
+
+  /**
+   * Whether a learner counts towards establishing the epoch (followerInfo, ackEpoch, NEWLEADER's
+   * ack): a voter of this leader's membership, whatever it joined as. Observers persist the epoch
+   * and the sync data before they answer just as followers do, and a pending reconfig may make a
+   * member that joined as an observer (or a non-voter) a voter here before it knows (ZooKeeper's
+   * leader, too, counts learners by id). Broadcast acks still come from followers only.
+   */
+  #countsForEpoch(learner: LearnerHandle): boolean {
+    return this.#context.quorum.isVoter(learner.sid);
   }
 
   /** Voters that have taken our epoch (they leave it before they can take a newer one). */

@@ -223,6 +223,30 @@ describe("reconfig: racing a leader change", () => {
   }
 });
 
+describe("reconfig: a pending membership that needs a non-voter", () => {
+  test("the leader dies with 'promote observer 4, demote D' logged on one follower: the three left elect, with the observer's vote", () => {
+    const ensemble = new Ensemble({ voters: 3, observers: 1, reconfig: true });
+    const leader = ensemble.stabilize();
+    const [logged, demoted] = [1, 2, 3].filter((sid) => sid !== leader) as [number, number];
+    const client = superClient(ensemble, leader);
+    ensemble.hold(leader, demoted); // the demoted voter never sees the proposal
+    ensemble.hold(logged, leader); // its ack never returns: nothing commits
+    ensemble.send(leader, client.connection, 904, reconfig({ joining: `${memberSpec(4)},${memberSpec(demoted, "observer")}` }));
+    ensemble.settle();
+    assert.ok(ensemble.replicas.get(logged)!.configuration.lastSeen.config.version > ensemble.replicas.get(logged)!.configuration.committed.config.version);
+    ensemble.crash(leader);
+    ensemble.release(logged, leader);
+    ensemble.release(leader, demoted);
+    // `logged` needs a quorum of both memberships: the old voters' and {logged, 4}; observer 4 must
+    // send the vote it adopts to the voters, and count for the new epoch although it joins as one.
+    const next = ensemble.stabilizeAmong([logged, demoted, 4]);
+    assert.equal(next, logged);
+    assert.deepEqual(votersOf(ensemble, logged), [logged, leader, 4].sort((a, b) => a - b));
+    assert.equal(ensemble.replicas.get(4)!.status().state, "following");
+    assert.equal(ensemble.replicas.get(demoted)!.status().state, "observing");
+  });
+});
+
 describe("reconfig: members follow the membership", () => {
   test("a promoted observer rejoins as a follower and its ack counts", () => {
     const ensemble = new Ensemble({ voters: 3, observers: 1, reconfig: true });
