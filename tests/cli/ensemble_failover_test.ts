@@ -176,7 +176,8 @@ async function failover(memberCount: number): Promise<void> {
     // Closing a session through a follower can wait for the client's read timeout (see
     // ensemble_test.ts), so the writers close while the killed members restart.
     const closing = Promise.all(clients.splice(0).map((client) => client.close().catch(() => {})));
-    const restarts = [first, follower].filter((member) => member.process === null).map((member) => ensemble.start(member));
+    // The follower killed may be the old leader that rejoined (3 members): start each member once.
+    const restarts = [...new Set([first, follower])].filter((member) => member.process === null).map((member) => ensemble.start(member));
     await Promise.all([...restarts, closing]);
     await waitFor(async () => (await ensemble.stableLeader()) !== null && ensemble.running().length === memberCount, {
       timeoutMs: STEP_MS,
