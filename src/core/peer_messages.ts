@@ -60,12 +60,6 @@ export interface LeaderInfoMessage {
    * on the same connection; only the one naming its own attempt marks where its stream begins.
    */
   attempt: number;
-  /**
-   * With dynamic reconfiguration, the leader's newest membership text, as NEWLEADER carries it: a
-   * learner that a pending reconfig makes a voter learns it here, and rejoins as a follower whose
-   * ack the leader needs (ZooKeeper's joiners follow as non-voting participants meanwhile).
-   */
-  config?: Uint8Array;
 }
 
 /** Learner → leader: accepted the new epoch; its current epoch and last zxid. */

@@ -243,8 +243,8 @@ export class Replica {
     if (message.kind === "vote") this.#onVote(from, message);
     else if (this.#leader !== null) this.#leader.receive(from, message);
     else if (this.#learner !== null) this.#learner.receive(from, message);
-    // Taken only when the learner took the message (not one meant for an earlier role of ours).
-    const carried = (message.kind === "newLeader" || message.kind === "leaderInfo") && this.#learner?.leader === from && this.#learner.phase === "sync";
+    // Taken only when the learner took the NEWLEADER (not one meant for an earlier role of ours).
+    const carried = message.kind === "newLeader" && this.#learner?.leader === from && this.#learner.phase === "sync";
     if (carried && message.config instanceof Uint8Array && this.#members.newLeader(message.config)) this.#membershipChanged();
     this.#afterInput();
   }

@@ -123,7 +123,7 @@ export class ReplicaMembership {
     this.#newLeaderConfig = null;
   }
 
-  /** leaderInfo's or NEWLEADER's membership: seen now, in force once the leader says the epoch is established. */
+  /** NEWLEADER's membership: seen now, in force once the leader says the epoch is established. */
   newLeader(bytes: Uint8Array): boolean {
     if (bytes.length > CONFIG_BYTES_MAX) return false;
     const next = this.#configurationIn(bytes);
@@ -163,16 +163,9 @@ export class ReplicaMembership {
       inForce = carried === null || (applied !== null && applied.config.version > carried.config.version) ? applied : carried;
     }
     if (inForce !== null && this.#membership.committedConfig(inForce)) changed = true;
-    if (leaderEpoch === null) {
-      // From now on a learner's pending membership is one it has logged and not seen committed:
-      // not one leaderInfo or NEWLEADER named that this epoch's history turned out not to hold.
-      let newest: Configuration | null = null;
-      for (const entry of logged) {
-        if (entry.txn.type !== "reconfig") continue;
-        newest = this.#configurationIn(entry.txn.data) ?? newest;
-      }
-      if (this.#membership.pendingFromLog(newest)) changed = true;
-    }
+    // From now on a learner's pending membership is one it has logged and not seen committed: not
+    // one NEWLEADER named that this epoch's history turned out not to hold.
+    if (leaderEpoch === null && this.#membership.pendingFromLog(this.#newestIn(logged))) changed = true;
     const committed = this.#membership.committed.config;
     const node = tree.get(CONFIG_NODE);
     const show = committed.members.length > 0 && (node === undefined || node.mzxid < committed.version) ? committed : null;
@@ -221,6 +214,15 @@ export class ReplicaMembership {
       })`;
     const membership = this.#membership;
     return membership.inProgress ? `${show(membership.committed)} and ${show(membership.lastSeen)} jointly` : show(membership.committed);
+  }
+
+  /** The membership of the last reconfig txn in `entries`, or null if there is none. */
+  #newestIn(entries: readonly TxnEntry[]): Configuration | null {
+    let newest: Configuration | null = null;
+    for (const entry of entries) {
+      if (entry.txn.type === "reconfig") newest = this.#configurationIn(entry.txn.data) ?? newest;
+    }
+    return newest;
   }
 
   /** /zookeeper/config in the tree as a configuration, or null when it holds none (or not one that parses). */

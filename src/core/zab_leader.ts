@@ -191,8 +191,7 @@ export class ZabLeader implements Replication {
 
   /** leaderInfo names the attempt it answers: only that role of the learner may take it as its own. */
   #sendLeaderInfo(learner: LearnerHandle): void {
-    const config = this.#context.leaderConfig(this.#epoch);
-    this.#context.send(learner.sid, { kind: "leaderInfo", newEpoch: this.#epoch, attempt: learner.attempt, ...(config === null ? {} : { config }) });
+    this.#context.send(learner.sid, { kind: "leaderInfo", newEpoch: this.#epoch, attempt: learner.attempt });
   }
 
   /** With followerInfo from a quorum (the leader included), the new epoch is max(accepted) + 1. */

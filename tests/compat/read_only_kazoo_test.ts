@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { assertCompat, kazooPython, skipUnlessCompat } from "../support/compat_availability.ts";
+import { fourLetterWord } from "../support/four_letter_word.ts";
 import { runtime } from "../support/runtime.ts";
 import { Client } from "../../src/client/client.ts";
 import { KeeperError } from "../../src/client/keeper_error.ts";
@@ -116,6 +117,18 @@ async function ourClientReadWrite(client: Client, readOnlySession: bigint, obser
   observed.our_client_create_after = await outcome(() => client.create("/ro/ours-after"));
 }
 
+/** Waits (bounded) until the member on `port` answers isro with "ro". */
+async function untilReadOnly(port: number): Promise<void> {
+  const deadline = Date.now() + LINE_TIMEOUT_MS;
+  let last = "";
+  while (Date.now() < deadline) {
+    last = await fourLetterWord("127.0.0.1", port, "isro", 2000).catch((error: Error) => error.message);
+    if (last === "ro") return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the survivor never served read-only (isro last said ${JSON.stringify(last)})`);
+}
+
 async function observe(kind: "zookeeper" | "corral", dir: string): Promise<Record<string, unknown>> {
   const layout = await layOutTwin({
     roles: ["participant", "participant", "participant"],
@@ -137,6 +150,9 @@ async function observe(kind: "zookeeper" | "corral", dir: string): Promise<Recor
   try {
     assert.equal(await script.next("ready"), "ready");
     for (const member of layout.members) if (member.id !== survivor) await twin.stopMember(member.id);
+    // Under load ZooKeeper's survivor can take many seconds to serve read-only, and kazoo's backoff
+    // between attempts grows meanwhile: the script starts its reader once isro says "ro".
+    await untilReadOnly(twin.clientPortOf(survivor));
     script.send("stopped");
     const ours = await ourClientReadOnly(twin.connectString());
     try {

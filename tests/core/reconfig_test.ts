@@ -223,6 +223,42 @@ describe("reconfig: racing a leader change", () => {
   }
 });
 
+describe("reconfig: a membership heard from a leader that never established its epoch", () => {
+  test("is not put in force by a member that leads next without it in its log", () => {
+    const ensemble = new Ensemble({ voters: 5, observers: 1, reconfig: true });
+    const leader = ensemble.stabilize();
+    const followers = [1, 2, 3, 4, 5].filter((sid) => sid !== leader);
+    // `logged` alone logs the reconfig (removing observer 6: the voters, so the quorums, stay);
+    // `next` (the highest sid left) will lead later without it.
+    const [logged, , , next] = followers as [number, number, number, number];
+    const rest = followers.filter((sid) => sid !== logged);
+    const client = superClient(ensemble, leader);
+    for (const sid of rest) ensemble.hold(leader, sid);
+    ensemble.send(leader, client.connection, 905, reconfig({ leaving: "6" }));
+    ensemble.settle();
+    const before = ensemble.replicas.get(next)!.configuration.committed.config.version;
+    ensemble.crash(leader);
+    // `logged` wins the election (it has the newest zxid); only `next` hears its leaderInfo, and
+    // nothing `next` answers reaches it before it dies.
+    assert.ok(ensemble.runUntil(() => ensemble.replicas.get(logged)!.status().state === "leading", 10_000), "the member that logged it does not lead");
+    for (const sid of rest) ensemble.hold(logged, sid);
+    ensemble.runUntil(() => ensemble.heldKinds(logged, next).includes("leaderInfo"), 10_000);
+    assert.ok(ensemble.heldKinds(logged, next).includes("leaderInfo"), "the leaderInfo was not sent");
+    for (const sid of rest) ensemble.hold(sid, logged);
+    ensemble.release(logged, next);
+    ensemble.settle();
+    ensemble.crash(logged);
+    assert.equal(ensemble.stabilizeAmong(rest), next);
+    for (const sid of rest) {
+      const configuration = ensemble.replicas.get(sid)!.configuration;
+      assert.equal(configuration.committed.config.version, before, `member ${sid} put a membership no quorum logged in force`);
+      assert.equal(configuration.lastSeen.config.version, before, `member ${sid} still has a pending membership`);
+      const read = ensemble.client(sid).call({ kind: "getData", path: "/zookeeper/config", watch: false });
+      assert.match(text((read?.body as { data: Uint8Array }).data), /^server\.6=.*observer/m);
+    }
+  });
+});
+
 describe("reconfig: a pending membership that needs a non-voter", () => {
   test("the leader dies with 'promote observer 4, demote D' logged on one follower: the three left elect, with the observer's vote", () => {
     const ensemble = new Ensemble({ voters: 3, observers: 1, reconfig: true });

@@ -202,6 +202,20 @@ export class Ensemble {
     }
   }
 
+  /**
+   * Like run, but stops at the first event after which `done()` holds (true), before anything that
+   * event made is sent; false if `maxMs` passes first.
+   */
+  runUntil(done: () => boolean, maxMs = 60_000): boolean {
+    for (let elapsed = 0; elapsed < maxMs; elapsed += this.#tickTimeMs / 2) {
+      if (done()) return true;
+      this.now += this.#tickTimeMs / 2;
+      for (const replica of this.replicas.values()) if (!this.#frozen.has(replica.myId)) replica.tick(this.now);
+      if (this.settleUntil(done)) return true;
+    }
+    return done();
+  }
+
   /** Runs until a leader serves and every live member follows it (bounded). */
   stabilize(maxMs = 60_000): Sid {
     for (let elapsed = 0; elapsed < maxMs; elapsed += this.#tickTimeMs) {
