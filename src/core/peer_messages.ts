@@ -116,11 +116,13 @@ export interface ProposalMessage {
 /** Learner → leader: this zxid (and everything before it) is durable here. */
 export interface AckMessage {
   kind: "ack";
+  /** Cumulative: every proposal up to this zxid is durable at the learner (its log is FIFO). */
   zxid: Zxid;
 }
 
 export interface CommitMessage {
   kind: "commit";
+  /** Cumulative: every proposal up to this zxid is committed (the leader commits in zxid order). */
   zxid: Zxid;
 }
 

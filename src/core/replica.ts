@@ -261,6 +261,7 @@ export class Replica {
     const due = [];
     while (this.#durable.length > 0 && this.#durable[0]!.writeSeq <= writeSeq) due.push(this.#durable.shift()!);
     for (const { role, then } of due) if (role === this.#role) then();
+    this.#learner?.flushAcks();
     this.#afterInput();
   }
 

@@ -109,6 +109,8 @@ export class ZabLeader implements Replication {
   /** Voters that echoed round #roundStarted (this member included). */
   #roundEchoes = new Set<Sid>();
   #lastProposedZxid: Zxid;
+  /** The newest proposal committed whose commit the followers have not been sent (#sendCommit). */
+  #commitDue: Zxid | null = null;
   #maxAcceptedEpochSeen = 0;
   #tick = 0;
   readonly #startedTick: number;
@@ -489,21 +491,36 @@ export class ZabLeader implements Replication {
       const { entry } = this.#proposals.shift()!;
       this.#server.applyCommitted(entry);
       this.#context.committed(entry);
-      // Shared message objects, encoded once each (followers and observers alternate at worst).
-      let commit: PeerMessage | null = null;
+      this.#commitDue = entry.header.zxid;
+      // Observers get each txn itself (one shared message object, encoded once).
       let inform: PeerMessage | null = null;
       for (const learner of this.#learners.values()) {
-        if (learner.phase !== "syncing" && learner.phase !== "synced") continue;
-        if (learner.observer) this.#context.send(learner.sid, inform ??= { kind: "inform", entry });
-        else this.#context.send(learner.sid, commit ??= { kind: "commit", zxid: entry.header.zxid });
+        if (learner.observer && (learner.phase === "syncing" || learner.phase === "synced")) {
+          this.#context.send(learner.sid, inform ??= { kind: "inform", entry });
+        }
       }
     }
     this.#answerSyncs();
+    this.#sendCommit();
+  }
+
+  /**
+   * One commit for every proposal committed since the last (followers take a commit as covering
+   * all earlier proposals), shared by the followers and encoded once.
+   */
+  #sendCommit(): void {
+    if (this.#commitDue === null) return;
+    const commit: PeerMessage = { kind: "commit", zxid: this.#commitDue };
+    this.#commitDue = null;
+    for (const learner of this.#learners.values()) {
+      if (!learner.observer && (learner.phase === "syncing" || learner.phase === "synced")) this.#context.send(learner.sid, commit);
+    }
   }
 
   /**
    * Answers, in order, the syncs whose proposals are all committed and whose leadership round is
-   * confirmed, or that arrived before a proposal a quorum has acked (`ackedZxid`).
+   * confirmed, or that arrived before a proposal a quorum has acked (`ackedZxid`). A follower's
+   * answer goes after the commits of the proposals before it.
    */
   #answerSyncs(ackedZxid: Zxid = 0): void {
     const committedThrough = this.#proposals.length === 0 ? Number.POSITIVE_INFINITY : this.#proposals[0]!.entry.header.zxid - 1;
@@ -511,8 +528,12 @@ export class ZabLeader implements Replication {
       const { to, requestId, zxid, round } = this.#pendingSyncs[0]!;
       if (zxid > committedThrough || (round > this.#roundConfirmed && zxid >= ackedZxid)) return;
       this.#pendingSyncs.shift();
-      if (to === this.#myId) this.#server.syncAnswered(requestId);
-      else this.#context.send(to, { kind: "syncReply", requestId });
+      if (to === this.#myId) {
+        this.#server.syncAnswered(requestId);
+      } else {
+        this.#sendCommit();
+        this.#context.send(to, { kind: "syncReply", requestId });
+      }
     }
   }
 

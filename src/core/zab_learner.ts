@@ -48,6 +48,8 @@ export class ZabLearner implements Replication {
   #uncommitted: TxnEntry[];
   #snapshotNodes: Array<Extract<SyncMessage, { kind: "snap" }>["nodes"][number]> = [];
   #ticksSinceHeard = 0;
+  /** The newest proposal made durable and not yet acked: one ack per storage completion (flushAcks). */
+  #ackDue: Zxid | null = null;
   /** The latest leadership round the leader asked us to confirm (see ZabLeader's read index). */
   #roundSeen = 0;
   readonly #attempt: number;
@@ -204,18 +206,30 @@ export class ZabLearner implements Replication {
     this.#uncommitted.push(entry);
     const zxid = entry.header.zxid;
     this.#context.persist({ kind: "append", entries: [entry] }, () => {
-      this.#context.send(this.leader, { kind: "ack", zxid });
+      this.#ackDue = zxid;
     });
   }
 
+  /**
+   * After a storage completion's callbacks: one ack for every proposal it made durable (the leader
+   * takes an ack as covering all earlier proposals). A group commit of many proposals costs the
+   * leader one ack to decode per follower, not one per proposal.
+   */
+  flushAcks(): void {
+    if (this.#ackDue === null) return;
+    this.#context.send(this.leader, { kind: "ack", zxid: this.#ackDue });
+    this.#ackDue = null;
+  }
+
+  /** Commits every proposal up to `zxid`; it must be one we hold (the stream is FIFO). */
   #onCommit(zxid: Zxid): void {
-    const next = this.#uncommitted[0];
-    if (next === undefined || next.header.zxid !== zxid) {
-      this.#context.stepDown(`commit of 0x${zxid.toString(16)} does not match the next proposal`);
+    const through = this.#uncommitted.findIndex((entry) => entry.header.zxid >= zxid);
+    if (through === -1 || this.#uncommitted[through]!.header.zxid !== zxid) {
+      this.#context.stepDown(`commit of 0x${zxid.toString(16)} does not match a proposal we hold`);
       return;
     }
-    this.#uncommitted.shift();
-    this.#apply(next);
+    const committed = this.#uncommitted.splice(0, through + 1);
+    for (const entry of committed) this.#apply(entry);
   }
 
   #apply(entry: TxnEntry): void {
@@ -227,6 +241,7 @@ export class ZabLearner implements Replication {
     this.#currentEpoch = epoch;
     // Acked only once everything received so far is durable (writes complete in order).
     this.#context.persist({ kind: "epochs", currentEpoch: epoch }, () => {
+      this.flushAcks();
       this.#context.send(this.leader, { kind: "ack", zxid });
     });
   }

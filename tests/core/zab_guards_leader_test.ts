@@ -255,6 +255,35 @@ describe("zab leader: sync is answered only after every proposal made before it 
     ], "the COMMIT, then the answer");
   });
 
+  test("one COMMIT covers a batch that one ack made durable", () => {
+    const { leader, zab } = established();
+    const [p1, p2] = [session(zxidOf(2, 1)), session(zxidOf(2, 2))];
+    zab.propose(p1);
+    zab.propose(p2);
+    leader.take(2);
+    leader.take(3);
+    zab.receive(3, { kind: "ack", zxid: p2.header.zxid });
+    for (const sid of [2, 3]) assert.deepEqual(leader.take(sid), [{ kind: "commit", zxid: p2.header.zxid }]);
+    assert.equal(leader.server.tree.lastZxid, p2.header.zxid);
+  });
+
+  test("a sync reply inside a batch splits its COMMIT: the asker sees nothing proposed after its sync", () => {
+    const { leader, zab } = established();
+    const [p1, p2] = [session(zxidOf(2, 1)), session(zxidOf(2, 2))];
+    zab.propose(p1);
+    zab.receive(2, { kind: "sync", requestId: 9 });
+    zab.propose(p2);
+    const round = lastHeartbeatRound(leader.take(3))!;
+    leader.take(2);
+    zab.receive(3, { kind: "ping", sessions: [], round });
+    zab.receive(3, { kind: "ack", zxid: p2.header.zxid });
+    assert.deepEqual(leader.take(2), [
+      { kind: "commit", zxid: p1.header.zxid },
+      { kind: "syncReply", requestId: 9 },
+      { kind: "commit", zxid: p2.header.zxid },
+    ]);
+  });
+
   test("the leader's own client's sync waits for the same commit", () => {
     const { leader, zab } = established();
     const answered: number[] = [];
