@@ -22,8 +22,12 @@ import { CborWriter } from "../storage/cbor_writer.ts";
 import { crc32c } from "../storage/crc32c.ts";
 import { FrameDecoder, FrameError } from "./frame_decoder.ts";
 
-/** Bumped on any change to the frames or the messages' shapes; both sides must speak the same one. */
-export const PEER_PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any change to the frames or the messages' shapes or meaning; both sides must speak the
+ * same one. 2: acks and commits are cumulative (a version-1 follower would take a batched commit
+ * for a gap and resync forever).
+ */
+export const PEER_PROTOCOL_VERSION = 2;
 
 /**
  * Default bound on one frame (body plus CRC) once a connection's hello checked out (before it, a
