@@ -908,6 +908,7 @@ export class Server {
     this.#sessions = new SessionTracker({
       serverId: this.config.serverId,
       seedMs: this.config.sessionIdSeedMs + this.#nowMs,
+      after: this.#sessions.nextId,
       tickTimeMs: this.config.tickTimeMs,
       nowMs: this.#nowMs,
       sessionsMax: 1_000_000,

@@ -16,6 +16,12 @@ export interface Session {
 export interface SessionTrackerOptions {
   serverId: number;
   seedMs: number;
+  /**
+   * The next id of the tracker this one replaces in the same process: ids continue from it when the
+   * seed would start lower (the clock stood still or stepped back, or two resets came within one
+   * millisecond). An id handed out twice lets a stale client of the first session into the second.
+   */
+  after?: bigint;
   tickTimeMs: number;
   nowMs: number;
   sessionsMax: number;
@@ -37,7 +43,13 @@ export class SessionTracker {
     this.#sessionsMax = options.sessionsMax;
     const low = (BigInt(Math.floor(options.seedMs)) & 0xff_ffff_ffffn) << 16n;
     this.#nextId = BigInt.asIntN(64, (BigInt(options.serverId) << 56n) | low);
+    if (options.after !== undefined && options.after > this.#nextId) this.#nextId = options.after;
     if (this.#nextId === CONTAINER_OWNER) this.#nextId++;
+  }
+
+  /** The id nextSessionId would hand out next (for a tracker that replaces this one). */
+  get nextId(): bigint {
+    return this.#nextId;
   }
 
   /** A fresh id, or null when the tracker is full (the connection is then refused). */

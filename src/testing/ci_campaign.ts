@@ -61,6 +61,7 @@ export const BUGS = {
   staleAckAfterTrunc: "SIM-15: a leader kept counting the acks a follower gave before it rejoined and was TRUNCed: a proposal committed on an ack its log no longer backed, and the next epoch lost an acknowledged write — fixed (zab_leader.ts #syncLearner drops the learner's earlier acks)",
   fuzzyReplayOrphans: "SIM-16: replaying a delete onto a fuzzy snapshot that caught children of the node a later txn re-created left them without a parent link: that member's tree kept other Stats — fixed (data_tree.ts #delete takes such descendants along; the simulator checks every recovered tree's links)",
   pendingNotLogged: "SIM-17: a learner took the membership in a leaderInfo (before the sync) as pending; that leader never established its epoch, and the learner, leading next without the reconfig in its log, put it in force and showed it in /zookeeper/config — fixed (leaderInfo carries no membership; NEWLEADER's comes after the sync, so the learner's log holds it)",
+  sessionIdReissued: "SIM-18: a member whose state was reset twice (two SNAPs) with its clock standing still seeded both session trackers alike and handed a new session the id of an earlier one (whose password, derived from the id as ZooKeeper's, then fits both) — fixed (session_tracker.ts: a replacing tracker continues after the one it replaces)",
   createTtlDisabledOrder: "SIM-9: createTTL with a non-TTL mode while TTL is disabled answers UNIMPLEMENTED; ZooKeeper checks the mode first (BADARGUMENTS) — fixed by S4 (prep.ts)",
 } as const;
 
@@ -80,6 +81,7 @@ export const REGRESSION_SEEDS: readonly RegressionSeed[] = [
   { voters: 5, observers: 0, seed: 593044350, found: BUGS.staleAckAfterTrunc },
   { voters: 7, observers: 2, seed: 365951221, found: BUGS.fuzzyReplayOrphans },
   { voters: 5, observers: 0, seed: 1552425688, found: BUGS.pendingNotLogged },
+  { voters: 5, observers: 2, seed: 1584790551, found: BUGS.sessionIdReissued },
   { voters: 5, observers: 0, seed: 198941862, found: "FIFO checker false positive: a multi of an abandoned connection, refused as SESSIONEXPIRED after the session closed (a multi of errors)" },
 ];
 

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { ExpiryQueue } from "../../src/core/expiry_queue.ts";
 import { passwordMatches, sessionPassword } from "../../src/core/session_password.ts";
 import { SessionTracker } from "../../src/core/session_tracker.ts";
+import { createHarness, openSession } from "./support/core_harness.ts";
 
 test("session password equals Apache ZooKeeper's for the same id", () => {
   const hex = [...sessionPassword(0x100000997c60000n)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -43,3 +44,20 @@ test("tracker: closing sessions do not touch; expire marks closing", () => {
   assert.ok(tracker.get(b)!.closing);
   assert.ok(!tracker.touch(b, 4000));
 });
+
+test("a reset state (a learner's SNAP) hands out no id handed out before, even at the same instant", () => {
+  // The clock had not moved between two SNAPs of a member (seed 1584790551 at 5 voters and 2
+  // observers): both trackers started from the same seed, a new session got the id of an earlier
+  // one, and its password (derived from the id, as ZooKeeper's) let that session's client in.
+  const h = createHarness();
+  h.server.resetState();
+  h.server.setServing(true);
+  const first = openSession(h).sessionId;
+  h.server.resetState();
+  h.server.setServing(true);
+  const second = openSession(h).sessionId;
+  assert.ok(second > first, `0x${second.toString(16)} after 0x${first.toString(16)}`);
+  const replaced = new SessionTracker({ serverId: 1, seedMs: 5, tickTimeMs: 2000, nowMs: 0, sessionsMax: 10, after: 0x100000009990000n });
+  assert.equal(replaced.nextSessionId(), 0x100000009990000n, "continues after the tracker it replaces");
+});
+
